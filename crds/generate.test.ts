@@ -1,0 +1,78 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { CrdGenerationError, toStructural } from './generate.js';
+import { renderCrdFiles } from './render.js';
+import { accessPolicySpec, approvalRequestSpec, connectionSpec, maskingRuleSpec } from './schemas/index.js';
+
+const crdDir = dirname(fileURLToPath(import.meta.url));
+
+describe('crds/*.yaml', () => {
+  it('are exactly what `npm run generate` writes from the zod schemas (run it after a schema change)', () => {
+    const rendered = renderCrdFiles();
+    const committed = readdirSync(crdDir).filter((f) => f.endsWith('.yaml'));
+    expect(committed.sort()).toEqual([...rendered.keys()].sort());
+    for (const [name, text] of rendered) {
+      expect(readFileSync(join(crdDir, name), 'utf8'), `${name} drifted from crds/schemas`).toBe(text);
+    }
+  });
+
+  it('are structural: no $ref, oneOf, allOf or anyOf anywhere', () => {
+    for (const [name, text] of renderCrdFiles()) {
+      for (const key of ['$ref', 'oneOf', 'allOf', 'anyOf', 'additionalProperties: false']) {
+        expect(text.includes(key), `${name} contains ${key}`).toBe(false);
+      }
+    }
+  });
+});
+
+describe('toStructural', () => {
+  it('turns a union of scalars into an untyped node (the operator’s webhook checks its type)', () => {
+    const out = toStructural({ anyOf: [{ type: 'string' }, { type: 'boolean' }], description: 'x' });
+    expect(out).toEqual({ description: 'x', 'x-kubernetes-preserve-unknown-fields': true });
+  });
+
+  it('refuses what a structural schema cannot express, naming where', () => {
+    expect(() => toStructural({ type: 'object', properties: { a: { anyOf: [{ type: 'string' }, { type: 'object' }] } } })).toThrow(
+      new CrdGenerationError('$.a', 'only unions of scalar types can be expressed'),
+    );
+    expect(() => toStructural({ $ref: '#/x' })).toThrow(/\$ref is not allowed/);
+    expect(() => toStructural({ oneOf: [] })).toThrow(/oneOf/);
+  });
+
+  it('drops zod’s strictness marker and its date-time regex but keeps the format', () => {
+    const schema = toStructural(z.toJSONSchema(z.strictObject({ at: z.iso.datetime() }), { target: 'openapi-3.0' }) as Record<string, unknown>);
+    expect(schema).toEqual({ type: 'object', properties: { at: { type: 'string', format: 'date-time' } }, required: ['at'] });
+  });
+});
+
+describe('the zod schemas as the TypeScript side sees them', () => {
+  it('apply the same defaults the API server applies', () => {
+    const policy = accessPolicySpec.parse({ subjects: [{ group: 'g' }], connections: ['db'] });
+    expect(policy).toEqual({ subjects: [{ group: 'g' }], connections: ['db'], rules: [], masking: [], defaultAction: 'Deny' });
+    expect(maskingRuleSpec.parse({})).toMatchObject({ strategy: 'redact', keepLast: 4, detectors: [] });
+  });
+
+  it('refuse unknown fields, so a typo is an error rather than a silently ignored setting', () => {
+    const result = connectionSpec.safeParse({ type: 'postgres', address: 'db:5432', credentialsRef: { name: 's' }, pasword: 'x' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toMatch(/pasword/);
+  });
+
+  it('keep rule attributes to strings and booleans', () => {
+    const spec = (attributes: unknown) => ({
+      subjects: [{ group: 'sre' }],
+      connections: ['prod'],
+      rules: [{ name: 'exec', match: { operations: ['exec'], attributes }, action: 'Deny' }],
+    });
+    expect(accessPolicySpec.safeParse(spec({ privilegedPod: true, namespace: 'prod' })).success).toBe(true);
+    expect(accessPolicySpec.safeParse(spec({ privilegedPod: { nested: true } })).success).toBe(false);
+  });
+
+  it('carry what a reviewer needs on an ApprovalRequest', () => {
+    const shape = Object.keys(approvalRequestSpec.shape);
+    expect(shape).toEqual(expect.arrayContaining(['requester', 'connection', 'command', 'policy', 'rule', 'approverGroups', 'minApprovals', 'expiresAt', 'reviews']));
+  });
+});

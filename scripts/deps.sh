@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# make deps: everything crewgate needs on a fresh Debian machine, unattended and idempotent.
+# Each step says what it does and how long it took; a warm run takes seconds.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DEBIAN_PACKAGES=(
+  postgresql postgresql-contrib postgresql-client   # server, pgbench, psql
+  pgbouncer                                         # the benchmark's peer
+  openssh-server openssh-client                     # sshd for the harness, ssh/scp clients
+  python3-venv                                      # the CrewAI example's virtualenv
+  wrk                                               # HTTP benchmark load
+  build-essential python3                           # ssh2's native crypto binding
+)
+SERVICE_USER=crewgate   # PostgreSQL refuses to run as root; the harness runs it as this user
+
+step_started=0
+step() { step_started=$(date +%s); printf '\n==> %s\n' "$*"; }
+done_step() { printf '    done in %ss\n' "$(( $(date +%s) - step_started ))"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }
+all_started=$(date +%s)
+
+step "Debian packages: ${DEBIAN_PACKAGES[*]}"
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "    all installed"
+else
+  echo "    installing: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+    { echo "cannot run apt-get (not root and no sudo): install ${missing[*]} by hand" >&2; exit 1; }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts the packaged services; the harness runs its own on free ports instead.
+  as_root service postgresql stop >/dev/null 2>&1 || true
+  as_root service ssh stop >/dev/null 2>&1 || true
+fi
+done_step
+
+step "OS user '$SERVICE_USER' for servers that refuse root"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "    not root: servers run as $(id -un)"
+elif id "$SERVICE_USER" >/dev/null 2>&1; then
+  echo "    exists"
+else
+  useradd --system --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
+  echo "    created"
+fi
+done_step
+
+step "npm packages (npm ci)"
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ -f node_modules/.crewgate-lock-hash ] && [ "$(cat node_modules/.crewgate-lock-hash)" = "$lock_hash" ]; then
+  echo "    up to date with package-lock.json"
+else
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" >node_modules/.crewgate-lock-hash
+fi
+done_step
+
+step "Go-built binaries: kube-apiserver, kubectl, etcd, helm (cached per version)"
+bin_dir=$(scripts/deps/go-tools.sh kubernetes etcd helm | tail -n 1)
+echo "    in $bin_dir"
+done_step
+
+printf '\nmake deps: everything in place in %ss\n' "$(( $(date +%s) - all_started ))"

@@ -1,0 +1,17 @@
+// Prints vitest's totals as the one plain line CI reads: `N passed, N failed[, N skipped]`.
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? '.vitest-results.json';
+let results;
+try {
+  results = JSON.parse(readFileSync(file, 'utf8'));
+} catch (error) {
+  console.log('0 passed, 1 failed');
+  console.error(`no vitest results in ${file}: ${error.message}`);
+  process.exit(0);
+}
+const skipped = (results.numPendingTests ?? 0) + (results.numTodoTests ?? 0);
+// A file that fails to load (e.g. a broken import) has no test results but must count as a failure.
+const failedSuites = (results.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
+const failed = (results.numFailedTests ?? 0) + failedSuites;
+console.log(`${results.numPassedTests ?? 0} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);

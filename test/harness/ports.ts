@@ -1,0 +1,20 @@
+import { createServer } from 'node:net';
+
+/**
+ * A loopback port that was free a moment ago. The kernel picks it; there is a small window in
+ * which another process could take it, the same trade-off envtest makes.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('could not read the port the kernel assigned'));
+      });
+    });
+  });
+}
