@@ -35,28 +35,51 @@ describe('toStructural', () => {
   });
 
   it('refuses what a structural schema cannot express, naming where', () => {
-    expect(() => toStructural({ type: 'object', properties: { a: { anyOf: [{ type: 'string' }, { type: 'object' }] } } })).toThrow(
-      new CrdGenerationError('$.a', 'only unions of scalar types can be expressed'),
-    );
+    expect(() =>
+      toStructural({
+        type: 'object',
+        properties: { a: { anyOf: [{ type: 'string' }, { type: 'object' }] } },
+      }),
+    ).toThrow(new CrdGenerationError('$.a', 'only unions of scalar types can be expressed'));
     expect(() => toStructural({ $ref: '#/x' })).toThrow(/\$ref is not allowed/);
     expect(() => toStructural({ oneOf: [] })).toThrow(/oneOf/);
   });
 
   it('drops zod’s strictness marker and its date-time regex but keeps the format', () => {
-    const schema = toStructural(z.toJSONSchema(z.strictObject({ at: z.iso.datetime() }), { target: 'openapi-3.0' }) as Record<string, unknown>);
-    expect(schema).toEqual({ type: 'object', properties: { at: { type: 'string', format: 'date-time' } }, required: ['at'] });
+    const schema = toStructural(
+      z.toJSONSchema(z.strictObject({ at: z.iso.datetime() }), { target: 'openapi-3.0' }) as Record<
+        string,
+        unknown
+      >,
+    );
+    expect(schema).toEqual({
+      type: 'object',
+      properties: { at: { type: 'string', format: 'date-time' } },
+      required: ['at'],
+    });
   });
 });
 
 describe('the zod schemas as the TypeScript side sees them', () => {
   it('apply the same defaults the API server applies', () => {
     const policy = accessPolicySpec.parse({ subjects: [{ group: 'g' }], connections: ['db'] });
-    expect(policy).toEqual({ subjects: [{ group: 'g' }], connections: ['db'], rules: [], masking: [], defaultAction: 'Deny' });
+    expect(policy).toEqual({
+      subjects: [{ group: 'g' }],
+      connections: ['db'],
+      rules: [],
+      masking: [],
+      defaultAction: 'Deny',
+    });
     expect(maskingRuleSpec.parse({})).toMatchObject({ strategy: 'redact', keepLast: 4, detectors: [] });
   });
 
   it('refuse unknown fields, so a typo is an error rather than a silently ignored setting', () => {
-    const result = connectionSpec.safeParse({ type: 'postgres', address: 'db:5432', credentialsRef: { name: 's' }, pasword: 'x' });
+    const result = connectionSpec.safeParse({
+      type: 'postgres',
+      address: 'db:5432',
+      credentialsRef: { name: 's' },
+      pasword: 'x',
+    });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.message).toMatch(/pasword/);
   });
@@ -73,6 +96,18 @@ describe('the zod schemas as the TypeScript side sees them', () => {
 
   it('carry what a reviewer needs on an ApprovalRequest', () => {
     const shape = Object.keys(approvalRequestSpec.shape);
-    expect(shape).toEqual(expect.arrayContaining(['requester', 'connection', 'command', 'policy', 'rule', 'approverGroups', 'minApprovals', 'expiresAt', 'reviews']));
+    expect(shape).toEqual(
+      expect.arrayContaining([
+        'requester',
+        'connection',
+        'command',
+        'policy',
+        'rule',
+        'approverGroups',
+        'minApprovals',
+        'expiresAt',
+        'reviews',
+      ]),
+    );
   });
 });

@@ -53,7 +53,8 @@ export class CrdGenerationError extends Error {
 
 export function toStructural(node: JsonSchema, path = '$'): JsonSchema {
   if ('$ref' in node) throw new CrdGenerationError(path, '$ref is not allowed in a structural schema');
-  if ('oneOf' in node || 'allOf' in node) throw new CrdGenerationError(path, 'oneOf/allOf cannot be expressed');
+  if ('oneOf' in node || 'allOf' in node)
+    throw new CrdGenerationError(path, 'oneOf/allOf cannot be expressed');
 
   if ('anyOf' in node) {
     const variants = node.anyOf as JsonSchema[];

@@ -19,10 +19,16 @@ console.log(
   `  PGPASSWORD='${pg.app.password}' psql "host=127.0.0.1 port=${pg.port} user=${pg.app.user} dbname=${pg.database} sslmode=verify-full sslrootcert=${pg.caCertificateFile}"`,
 );
 heading('OpenSSH');
-console.log(`  ssh -i ${sshd.clientKeyFile} -p ${sshd.port} -o UserKnownHostsFile=${sshd.knownHostsFile} ${sshd.user}@127.0.0.1`);
+console.log(
+  `  ssh -i ${sshd.clientKeyFile} -p ${sshd.port} -o UserKnownHostsFile=${sshd.knownHostsFile} ${sshd.user}@127.0.0.1`,
+);
 heading('OpenID Provider');
-console.log(`  issuer ${oidc.issuer} (CA ${oidc.caCertificateFile}); clients: ${oidc.clients.map((c) => `${c.clientId} [${c.groups.join(',')}]`).join(', ')}`);
-console.log('\nThe operator, the sidecar and the scripted agent session join this demo as they land (see `issues`).');
+console.log(
+  `  issuer ${oidc.issuer} (CA ${oidc.caCertificateFile}); clients: ${oidc.clients.map((c) => `${c.clientId} [${c.groups.join(',')}]`).join(', ')}`,
+);
+console.log(
+  '\nThe operator, the sidecar and the scripted agent session join this demo as they land (see `issues`).',
+);
 
 if (process.env.CREWGATE_DEMO_EXIT === '1') {
   await harness.stop();

@@ -12,6 +12,10 @@ try {
 }
 const skipped = (results.numPendingTests ?? 0) + (results.numTodoTests ?? 0);
 // A file that fails to load (e.g. a broken import) has no test results but must count as a failure.
-const failedSuites = (results.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
+const failedSuites = (results.testResults ?? []).filter(
+  (r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0,
+).length;
 const failed = (results.numFailedTests ?? 0) + failedSuites;
-console.log(`${results.numPassedTests ?? 0} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+console.log(
+  `${results.numPassedTests ?? 0} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`,
+);

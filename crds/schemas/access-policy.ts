@@ -21,7 +21,11 @@ export const ruleMatch = z.strictObject({
     .max(100)
     .optional()
     .describe('Tables, pods/exec, namespace/pod/container, URL paths; globs allowed.'),
-  text: z.array(z.string().min(1)).max(100).optional().describe('Globs over the command text, case-insensitive.'),
+  text: z
+    .array(z.string().min(1))
+    .max(100)
+    .optional()
+    .describe('Globs over the command text, case-insensitive.'),
   attributes: z
     .record(z.string(), attributeValue)
     .optional()
@@ -53,15 +57,26 @@ export const policyRule = z
   })
   .meta({
     'x-kubernetes-validations': [
-      { rule: "self.action != 'RequireApproval' || has(self.approval)", message: 'a RequireApproval rule needs approval settings' },
+      {
+        rule: "self.action != 'RequireApproval' || has(self.approval)",
+        message: 'a RequireApproval rule needs approval settings',
+      },
     ],
   });
 
 export const accessPolicySpec = z.strictObject({
   subjects: z.array(subject).min(1).max(100).describe('Who this policy applies to.'),
-  connections: z.array(resourceName).min(1).max(100).describe('Connections (same namespace) the subjects may use.'),
+  connections: z
+    .array(resourceName)
+    .min(1)
+    .max(100)
+    .describe('Connections (same namespace) the subjects may use.'),
   rules: z.array(policyRule).max(200).default([]).describe('Ordered; the first matching rule decides.'),
-  masking: z.array(resourceName).max(50).default([]).describe('MaskingRules applied to results under this policy.'),
+  masking: z
+    .array(resourceName)
+    .max(50)
+    .default([])
+    .describe('MaskingRules applied to results under this policy.'),
   defaultAction: z.enum(['Allow', 'Deny']).default('Deny').describe('What happens when no rule matches.'),
 });
 

@@ -27,7 +27,9 @@ export const connectionSpec = z
         hostKey: z
           .string()
           .min(1)
-          .describe('The pinned host public key, as in known_hosts (`ssh-ed25519 AAAA...`). No trust on first use.'),
+          .describe(
+            'The pinned host public key, as in known_hosts (`ssh-ed25519 AAAA...`). No trust on first use.',
+          ),
       })
       .optional(),
     http: z
@@ -48,11 +50,16 @@ export const connectionSpec = z
       .optional(),
     credentialsRef: z
       .strictObject({ name: resourceName.describe('Secret in the same namespace; the agent never sees it.') })
-      .describe('Secret holding what the sidecar needs: username/password, token, privateKey, or header value.'),
+      .describe(
+        'Secret holding what the sidecar needs: username/password, token, privateKey, or header value.',
+      ),
   })
   .meta({
     'x-kubernetes-validations': [
-      { rule: "self.type != 'ssh' || has(self.ssh)", message: 'an ssh connection needs spec.ssh with a pinned hostKey' },
+      {
+        rule: "self.type != 'ssh' || has(self.ssh)",
+        message: 'an ssh connection needs spec.ssh with a pinned hostKey',
+      },
     ],
   });
 

@@ -46,7 +46,8 @@ export const kinds: KindDefinition[] = [
     plural: 'connections',
     singular: 'connection',
     shortNames: ['cgconn'],
-    description: 'A target agents reach through the crewgate sidecar, and the Secret only the sidecar may use.',
+    description:
+      'A target agents reach through the crewgate sidecar, and the Secret only the sidecar may use.',
     spec: connectionSpec,
     status: connectionStatus,
     printerColumns: [

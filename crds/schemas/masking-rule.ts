@@ -19,8 +19,15 @@ export const fieldSelector = z
       .min(1)
       .optional()
       .describe('A result column: `email` anywhere, or `customers.email` for one table.'),
-    jsonPath: z.string().min(1).optional().describe('A JSON path into HTTP or Kubernetes bodies: `$.user.email`.'),
-    kubernetes: z.enum(['secretData']).optional().describe('secretData: every value of a Secret `data`/`stringData`.'),
+    jsonPath: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A JSON path into HTTP or Kubernetes bodies: `$.user.email`.'),
+    kubernetes: z
+      .enum(['secretData'])
+      .optional()
+      .describe('secretData: every value of a Secret `data`/`stringData`.'),
   })
   .meta({
     'x-kubernetes-validations': [
@@ -44,10 +51,20 @@ export const maskingStrategy = z.enum(['redact', 'partial', 'hash']);
 export const maskingRuleSpec = z.strictObject({
   subjects: z.array(subject).max(100).default([]).describe('Whom the rule masks for; empty means everyone.'),
   fields: z.array(fieldSelector).max(100).default([]).describe('Fields masked by name, whatever they hold.'),
-  detectors: z.array(detector).max(16).default([]).describe('Values masked by content, wherever they appear.'),
+  detectors: z
+    .array(detector)
+    .max(16)
+    .default([])
+    .describe('Values masked by content, wherever they appear.'),
   patterns: z.array(customPattern).max(50).default([]),
   strategy: maskingStrategy.default('redact'),
-  keepLast: z.number().int().min(0).max(16).default(4).describe('partial: how many trailing characters to keep.'),
+  keepLast: z
+    .number()
+    .int()
+    .min(0)
+    .max(16)
+    .default(4)
+    .describe('partial: how many trailing characters to keep.'),
   hashKeyRef: secretKeyRef.optional().describe('hash: the HMAC key, so equal values still join.'),
 });
 

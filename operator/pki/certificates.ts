@@ -74,7 +74,10 @@ export async function createCertificateAuthority(
   return { certificate, keys, certificatePem: certificate.toString('pem') };
 }
 
-export async function issueCertificate(ca: CertificateAuthority, options: IssueOptions): Promise<IssuedCertificate> {
+export async function issueCertificate(
+  ca: CertificateAuthority,
+  options: IssueOptions,
+): Promise<IssuedCertificate> {
   const now = options.now ?? new Date();
   const keys = (await webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify'])) as CryptoKeyPair;
   const notAfter = new Date(now.getTime() + (options.validDays ?? 365) * DAY_MS);
@@ -87,7 +90,10 @@ export async function issueCertificate(ca: CertificateAuthority, options: IssueO
   ];
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+      true,
+    ),
     new x509.ExtendedKeyUsageExtension(extendedUsages, false),
     await x509.AuthorityKeyIdentifierExtension.create(ca.certificate, false),
   ];
@@ -112,7 +118,12 @@ export async function issueCertificate(ca: CertificateAuthority, options: IssueO
 /** An RSA key pair in PEM, e.g. for the API server's service-account token signer (RS256). */
 export async function generateRsaKeyPairPem(): Promise<{ privateKeyPem: string; publicKeyPem: string }> {
   const keys = (await webcrypto.subtle.generateKey(
-    { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+    {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
     true,
     ['sign', 'verify'],
   )) as CryptoKeyPair;
@@ -124,7 +135,10 @@ export async function generateRsaKeyPairPem(): Promise<{ privateKeyPem: string; 
 }
 
 /** Loads a CA written out earlier (PEM certificate + PKCS#8 key), e.g. by the test harness. */
-export async function loadCertificateAuthority(certificatePem: string, privateKeyPem: string): Promise<CertificateAuthority> {
+export async function loadCertificateAuthority(
+  certificatePem: string,
+  privateKeyPem: string,
+): Promise<CertificateAuthority> {
   const certificate = new x509.X509Certificate(certificatePem);
   const privateKey = await webcrypto.subtle.importKey(
     'pkcs8',

@@ -46,12 +46,19 @@ export function trustingFetch(caCertificates: string[] | undefined, timeoutMs = 
               if (typeof value === 'string') responseHeaders.set(name, value);
               else if (Array.isArray(value)) for (const v of value) responseHeaders.append(name, v);
             }
-            resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 502, headers: responseHeaders }));
+            resolve(
+              new Response(Buffer.concat(chunks), {
+                status: res.statusCode ?? 502,
+                headers: responseHeaders,
+              }),
+            );
           });
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`request to ${String(url)} timed out after ${timeoutMs} ms`)));
+      req.on('timeout', () =>
+        req.destroy(new Error(`request to ${String(url)} timed out after ${timeoutMs} ms`)),
+      );
       req.on('error', reject);
       if (typeof init.body === 'string' || init.body instanceof Uint8Array) req.end(init.body);
       else req.end();

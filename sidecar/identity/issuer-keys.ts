@@ -21,7 +21,9 @@ export interface IssuerKeysOptions {
 
 export class IssuerUnreachableError extends Error {
   constructor(issuer: string, cause: unknown) {
-    super(`cannot reach issuer ${issuer}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`cannot reach issuer ${issuer}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.name = 'IssuerUnreachableError';
   }
 }

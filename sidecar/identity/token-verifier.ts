@@ -11,7 +11,18 @@ import { failure, type IdentityFailure } from './failures.js';
 import { trustingFetch, type FetchLike } from './https-fetch.js';
 import { IssuerKeys, IssuerUnreachableError } from './issuer-keys.js';
 
-export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
 
 /** The most clock skew any issuer may be granted: beyond this a stolen expired token lives on. */
 export const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -58,7 +69,10 @@ interface KubernetesClaims {
 }
 
 export class TokenVerifier {
-  private readonly issuers = new Map<string, { config: IssuerConfig; keys: IssuerKeys; algorithms: string[] }>();
+  private readonly issuers = new Map<
+    string,
+    { config: IssuerConfig; keys: IssuerKeys; algorithms: string[] }
+  >();
   private readonly now: () => Date;
 
   constructor(configs: IssuerConfig[], deps: TokenVerifierDeps = {}) {
@@ -66,8 +80,12 @@ export class TokenVerifier {
     for (const config of configs) {
       const algorithms = config.algorithms ?? [...ASYMMETRIC_ALGORITHMS];
       const bad = algorithms.filter((a) => !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a));
-      if (bad.length > 0) throw new IssuerConfigError(`issuer ${config.issuer}: algorithms ${bad.join(', ')} are not allowed (asymmetric only)`);
-      if (config.audiences.length === 0) throw new IssuerConfigError(`issuer ${config.issuer}: at least one audience is required`);
+      if (bad.length > 0)
+        throw new IssuerConfigError(
+          `issuer ${config.issuer}: algorithms ${bad.join(', ')} are not allowed (asymmetric only)`,
+        );
+      if (config.audiences.length === 0)
+        throw new IssuerConfigError(`issuer ${config.issuer}: at least one audience is required`);
       if ((config.clockSkewSeconds ?? 0) > MAX_CLOCK_SKEW_SECONDS) {
         throw new IssuerConfigError(`issuer ${config.issuer}: clock skew over ${MAX_CLOCK_SKEW_SECONDS}s`);
       }
@@ -75,7 +93,12 @@ export class TokenVerifier {
       this.issuers.set(config.issuer, {
         config,
         algorithms,
-        keys: new IssuerKeys({ issuer: config.issuer, fetch, cooldownMs: deps.jwksCooldownMs, now: () => this.now().getTime() }),
+        keys: new IssuerKeys({
+          issuer: config.issuer,
+          fetch,
+          cooldownMs: deps.jwksCooldownMs,
+          now: () => this.now().getTime(),
+        }),
       });
     }
   }
@@ -90,9 +113,14 @@ export class TokenVerifier {
       return failure('malformed', 'not a JWS-signed JWT');
     }
     const entry = issuer ? this.issuers.get(issuer) : undefined;
-    if (!issuer || !entry) return failure('unknown issuer', `issuer ${JSON.stringify(issuer ?? null)} is not trusted`);
+    if (!issuer || !entry)
+      return failure('unknown issuer', `issuer ${JSON.stringify(issuer ?? null)} is not trusted`);
     if (!alg || !entry.algorithms.includes(alg)) {
-      return failure('algorithm not allowed', `algorithm ${JSON.stringify(alg ?? null)} is not allowed for ${issuer}`, issuer);
+      return failure(
+        'algorithm not allowed',
+        `algorithm ${JSON.stringify(alg ?? null)} is not allowed for ${issuer}`,
+        issuer,
+      );
     }
 
     let payload: JWTPayload;
@@ -114,13 +142,15 @@ export class TokenVerifier {
 
   private toIdentity(claims: JWTPayload, config: IssuerConfig): VerifiedIdentity | IdentityFailure {
     const subject = claims[config.subjectClaim ?? 'sub'];
-    if (typeof subject !== 'string' || subject === '') return failure('missing claim', `token has no ${config.subjectClaim ?? 'sub'}`, config.issuer);
+    if (typeof subject !== 'string' || subject === '')
+      return failure('missing claim', `token has no ${config.subjectClaim ?? 'sub'}`, config.issuer);
     const expiresAt = new Date((claims.exp ?? 0) * 1000);
     if (config.kind === 'kubernetes') {
       const k8s = (claims['kubernetes.io'] ?? {}) as KubernetesClaims;
       const namespace = k8s.namespace;
       const serviceAccount = k8s.serviceaccount?.name;
-      if (!namespace || !serviceAccount) return failure('missing claim', 'service-account token without kubernetes.io claims', config.issuer);
+      if (!namespace || !serviceAccount)
+        return failure('missing claim', 'service-account token without kubernetes.io claims', config.issuer);
       return {
         ok: true,
         claims,
@@ -135,7 +165,9 @@ export class TokenVerifier {
       };
     }
     const rawGroups = claims[config.groupsClaim ?? 'groups'];
-    const groups = Array.isArray(rawGroups) ? rawGroups.filter((g): g is string => typeof g === 'string') : [];
+    const groups = Array.isArray(rawGroups)
+      ? rawGroups.filter((g): g is string => typeof g === 'string')
+      : [];
     return { ok: true, claims, expiresAt, identity: { subject, issuer: config.issuer, groups } };
   }
 }
@@ -144,15 +176,22 @@ function classifyJoseError(error: unknown, issuer: string): IdentityFailure {
   if (error instanceof IssuerUnreachableError) return failure('issuer unreachable', error.message, issuer);
   if (error instanceof joseErrors.JWTExpired) return failure('expired', 'token has expired', issuer);
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === 'aud') return failure('wrong audience', 'token is meant for another audience', issuer);
-    if (error.claim === 'nbf' || error.claim === 'iat') return failure('not yet valid', `token ${error.claim} is in the future`, issuer);
+    if (error.claim === 'aud')
+      return failure('wrong audience', 'token is meant for another audience', issuer);
+    if (error.claim === 'nbf' || error.claim === 'iat')
+      return failure('not yet valid', `token ${error.claim} is in the future`, issuer);
     return failure('missing claim', `claim ${error.claim}: ${error.reason}`, issuer);
   }
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return failure('bad signature', 'signature does not verify', issuer);
-  if (error instanceof joseErrors.JWKSNoMatchingKey) return failure('unknown key', 'no published key matches the token', issuer);
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return failure('algorithm not allowed', error.message, issuer);
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return failure('issuer unreachable', error.message, issuer);
-  if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) return failure('malformed', error.message, issuer);
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+    return failure('bad signature', 'signature does not verify', issuer);
+  if (error instanceof joseErrors.JWKSNoMatchingKey)
+    return failure('unknown key', 'no published key matches the token', issuer);
+  if (error instanceof joseErrors.JOSEAlgNotAllowed)
+    return failure('algorithm not allowed', error.message, issuer);
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid)
+    return failure('issuer unreachable', error.message, issuer);
+  if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid)
+    return failure('malformed', error.message, issuer);
   // Anything else (a network error while refreshing keys, say) refuses the token: fail closed.
   return failure('issuer unreachable', error instanceof Error ? error.message : String(error), issuer);
 }

@@ -30,14 +30,16 @@ export function pinnedVersions(): Record<string, string> {
   const text = readFileSync(join(repositoryRoot, 'scripts/deps/versions.env'), 'utf8');
   const versions: Record<string, string> = {};
   for (const line of text.split('\n')) {
-    const match = /^([A-Z_]+)=(\S+)$/.exec(line.trim());
-    if (match) versions[match[1]!] = match[2]!;
+    const [, name, value] = /^([A-Z_]+)=(\S+)$/.exec(line.trim()) ?? [];
+    if (name && value) versions[name] = value;
   }
   return versions;
 }
 
 export function cacheRoot(): string {
-  return process.env.CREWGATE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'crewgate');
+  return (
+    process.env.CREWGATE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'crewgate')
+  );
 }
 
 function required(what: string, path: string): string {
@@ -53,8 +55,9 @@ function postgresBinDir(): string {
         .filter((d) => /^\d+$/.test(d) && existsSync(join(base, d, 'bin', 'postgres')))
         .sort((a, b) => Number(b) - Number(a))
     : [];
-  if (majors.length === 0) throw new MissingBinaryError('PostgreSQL server', `${base}/<major>/bin/postgres`);
-  return join(base, majors[0]!, 'bin');
+  const newest = majors[0];
+  if (newest === undefined) throw new MissingBinaryError('PostgreSQL server', `${base}/<major>/bin/postgres`);
+  return join(base, newest, 'bin');
 }
 
 export function locateBinaries(): Binaries {

@@ -56,7 +56,11 @@ subjects:
     name: system:unauthenticated
 `;
 
-export async function startControlPlane(binaries: Binaries, dir: string, version: string): Promise<ControlPlane> {
+export async function startControlPlane(
+  binaries: Binaries,
+  dir: string,
+  version: string,
+): Promise<ControlPlane> {
   const pki = join(dir, 'pki');
   mkdirSync(pki, { recursive: true });
   const file = (name: string, content: string) => {
@@ -157,7 +161,10 @@ export async function startControlPlane(binaries: Binaries, dir: string, version
   });
   const tls = { ca: servingCa.certificatePem, cert: admin.certificatePem, key: admin.privateKeyPem };
   try {
-    await apiserver.waitUntilReady(async () => (await httpsGet(`${server}/readyz`, tls)).status === 200, 90_000);
+    await apiserver.waitUntilReady(
+      async () => (await httpsGet(`${server}/readyz`, tls)).status === 200,
+      90_000,
+    );
   } catch (error) {
     await apiserver.stop();
     await etcd.stop();

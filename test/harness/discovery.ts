@@ -15,8 +15,12 @@ export interface Discovered {
 export async function discover(issuer: string, caCertificateFile: string): Promise<Discovered> {
   const ca = readFileSync(caCertificateFile, 'utf8');
   const config = await httpsGet(`${issuer}/.well-known/openid-configuration`, { ca });
-  if (config.status !== 200) throw new Error(`discovery at ${issuer} answered ${config.status}: ${config.body}`);
-  const { issuer: advertised, jwks_uri: jwksUri } = JSON.parse(config.body) as { issuer: string; jwks_uri: string };
+  if (config.status !== 200)
+    throw new Error(`discovery at ${issuer} answered ${config.status}: ${config.body}`);
+  const { issuer: advertised, jwks_uri: jwksUri } = JSON.parse(config.body) as {
+    issuer: string;
+    jwks_uri: string;
+  };
   const jwks = await httpsGet(jwksUri, { ca });
   if (jwks.status !== 200) throw new Error(`JWKS at ${jwksUri} answered ${jwks.status}`);
   return { issuer: advertised, jwksUri, keys: createLocalJWKSet(JSON.parse(jwks.body) as JSONWebKeySet) };

@@ -43,7 +43,11 @@ export interface HarnessOptions {
   keep?: boolean;
 }
 
-async function timed<T>(startupMs: Record<string, number>, name: string, start: () => Promise<T>): Promise<T> {
+async function timed<T>(
+  startupMs: Record<string, number>,
+  name: string,
+  start: () => Promise<T>,
+): Promise<T> {
   const began = performance.now();
   const result = await start();
   startupMs[name] = Math.round(performance.now() - began);
@@ -86,11 +90,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         const cp = track(await startControlPlane(binaries, sub('control-plane'), version));
         if (options.installCrds ?? true) {
           await cp.kubectl(['apply', '--server-side', '-f', join(repositoryRoot, 'crds')]);
-          await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=crewgate']);
+          await cp.kubectl([
+            'wait',
+            '--for=condition=Established',
+            '--timeout=60s',
+            'crd',
+            '-l',
+            'app.kubernetes.io/part-of=crewgate',
+          ]);
         }
         return cp;
       }),
-      timed(startupMs, 'postgres', async () => track(await startPostgres(binaries, sub('postgres'), ca, caCertificateFile))),
+      timed(startupMs, 'postgres', async () =>
+        track(await startPostgres(binaries, sub('postgres'), ca, caCertificateFile)),
+      ),
       timed(startupMs, 'sshd', async () => track(await startSshd(binaries, sub('sshd')))),
       timed(startupMs, 'oidc', async () => track(await startOidcProvider(ca, caCertificateFile))),
     ]);

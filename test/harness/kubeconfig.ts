@@ -28,7 +28,12 @@ export function renderKubeconfig(c: KubeconfigCredentials): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'crewgate-harness', cluster: { server: c.server, 'certificate-authority-data': b64(c.caCertificatePem) } }],
+    clusters: [
+      {
+        name: 'crewgate-harness',
+        cluster: { server: c.server, 'certificate-authority-data': b64(c.caCertificatePem) },
+      },
+    ],
     users: [{ name: c.user, user }],
     contexts: [{ name: c.user, context: { cluster: 'crewgate-harness', user: c.user } }],
     'current-context': c.user,
@@ -54,7 +59,12 @@ export async function writeUserKubeconfig(
     readFileSync(access.clientCaCertificateFile, 'utf8'),
     readFileSync(access.clientCaKeyFile, 'utf8'),
   );
-  const cert = await issueCertificate(ca, { commonName: user, organizations: groups, usage: 'client', validDays: 1 });
+  const cert = await issueCertificate(ca, {
+    commonName: user,
+    organizations: groups,
+    usage: 'client',
+    validDays: 1,
+  });
   const path = join(dir, `${user.replace(/[^a-zA-Z0-9_.-]/g, '_')}.kubeconfig`);
   writeFileSync(
     path,

@@ -6,12 +6,19 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { OidcInfo } from './oidc.js';
 
-function post(url: string, ca: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+function post(
+  url: string,
+  ca: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', ca, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -30,12 +37,21 @@ function get(url: string, ca: string): Promise<string> {
   });
 }
 
-export async function oidcToken(oidc: OidcInfo, clientId: string, options: { audience?: string } = {}): Promise<string> {
+export async function oidcToken(
+  oidc: OidcInfo,
+  clientId: string,
+  options: { audience?: string } = {},
+): Promise<string> {
   const client = oidc.clients.find((c) => c.clientId === clientId);
   if (!client) throw new Error(`the harness has no OIDC client ${clientId}`);
   const ca = readFileSync(oidc.caCertificateFile, 'utf8');
-  const discovery = JSON.parse(await get(`${oidc.issuer}/.well-known/openid-configuration`, ca)) as { token_endpoint: string };
-  const body = new URLSearchParams({ grant_type: 'client_credentials', resource: options.audience ?? oidc.audience }).toString();
+  const discovery = JSON.parse(await get(`${oidc.issuer}/.well-known/openid-configuration`, ca)) as {
+    token_endpoint: string;
+  };
+  const body = new URLSearchParams({
+    grant_type: 'client_credentials',
+    resource: options.audience ?? oidc.audience,
+  }).toString();
   const res = await post(
     discovery.token_endpoint,
     ca,

@@ -25,9 +25,18 @@ export interface OidcClient {
 /** The clients every harness registers: one per role in the mission's story. */
 export const HARNESS_CLIENTS: OidcClient[] = [
   { clientId: 'agent-analyst', clientSecret: 'analyst-secret-0000000000000000', groups: ['crewai-viewer'] },
-  { clientId: 'agent-operator', clientSecret: 'operator-secret-000000000000000', groups: ['crewai-operator'] },
+  {
+    clientId: 'agent-operator',
+    clientSecret: 'operator-secret-000000000000000',
+    groups: ['crewai-operator'],
+  },
   { clientId: 'reviewer-dba', clientSecret: 'dba-secret-000000000000000000000', groups: ['dba'] },
-  { clientId: 'agent-short-lived', clientSecret: 'short-secret-000000000000000000', groups: ['crewai-viewer'], tokenTtlSeconds: 2 },
+  {
+    clientId: 'agent-short-lived',
+    clientSecret: 'short-secret-000000000000000000',
+    groups: ['crewai-viewer'],
+    tokenTtlSeconds: 2,
+  },
 ];
 
 export interface OidcInfo {
@@ -42,7 +51,10 @@ export interface OidcServer {
   stop(): Promise<void>;
 }
 
-export async function startOidcProvider(ca: CertificateAuthority, caCertificateFile: string): Promise<OidcServer> {
+export async function startOidcProvider(
+  ca: CertificateAuthority,
+  caCertificateFile: string,
+): Promise<OidcServer> {
   const port = await freePort();
   const issuer = `https://127.0.0.1:${port}`;
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -87,8 +99,16 @@ export async function startOidcProvider(ca: CertificateAuthority, caCertificateF
   });
   provider.on('server_error', (_ctx, error) => console.error('oidc-provider server_error', error));
 
-  const serving = await issueCertificate(ca, { commonName: 'oidc', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' });
-  const server: Server = createServer({ cert: serving.certificatePem, key: serving.privateKeyPem }, provider.callback());
+  const serving = await issueCertificate(ca, {
+    commonName: 'oidc',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
+  const server: Server = createServer(
+    { cert: serving.certificatePem, key: serving.privateKeyPem },
+    provider.callback(),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());

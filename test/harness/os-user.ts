@@ -13,15 +13,17 @@ export interface OsUser {
 
 /** The user servers that refuse root run as: the service user when we are root, else ourselves. */
 export function serviceUser(): OsUser {
+  const id = (flag: string, user?: string) =>
+    execFileSync('id', user ? [flag, user] : [flag], { encoding: 'utf8' }).trim();
   if (process.getuid?.() !== 0) {
-    return { name: execFileSync('id', ['-un'], { encoding: 'utf8' }).trim(), uid: process.getuid!(), gid: process.getgid!() };
+    return { name: id('-un'), uid: Number(id('-u')), gid: Number(id('-g')) };
   }
   try {
-    const uid = Number(execFileSync('id', ['-u', SERVICE_USER], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', SERVICE_USER], { encoding: 'utf8' }).trim());
-    return { name: SERVICE_USER, uid, gid };
+    return { name: SERVICE_USER, uid: Number(id('-u', SERVICE_USER)), gid: Number(id('-g', SERVICE_USER)) };
   } catch {
-    throw new Error(`running as root, but the OS user "${SERVICE_USER}" does not exist: run \`make deps\` first`);
+    throw new Error(
+      `running as root, but the OS user "${SERVICE_USER}" does not exist: run \`make deps\` first`,
+    );
   }
 }
 

@@ -72,36 +72,77 @@ export async function startPostgres(
 
   await run(
     join(binaries.postgresBin, 'initdb'),
-    ['-D', dataDir, '-U', superuser.user, `--pwfile=${join(dir, 'pwfile')}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'],
+    [
+      '-D',
+      dataDir,
+      '-U',
+      superuser.user,
+      `--pwfile=${join(dir, 'pwfile')}`,
+      '--auth=scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
+    ],
     { uid: user.uid, gid: user.gid },
   );
   writeFileSync(
     join(dataDir, 'pg_hba.conf'),
-    ['local all all scram-sha-256', 'host all all 127.0.0.1/32 scram-sha-256', 'host all all ::1/128 scram-sha-256', ''].join('\n'),
+    [
+      'local all all scram-sha-256',
+      'host all all 127.0.0.1/32 scram-sha-256',
+      'host all all ::1/128 scram-sha-256',
+      '',
+    ].join('\n'),
   );
   chownRecursive(dataDir, user);
 
   const logFile = join(dir, 'postgres.log');
   const args = [
-    '-D', dataDir,
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', `port=${port}`,
-    '-c', `unix_socket_directories=${socketDir}`,
-    '-c', 'ssl=on',
-    '-c', `ssl_cert_file=${join(dir, 'server.crt')}`,
-    '-c', `ssl_key_file=${join(dir, 'server.key')}`,
-    '-c', 'password_encryption=scram-sha-256',
-    '-c', 'max_connections=300',
+    '-D',
+    dataDir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `port=${port}`,
+    '-c',
+    `unix_socket_directories=${socketDir}`,
+    '-c',
+    'ssl=on',
+    '-c',
+    `ssl_cert_file=${join(dir, 'server.crt')}`,
+    '-c',
+    `ssl_key_file=${join(dir, 'server.key')}`,
+    '-c',
+    'password_encryption=scram-sha-256',
+    '-c',
+    'max_connections=300',
     // Test data is thrown away: durability would only cost time.
-    '-c', 'fsync=off',
-    '-c', 'synchronous_commit=off',
-    '-c', 'full_page_writes=off',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
   ];
   let server: ManagedProcess | undefined;
   const start = async () => {
-    server = new ManagedProcess({ name: 'postgres', command: join(binaries.postgresBin, 'postgres'), args, logFile, uid: user.uid, gid: user.gid });
+    server = new ManagedProcess({
+      name: 'postgres',
+      command: join(binaries.postgresBin, 'postgres'),
+      args,
+      logFile,
+      uid: user.uid,
+      gid: user.gid,
+    });
     await server.waitUntilReady(async () => {
-      const client = new pg.Client({ host: '127.0.0.1', port, user: superuser.user, password: superuser.password, database: 'postgres' });
+      const client = new pg.Client({
+        host: '127.0.0.1',
+        port,
+        user: superuser.user,
+        password: superuser.password,
+        database: 'postgres',
+      });
       try {
         await client.connect();
         return true;
@@ -112,12 +153,43 @@ export async function startPostgres(
   };
   await start();
 
-  await run(binaries.psql, ['-v', 'ON_ERROR_STOP=1', '-v', `app_password=${app.password}`, '-q', '-f', join(repositoryRoot, 'test/harness/seed/shop.sql')], {
-    env: { ...process.env, PGHOST: '127.0.0.1', PGPORT: String(port), PGUSER: superuser.user, PGPASSWORD: superuser.password, PGDATABASE: 'postgres', PGSSLMODE: 'disable' },
-  });
+  await run(
+    binaries.psql,
+    [
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-v',
+      `app_password=${app.password}`,
+      '-q',
+      '-f',
+      join(repositoryRoot, 'test/harness/seed/shop.sql'),
+    ],
+    {
+      env: {
+        ...process.env,
+        PGHOST: '127.0.0.1',
+        PGPORT: String(port),
+        PGUSER: superuser.user,
+        PGPASSWORD: superuser.password,
+        PGDATABASE: 'postgres',
+        PGSSLMODE: 'disable',
+      },
+    },
+  );
 
   return {
-    info: { host: '127.0.0.1', port, socketDir, caCertificateFile, superuser, app, database: 'shop', binDir: binaries.postgresBin, dataDir, logFile },
+    info: {
+      host: '127.0.0.1',
+      port,
+      socketDir,
+      caCertificateFile,
+      superuser,
+      app,
+      database: 'shop',
+      binDir: binaries.postgresBin,
+      dataDir,
+      logFile,
+    },
     kill: async () => server?.kill(),
     start,
     stop: async () => server?.stop(),

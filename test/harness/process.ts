@@ -97,7 +97,11 @@ export class ManagedProcess {
       }
       if (await probe().catch(() => false)) return;
       if (Date.now() > deadline) {
-        throw new ProcessFailedError(this.options.name, `not ready after ${timeoutMs} ms`, tail(this.options.logFile));
+        throw new ProcessFailedError(
+          this.options.name,
+          `not ready after ${timeoutMs} ms`,
+          tail(this.options.logFile),
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

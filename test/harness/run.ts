@@ -22,7 +22,11 @@ export function runCommand(
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
     });
     child.stdin.end(options.input);
   });
@@ -34,7 +38,11 @@ export function kubectl(
   args: string[],
   options: { input?: string; kubeconfig?: string } = {},
 ): Promise<RunResult> {
-  return runCommand(harness.controlPlane.kubectl, ['--kubeconfig', options.kubeconfig ?? harness.controlPlane.adminKubeconfig, ...args], {
-    input: options.input,
-  });
+  return runCommand(
+    harness.controlPlane.kubectl,
+    ['--kubeconfig', options.kubeconfig ?? harness.controlPlane.adminKubeconfig, ...args],
+    {
+      input: options.input,
+    },
+  );
 }

@@ -51,8 +51,28 @@ export async function startSshd(binaries: Binaries, dir: string): Promise<SshdSe
   const port = await freePort();
   const hostKey = join(dir, 'ssh_host_ed25519_key');
   const clientKey = join(dir, 'client_ed25519');
-  await run(binaries.sshKeygen, ['-q', '-t', 'ed25519', '-N', '', '-C', 'crewgate-harness-host', '-f', hostKey]);
-  await run(binaries.sshKeygen, ['-q', '-t', 'ed25519', '-N', '', '-C', 'crewgate-harness-client', '-f', clientKey]);
+  await run(binaries.sshKeygen, [
+    '-q',
+    '-t',
+    'ed25519',
+    '-N',
+    '',
+    '-C',
+    'crewgate-harness-host',
+    '-f',
+    hostKey,
+  ]);
+  await run(binaries.sshKeygen, [
+    '-q',
+    '-t',
+    'ed25519',
+    '-N',
+    '',
+    '-C',
+    'crewgate-harness-client',
+    '-f',
+    clientKey,
+  ]);
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`), { mode: 0o600 });
   const hostPublicKey = readFileSync(`${hostKey}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
   const knownHostsFile = join(dir, 'known_hosts');
@@ -80,7 +100,8 @@ export async function startSshd(binaries: Binaries, dir: string): Promise<SshdSe
     ].join('\n'),
   );
   // sshd's privilege separation needs this directory; Debian's service unit would create it.
-  if (process.getuid?.() === 0 && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755, recursive: true });
+  if (process.getuid?.() === 0 && !existsSync('/run/sshd'))
+    mkdirSync('/run/sshd', { mode: 0o755, recursive: true });
 
   const server = new ManagedProcess({
     name: 'sshd',
@@ -90,7 +111,14 @@ export async function startSshd(binaries: Binaries, dir: string): Promise<SshdSe
   });
   await server.waitUntilReady(() => bannerSeen(port), 15_000);
   return {
-    info: { host: '127.0.0.1', port, user: userInfo().username, clientKeyFile: clientKey, hostPublicKey, knownHostsFile },
+    info: {
+      host: '127.0.0.1',
+      port,
+      user: userInfo().username,
+      clientKeyFile: clientKey,
+      hostPublicKey,
+      knownHostsFile,
+    },
     stop: () => server.stop(),
   };
 }

@@ -22,7 +22,9 @@ describe('the harness control plane', () => {
     const kubeconfig = await writeUserKubeconfig(cp, 'rita-reviewer', ['dba', 'reviewers']);
     const whoami = await kubectl(harness, ['auth', 'whoami', '-o', 'json'], { kubeconfig });
     expect(whoami.code).toBe(0);
-    const userInfo = (JSON.parse(whoami.stdout) as { status: { userInfo: { username: string; groups: string[] } } }).status.userInfo;
+    const userInfo = (
+      JSON.parse(whoami.stdout) as { status: { userInfo: { username: string; groups: string[] } } }
+    ).status.userInfo;
     expect(userInfo.username).toBe('rita-reviewer');
     expect(userInfo.groups).toEqual(expect.arrayContaining(['dba', 'reviewers', 'system:authenticated']));
 
@@ -35,7 +37,15 @@ describe('the harness control plane', () => {
     const ns = `sa-token-${Date.now()}`;
     expect((await kubectl(harness, ['create', 'namespace', ns])).code).toBe(0);
     expect((await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns])).code).toBe(0);
-    const created = await kubectl(harness, ['create', 'token', 'research-crew', '-n', ns, '--audience=crewgate', '--duration=10m']);
+    const created = await kubectl(harness, [
+      'create',
+      'token',
+      'research-crew',
+      '-n',
+      ns,
+      '--audience=crewgate',
+      '--duration=10m',
+    ]);
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
 
@@ -44,12 +54,16 @@ describe('the harness control plane', () => {
     const { payload } = await jwtVerify(token, issuer.keys, { issuer: issuer.issuer, audience: 'crewgate' });
     expect(payload.sub).toBe(`system:serviceaccount:${ns}:research-crew`);
 
-    await expect(jwtVerify(token, issuer.keys, { issuer: issuer.issuer, audience: 'someone-else' })).rejects.toThrow(/aud/);
+    await expect(
+      jwtVerify(token, issuer.keys, { issuer: issuer.issuer, audience: 'someone-else' }),
+    ).rejects.toThrow(/aud/);
     // A token whose signature was tampered with does not verify.
     const [header, , signature] = token.split('.');
-    const forgedBody = Buffer.from(JSON.stringify({ ...decodeJwt(token), sub: 'system:serviceaccount:kube-system:admin' })).toString('base64url');
-    await expect(jwtVerify(`${header}.${forgedBody}.${signature}`, issuer.keys, { issuer: issuer.issuer })).rejects.toThrow(
-      /signature/,
-    );
+    const forgedBody = Buffer.from(
+      JSON.stringify({ ...decodeJwt(token), sub: 'system:serviceaccount:kube-system:admin' }),
+    ).toString('base64url');
+    await expect(
+      jwtVerify(`${header}.${forgedBody}.${signature}`, issuer.keys, { issuer: issuer.issuer }),
+    ).rejects.toThrow(/signature/);
   });
 });

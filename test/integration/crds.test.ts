@@ -16,7 +16,14 @@ beforeAll(async () => {
 
 describe('the crewgate CRDs on a real API server', () => {
   it('are established with the printer columns a reviewer sees', async () => {
-    const result = await kubectl(harness, ['get', 'crd', '-l', 'app.kubernetes.io/part-of=crewgate', '-o', 'name']);
+    const result = await kubectl(harness, [
+      'get',
+      'crd',
+      '-l',
+      'app.kubernetes.io/part-of=crewgate',
+      '-o',
+      'name',
+    ]);
     expect(result.stdout.trim().split('\n').sort()).toEqual([
       'customresourcedefinition.apiextensions.k8s.io/accesspolicies.crewgate.dev',
       'customresourcedefinition.apiextensions.k8s.io/approvalrequests.crewgate.dev',
@@ -29,26 +36,49 @@ describe('the crewgate CRDs on a real API server', () => {
     const dir = join(repositoryRoot, 'examples/basics');
     for (const file of readdirSync(dir)) {
       // The examples are written for namespace "agents"; each test file uses a namespace of its own.
-      const manifest = readFileSync(join(dir, file), 'utf8').replaceAll('namespace: agents', `namespace: ${ns}`);
+      const manifest = readFileSync(join(dir, file), 'utf8').replaceAll(
+        'namespace: agents',
+        `namespace: ${ns}`,
+      );
       const result = await kubectl(harness, ['apply', '-f', '-'], { input: manifest });
       expect(result.stderr, file).toBe('');
       expect(result.code, file).toBe(0);
     }
-    const policy = JSON.parse((await kubectl(harness, ['get', 'accesspolicy', 'analysts', '-n', ns, '-o', 'json'])).stdout);
+    const policy = JSON.parse(
+      (await kubectl(harness, ['get', 'accesspolicy', 'analysts', '-n', ns, '-o', 'json'])).stdout,
+    );
     // Defaults from the zod schema, applied by the API server from the generated openAPIV3Schema.
     expect(policy.spec.rules[0].enforce).toBe(true);
-    expect(policy.spec.rules[3].approval).toMatchObject({ minApprovals: 1, timeout: '10m', scope: 'Once', maxDuration: '8h' });
+    expect(policy.spec.rules[3].approval).toMatchObject({
+      minApprovals: 1,
+      timeout: '10m',
+      scope: 'Once',
+      maxDuration: '8h',
+    });
     expect(policy.spec.rules[3].match.attributes).toEqual({ privilegedPod: true });
 
     const listed = await kubectl(harness, ['get', 'approvalrequests', '-n', ns]);
     expect(listed.stdout.split('\n')[0]).toMatch(/NAME\s+PHASE\s+REQUESTER\s+CONNECTION\s+COMMAND\s+AGE/);
-    expect(listed.stdout).toMatch(/agent-analyst\s+reporting-db\s+UPDATE orders SET status = 'refunded' WHERE id = 42/);
+    expect(listed.stdout).toMatch(
+      /agent-analyst\s+reporting-db\s+UPDATE orders SET status = 'refunded' WHERE id = 42/,
+    );
   });
 
   const invalid: [string, RegExp[]][] = [
-    ['unknown-action.yaml', [/spec\.rules\[0\]\.action: Unsupported value: "Maybe": supported values: "Allow", "Deny", "RequireApproval"/]],
+    [
+      'unknown-action.yaml',
+      [
+        /spec\.rules\[0\]\.action: Unsupported value: "Maybe": supported values: "Allow", "Deny", "RequireApproval"/,
+      ],
+    ],
     ['missing-connections.yaml', [/spec\.connections: Required value/]],
-    ['wrong-types.yaml', [/spec\.detectors: Invalid value: "string": spec\.detectors in body must be of type array/, /spec\.keepLast: Invalid value: "string": spec\.keepLast in body must be of type integer/]],
+    [
+      'wrong-types.yaml',
+      [
+        /spec\.detectors: Invalid value: "string": spec\.detectors in body must be of type array/,
+        /spec\.keepLast: Invalid value: "string": spec\.keepLast in body must be of type integer/,
+      ],
+    ],
     ['two-subject-kinds.yaml', [/a subject sets exactly one of group, user or serviceAccount/]],
     ['unknown-field.yaml', [/unknown field "spec\.pasword"/]],
   ];
@@ -67,20 +97,61 @@ describe('the crewgate CRDs on a real API server', () => {
       status: {
         phase: 'Approved',
         approvedBy: ['rita-reviewer'],
-        conditions: [{ type: 'Decided', status: 'True', reason: 'Approved', message: 'approved by rita-reviewer', lastTransitionTime: '2026-11-23T10:00:00Z' }],
+        conditions: [
+          {
+            type: 'Decided',
+            status: 'True',
+            reason: 'Approved',
+            message: 'approved by rita-reviewer',
+            lastTransitionTime: '2026-11-23T10:00:00Z',
+          },
+        ],
       },
     };
     const patched = await kubectl(harness, [
-      'patch', 'approvalrequest', 'reporting-db-update-7f3k2', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify(status),
+      'patch',
+      'approvalrequest',
+      'reporting-db-update-7f3k2',
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify(status),
     ]);
     expect(patched.stderr).toBe('');
     // The main resource ignores status: a write there does not change it.
-    await kubectl(harness, ['patch', 'approvalrequest', 'reporting-db-update-7f3k2', '-n', ns, '--type=merge', '-p', JSON.stringify({ status: { phase: 'Denied' } })]);
-    const phase = await kubectl(harness, ['get', 'approvalrequest', 'reporting-db-update-7f3k2', '-n', ns, '-o', 'jsonpath={.status.phase}']);
+    await kubectl(harness, [
+      'patch',
+      'approvalrequest',
+      'reporting-db-update-7f3k2',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Denied' } }),
+    ]);
+    const phase = await kubectl(harness, [
+      'get',
+      'approvalrequest',
+      'reporting-db-update-7f3k2',
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={.status.phase}',
+    ]);
     expect(phase.stdout).toBe('Approved');
 
     const badStatus = await kubectl(harness, [
-      'patch', 'approvalrequest', 'reporting-db-update-7f3k2', '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Whatever"}}',
+      'patch',
+      'approvalrequest',
+      'reporting-db-update-7f3k2',
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"phase":"Whatever"}}',
     ]);
     expect(badStatus.code).not.toBe(0);
     expect(badStatus.stderr).toMatch(/status\.phase: Unsupported value: "Whatever"/);

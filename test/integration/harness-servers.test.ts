@@ -25,7 +25,7 @@ describe('PostgreSQL from the harness', () => {
     const result = await psql(
       pg.app.user,
       pg.app.password,
-      "SELECT ssl, current_user FROM pg_stat_ssl WHERE pid = pg_backend_pid(); SELECT count(*) FROM customers; SHOW password_encryption",
+      'SELECT ssl, current_user FROM pg_stat_ssl WHERE pid = pg_backend_pid(); SELECT count(*) FROM customers; SHOW password_encryption',
     );
     expect(result.stderr).toBe('');
     expect(result.stdout.trim().split('\n')).toEqual(['t|app', '5', 'scram-sha-256']);
@@ -38,13 +38,22 @@ describe('PostgreSQL from the harness', () => {
   });
 
   it('holds card numbers that pass the Luhn check and e-mails, for the masking tests', async () => {
-    const result = await psql(pg.app.user, pg.app.password, 'SELECT card_number, email FROM customers ORDER BY id');
-    const rows = result.stdout.trim().split('\n').map((line) => line.split('|'));
+    const result = await psql(
+      pg.app.user,
+      pg.app.password,
+      'SELECT card_number, email FROM customers ORDER BY id',
+    );
+    const rows = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('|'));
     const luhn = (digits: string) =>
       [...digits].reverse().reduce((sum, ch, i) => {
         const d = Number(ch) * (i % 2 === 1 ? 2 : 1);
         return sum + (d > 9 ? d - 9 : d);
-      }, 0) % 10 === 0;
+      }, 0) %
+        10 ===
+      0;
     expect(rows).toHaveLength(5);
     for (const [card, email] of rows) {
       expect(luhn(card!.replace(/\D/g, ''))).toBe(true);
@@ -57,12 +66,18 @@ describe('OpenSSH from the harness', () => {
   it('runs a command for the authorized key, with the host key pinned', async () => {
     const s = harness.sshd;
     const result = await runCommand('ssh', [
-      '-i', s.clientKeyFile,
-      '-p', String(s.port),
-      '-o', `UserKnownHostsFile=${s.knownHostsFile}`,
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'BatchMode=yes',
-      '-o', 'IdentitiesOnly=yes',
+      '-i',
+      s.clientKeyFile,
+      '-p',
+      String(s.port),
+      '-o',
+      `UserKnownHostsFile=${s.knownHostsFile}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'IdentitiesOnly=yes',
       `${s.user}@127.0.0.1`,
       'echo hello from $(whoami)',
     ]);
@@ -73,12 +88,18 @@ describe('OpenSSH from the harness', () => {
   it('refuses a client whose key it does not know', async () => {
     const s = harness.sshd;
     const result = await runCommand('ssh', [
-      '-p', String(s.port),
-      '-o', `UserKnownHostsFile=${s.knownHostsFile}`,
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'BatchMode=yes',
-      '-o', 'IdentitiesOnly=yes',
-      '-i', '/dev/null',
+      '-p',
+      String(s.port),
+      '-o',
+      `UserKnownHostsFile=${s.knownHostsFile}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-i',
+      '/dev/null',
       `${s.user}@127.0.0.1`,
       'true',
     ]);

@@ -4,7 +4,11 @@ import { readFileSync } from 'node:fs';
 import { SignJWT, decodeJwt, decodeProtectedHeader, generateKeyPair, type JWTPayload } from 'jose';
 import { createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { TokenVerifier, IssuerConfigError, type IssuerConfig } from '../../sidecar/identity/token-verifier.js';
+import {
+  TokenVerifier,
+  IssuerConfigError,
+  type IssuerConfig,
+} from '../../sidecar/identity/token-verifier.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { httpsGet } from '../harness/https-probe.js';
 import { freePort } from '../harness/ports.js';
@@ -34,7 +38,10 @@ beforeAll(async () => {
 describe('verifying OIDC tokens from a real IdP', () => {
   it('accepts a valid token and takes groups from the groups claim', async () => {
     const result = await verifier.verify(analystToken);
-    expect(result).toMatchObject({ ok: true, identity: { subject: 'agent-analyst', groups: ['crewai-viewer'], issuer: harness.oidc.issuer } });
+    expect(result).toMatchObject({
+      ok: true,
+      identity: { subject: 'agent-analyst', groups: ['crewai-viewer'], issuer: harness.oidc.issuer },
+    });
   });
 
   it('refuses an expired token, by the verifier’s clock', async () => {
@@ -60,7 +67,10 @@ describe('verifying OIDC tokens from a real IdP', () => {
     expect(publicJwks).toContain('"kty":"EC"');
     const header = b64url({ alg: 'HS256', typ: 'JWT', kid: decodeProtectedHeader(analystToken).kid });
     const signature = createHmac('sha256', publicJwks).update(`${header}.${payload}`).digest('base64url');
-    expect(await verifier.verify(`${header}.${payload}.${signature}`)).toMatchObject({ ok: false, reason: 'algorithm not allowed' });
+    expect(await verifier.verify(`${header}.${payload}.${signature}`)).toMatchObject({
+      ok: false,
+      reason: 'algorithm not allowed',
+    });
   });
 
   it('refuses a token whose claims were edited after signing', async () => {
@@ -72,9 +82,13 @@ describe('verifying OIDC tokens from a real IdP', () => {
   it('refuses a token signed by an attacker’s key under the issuer’s kid, and under a kid of its own', async () => {
     const { privateKey } = await generateKeyPair('ES256');
     const claims: JWTPayload = { ...decodeJwt(analystToken), groups: ['dba'] };
-    const sameKid = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(analystToken).kid }).sign(privateKey);
+    const sameKid = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(analystToken).kid })
+      .sign(privateKey);
     expect(await verifier.verify(sameKid)).toMatchObject({ ok: false, reason: 'bad signature' });
-    const ownKid = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'attacker' }).sign(privateKey);
+    const ownKid = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'attacker' })
+      .sign(privateKey);
     expect(await verifier.verify(ownKid)).toMatchObject({ ok: false, reason: 'unknown key' });
   });
 
@@ -116,7 +130,9 @@ describe('verifying the cluster’s service-account tokens', () => {
   beforeAll(async () => {
     await kubectl(harness, ['create', 'namespace', ns]);
     await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
-    token = (await kubectl(harness, ['create', 'token', 'research-crew', '-n', ns, '--audience=crewgate'])).stdout.trim();
+    token = (
+      await kubectl(harness, ['create', 'token', 'research-crew', '-n', ns, '--audience=crewgate'])
+    ).stdout.trim();
   });
 
   it('gives the workload identity: subject, service account and its groups', async () => {

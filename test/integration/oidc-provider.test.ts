@@ -11,7 +11,10 @@ describe('the harness OpenID Provider', () => {
   it('issues an access token with the groups claim that verifies with jose against its discovery', async () => {
     const token = await oidcToken(oidc, 'agent-analyst');
     const issuer = await discover(oidc.issuer, oidc.caCertificateFile);
-    const { payload, protectedHeader } = await jwtVerify(token, issuer.keys, { issuer: oidc.issuer, audience: oidc.audience });
+    const { payload, protectedHeader } = await jwtVerify(token, issuer.keys, {
+      issuer: oidc.issuer,
+      audience: oidc.audience,
+    });
     expect(protectedHeader.alg).toBe('ES256');
     expect(payload.sub).toBe('agent-analyst');
     expect(payload.groups).toEqual(['crewai-viewer']);
@@ -20,6 +23,8 @@ describe('the harness OpenID Provider', () => {
   it('issues tokens for another audience that a crewgate verifier refuses', async () => {
     const token = await oidcToken(oidc, 'reviewer-dba', { audience: 'https://billing.internal' });
     const issuer = await discover(oidc.issuer, oidc.caCertificateFile);
-    await expect(jwtVerify(token, issuer.keys, { issuer: oidc.issuer, audience: oidc.audience })).rejects.toThrow(/aud/);
+    await expect(
+      jwtVerify(token, issuer.keys, { issuer: oidc.issuer, audience: oidc.audience }),
+    ).rejects.toThrow(/aud/);
   });
 });
