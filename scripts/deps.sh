@@ -8,7 +8,7 @@ DEBIAN_PACKAGES=(
   postgresql postgresql-contrib postgresql-client   # server, pgbench, psql
   pgbouncer                                         # the benchmark's peer
   openssh-server openssh-client                     # sshd for the harness, ssh/scp clients
-  python3-venv                                      # the CrewAI example's virtualenv
+  python3-venv python3-psycopg                      # the CrewAI example; psycopg as an unchanged client
   wrk                                               # HTTP benchmark load
   build-essential python3                           # ssh2's native crypto binding
 )

@@ -34,3 +34,8 @@ INSERT INTO customers (full_name, email, phone, card_number, ssn, notes) VALUES
 INSERT INTO orders (customer_id, amount, status) VALUES
   (1, 120.50, 'open'), (1, 35.00, 'shipped'), (2, 990.00, 'open'),
   (3, 15.25, 'cancelled'), (4, 420.00, 'shipped'), (5, 64.10, 'open');
+
+-- The harness runs PostgreSQL with synchronous_commit=off; make the seed durable before any
+-- test kills the server on purpose.
+RESET ROLE;
+CHECKPOINT;

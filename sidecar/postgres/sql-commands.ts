@@ -1,0 +1,38 @@
+/**
+ * Turns the SQL of one message into Commands for the policy engine, remembering what each named
+ * prepared statement does so a later `EXECUTE name` is judged as what it runs.
+ */
+import { classifySql } from '../classify/sql/index.js';
+import { toCommand, type Classification, type Command, type SessionContext } from '../core/command.js';
+
+export class SqlCommands {
+  private readonly prepared = new Map<string, Classification[]>();
+
+  constructor(private readonly session: SessionContext) {}
+
+  fromText(text: string): Command[] {
+    const classifications = classifySql(text, { prepared: this.prepared });
+    for (const c of classifications) this.rememberPrepare(c);
+    // An empty query string is a no-op; it still is judged (as nothing), never skipped silently.
+    return classifications.map((c) => toCommand(this.session, c));
+  }
+
+  /** `PREPARE name AS ...` in SQL: its inner operations stand for later `EXECUTE name`. */
+  private rememberPrepare(c: Classification): void {
+    const name = c.attributes.preparedName;
+    if (c.operations.includes('prepare') && typeof name === 'string') {
+      this.prepared.set(name, [{ ...c, operations: c.operations.filter((op) => op !== 'prepare') }]);
+    }
+  }
+
+  fromFunctionCall(oid: number): Command[] {
+    return [
+      toCommand(this.session, {
+        operations: ['function.call'],
+        resources: [`function:${oid}`],
+        text: `FunctionCall oid=${oid}`,
+        attributes: {},
+      }),
+    ];
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Starts the sidecar's PostgreSQL listener in the test process, in front of the harness's real
+ * PostgreSQL, with real identity verification against the harness's issuers and the policies of
+ * a fixture file. Nothing here is a stand-in: the approver is the sidecar's own default until the
+ * approvals issue wires the control plane.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { HarnessInfo } from '../../harness/index.js';
+import { repositoryRoot } from '../../harness/paths.js';
+import { NoApprover, type Approver } from '../../../sidecar/enforcement/approver.js';
+import { Enforcer } from '../../../sidecar/enforcement/enforcer.js';
+import { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
+import { compileBundle, StaticBundleSource, type ObjectManifest } from '../../../sidecar/enforcement/policy-bundle.js';
+import { MemoryRecorder } from '../../../sidecar/enforcement/recorder.js';
+import { TokenVerifier } from '../../../sidecar/identity/token-verifier.js';
+import { silentLogger } from '../../../sidecar/logging.js';
+import { initSqlClassifier } from '../../../sidecar/classify/sql/index.js';
+import { startPostgresListener, type PostgresListener, type PostgresListenerOptions } from '../../../sidecar/postgres/listener.js';
+
+export interface ProxyUnderTest {
+  listener: PostgresListener;
+  recorder: MemoryRecorder;
+  metrics: SidecarMetrics;
+  bundle: StaticBundleSource;
+}
+
+export function loadManifests(file: string): { accessPolicies: ObjectManifest[]; maskingRules: ObjectManifest[] } {
+  const docs = parseAllDocuments(readFileSync(join(repositoryRoot, file), 'utf8')).map((d) => d.toJS() as ObjectManifest & { kind: string });
+  return {
+    accessPolicies: docs.filter((d) => d.kind === 'AccessPolicy'),
+    maskingRules: docs.filter((d) => d.kind === 'MaskingRule'),
+  };
+}
+
+export async function startProxy(
+  harness: HarnessInfo,
+  options: { policies?: string; approver?: Approver; listener?: Partial<PostgresListenerOptions> } = {},
+): Promise<ProxyUnderTest> {
+  await initSqlClassifier();
+  const bundle = new StaticBundleSource(compileBundle(loadManifests(options.policies ?? 'test/integration/fixtures/shop-policies.yaml')));
+  const recorder = new MemoryRecorder();
+  const metrics = new SidecarMetrics();
+  const enforcer = new Enforcer({ bundle, approver: options.approver ?? new NoApprover(), recorder, metrics });
+  const verifier = new TokenVerifier([
+    { issuer: harness.oidc.issuer, audiences: [harness.oidc.audience], caCertificates: [readFileSync(harness.oidc.caCertificateFile, 'utf8')] },
+    {
+      issuer: harness.controlPlane.serviceAccountIssuer,
+      audiences: ['crewgate'],
+      kind: 'kubernetes',
+      caCertificates: [readFileSync(harness.controlPlane.caCertificateFile, 'utf8')],
+    },
+  ]);
+  const pg = harness.postgres;
+  const listener = await startPostgresListener(
+    {
+      connection: 'shop-db',
+      port: 0,
+      upstream: async () => ({
+        host: pg.host,
+        port: pg.port,
+        database: pg.database,
+        user: pg.app.user,
+        password: pg.app.password,
+        tls: { mode: 'verify-full', ca: [readFileSync(pg.caCertificateFile, 'utf8')] },
+      }),
+      ...options.listener,
+    },
+    { enforcer, verifier, recorder, metrics, logger: silentLogger() },
+  );
+  return { listener, recorder, metrics, bundle };
+}
