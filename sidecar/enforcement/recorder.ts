@@ -2,7 +2,7 @@
  * Where session events go. The recording issue replaces the JSON-lines file with the spooled,
  * hash-chained store; adapters only ever see this interface.
  */
-import { appendFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Command, Identity, Protocol } from '../core/command.js';
 import type { Decision } from '../policy/index.js';
 
@@ -17,15 +17,26 @@ export interface SessionRecorder {
   record(session: string, event: SessionEvent): void;
 }
 
-/** Appends one JSON object per line; synchronous so an event is on disk before the command runs. */
+/**
+ * Appends one JSON object per line; synchronous, so an event is in the file before the command
+ * runs. The file stays open: one write per event, not an open and a close.
+ */
 export class JsonLinesRecorder implements SessionRecorder {
+  private readonly fd: number;
+
   constructor(
-    private readonly path: string,
+    path: string,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.fd = openSync(path, 'a', 0o600);
+  }
 
   record(session: string, event: SessionEvent): void {
-    appendFileSync(this.path, `${JSON.stringify({ time: this.now().toISOString(), session, ...event })}\n`);
+    writeSync(this.fd, `${JSON.stringify({ time: this.now().toISOString(), session, ...event })}\n`);
+  }
+
+  close(): void {
+    closeSync(this.fd);
   }
 }
 

@@ -23,9 +23,13 @@ describe('column selectors', () => {
   });
 
   it('schema.table.column matches that schema, or an unqualified table of that name', () => {
-    expect(columnMatches(sel('public.customers.email'), { name: 'email', table: 'public.customers' })).toBe(true);
+    expect(columnMatches(sel('public.customers.email'), { name: 'email', table: 'public.customers' })).toBe(
+      true,
+    );
     expect(columnMatches(sel('public.customers.email'), { name: 'email', table: 'customers' })).toBe(true);
-    expect(columnMatches(sel('public.customers.email'), { name: 'email', table: 'sales.customers' })).toBe(false);
+    expect(columnMatches(sel('public.customers.email'), { name: 'email', table: 'sales.customers' })).toBe(
+      false,
+    );
   });
 
   it('refuses malformed selectors', () => {

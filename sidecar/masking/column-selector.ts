@@ -19,7 +19,9 @@ export interface ResultColumn {
 }
 
 /** Parses `column`, `table.column` or `schema.table.column`. */
-export function parseColumnSelector(source: string): { ok: true; selector: ColumnSelector } | { ok: false; error: string } {
+export function parseColumnSelector(
+  source: string,
+): { ok: true; selector: ColumnSelector } | { ok: false; error: string } {
   const parts = source.toLowerCase().split('.');
   if (parts.some((p) => p === '') || parts.length > 3) {
     return { ok: false, error: `"${source}" is not column, table.column or schema.table.column` };

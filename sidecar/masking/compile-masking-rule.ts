@@ -46,7 +46,8 @@ export function compileMaskingRule(
   options: CompileMaskingRuleOptions = {},
 ): CompileMaskingRuleResult {
   const errors: CompileError[] = [];
-  if (ref.namespace === '') errors.push({ path: 'metadata.namespace', message: 'a MaskingRule is namespaced' });
+  if (ref.namespace === '')
+    errors.push({ path: 'metadata.namespace', message: 'a MaskingRule is namespaced' });
   if (ref.name === '') errors.push({ path: 'metadata.name', message: 'must not be empty' });
   const r = validate(spec, options);
   if (!r.ok) return { ok: false, errors: [...errors, ...r.errors] };
@@ -63,10 +64,16 @@ export function compileMaskingRule(
     case 'hash': {
       const key = options.hashKey;
       if (key === undefined) {
-        errors.push({ path: 'hashKeyRef', message: `the HMAC key (Secret ${v.spec.hashKeyRef?.name}, key ${v.spec.hashKeyRef?.key}) was not provided` });
+        errors.push({
+          path: 'hashKeyRef',
+          message: `the HMAC key (Secret ${v.spec.hashKeyRef?.name}, key ${v.spec.hashKeyRef?.key}) was not provided`,
+        });
         strategy = REDACT;
       } else if (key.length < MIN_HASH_KEY_BYTES) {
-        errors.push({ path: 'hashKeyRef', message: `the HMAC key is ${key.length} bytes; at least ${MIN_HASH_KEY_BYTES} are needed` });
+        errors.push({
+          path: 'hashKeyRef',
+          message: `the HMAC key is ${key.length} bytes; at least ${MIN_HASH_KEY_BYTES} are needed`,
+        });
         strategy = REDACT;
       } else {
         strategy = hashStrategy(key);
@@ -113,7 +120,10 @@ function validate(
     const path = `fields[${i}]`;
     const set = [f.column, f.jsonPath, f.kubernetes].filter((x) => x !== undefined).length;
     if (set !== 1) {
-      errors.push({ path, message: `a field selector sets exactly one of column, jsonPath or kubernetes (this one sets ${set})` });
+      errors.push({
+        path,
+        message: `a field selector sets exactly one of column, jsonPath or kubernetes (this one sets ${set})`,
+      });
       return;
     }
     if (f.column !== undefined) {
@@ -136,20 +146,29 @@ function validate(
     const kind = markerKind(p.name);
     const first = names.get(kind);
     if (first !== undefined) {
-      errors.push({ path: `patterns[${i}].name`, message: `"${p.name}" is the same marker name as patterns[${first}]` });
+      errors.push({
+        path: `patterns[${i}].name`,
+        message: `"${p.name}" is the same marker name as patterns[${first}]`,
+      });
     } else {
       names.set(kind, i);
     }
     const verdict = checker.check(p.regex);
     if (!verdict.ok) {
-      errors.push({ path: `patterns[${i}].regex`, message: `${verdict.reason} (custom patterns must run in linear time)` });
+      errors.push({
+        path: `patterns[${i}].regex`,
+        message: `${verdict.reason} (custom patterns must run in linear time)`,
+      });
       return;
     }
     patterns.push(Object.freeze({ name: p.name, kind, regex: new RegExp(p.regex, PATTERN_FLAGS) }));
   });
 
   if (s.strategy === 'hash' && s.hashKeyRef === undefined) {
-    errors.push({ path: 'hashKeyRef', message: 'strategy hash needs hashKeyRef (the Secret holding the HMAC key)' });
+    errors.push({
+      path: 'hashKeyRef',
+      message: 'strategy hash needs hashKeyRef (the Secret holding the HMAC key)',
+    });
   }
   if (s.fields.length === 0 && s.detectors.length === 0 && s.patterns.length === 0) {
     errors.push({ path: '', message: 'a MaskingRule needs at least one of fields, detectors or patterns' });

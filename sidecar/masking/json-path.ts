@@ -56,7 +56,10 @@ export function parseJsonPath(source: string): { ok: true; path: JsonPath } | { 
     if (source[i] !== '[') return fail('expected . or [');
     const rest = source.slice(i);
     const bracket =
-      /^\[\*\]/.exec(rest) ?? /^\[(\d{1,9})\]/.exec(rest) ?? /^\['([^'\\]*)'\]/.exec(rest) ?? /^\["([^"\\]*)"\]/.exec(rest);
+      /^\[\*\]/.exec(rest) ??
+      /^\[(\d{1,9})\]/.exec(rest) ??
+      /^\['([^'\\]*)'\]/.exec(rest) ??
+      /^\["([^"\\]*)"\]/.exec(rest);
     if (bracket === null) {
       if (rest.startsWith('[?')) return fail('filters are not supported');
       if (/^\[-?\d*:/.test(rest)) return fail('slices are not supported');

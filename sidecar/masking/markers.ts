@@ -43,14 +43,18 @@ export function isHashMarker(value: string): boolean {
  * for `kinds` plus hash markers (with a word boundary on each side). Returns protected regions.
  */
 export function protectedRegionFinder(kinds: readonly string[]): (text: string) => Span[] {
-  const alternatives = [...new Set(kinds)].map((k) => k.replace(/[^A-Za-z0-9_-]/g, '')).filter((k) => k !== '');
-  const redacted = alternatives.length > 0 ? `\\[REDACTED(?::(?:${alternatives.join('|')}))?\\]` : '\\[REDACTED\\]';
+  const alternatives = [...new Set(kinds)]
+    .map((k) => k.replace(/[^A-Za-z0-9_-]/g, ''))
+    .filter((k) => k !== '');
+  const redacted =
+    alternatives.length > 0 ? `\\[REDACTED(?::(?:${alternatives.join('|')}))?\\]` : '\\[REDACTED\\]';
   const re = new RegExp(`${redacted}|(?<![0-9A-Za-z])h:[0-9a-f]{${HASH_HEX_LENGTH}}(?![0-9A-Za-z])`, 'g');
   return (text) => {
     if (!text.includes('[REDACTED') && !text.includes(HASH_PREFIX)) return [];
     const spans: Span[] = [];
     re.lastIndex = 0;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) spans.push({ start: m.index, end: m.index + m[0].length });
+    for (let m = re.exec(text); m !== null; m = re.exec(text))
+      spans.push({ start: m.index, end: m.index + m[0].length });
     return spans;
   };
 }

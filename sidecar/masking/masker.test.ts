@@ -14,13 +14,25 @@ const pii = mustCompileRule('agents/pii', {
 });
 
 describe('maskRow', () => {
-  const columns = [{ name: 'id' }, { name: 'ssn', table: 'customers' }, { name: 'note' }, { name: 'password_hash', table: 'users' }, { name: 'ssn', table: 'staff' }];
+  const columns = [
+    { name: 'id' },
+    { name: 'ssn', table: 'customers' },
+    { name: 'note' },
+    { name: 'password_hash', table: 'users' },
+    { name: 'ssn', table: 'staff' },
+  ];
 
   it('masks selected columns whole and detected values inside the others', () => {
     const m = maskerFor([pii], alice);
     const row = ['42', '123-45-6789', 'card 4111 1111 1111 1111, mail alice@example.com', 'x', '987-65-4321'];
     const r = m.maskRow(columns, row);
-    expect(r.values).toEqual(['42', '[REDACTED]', 'card [REDACTED:creditCard], mail [REDACTED:email]', '[REDACTED]', '987-65-4321']);
+    expect(r.values).toEqual([
+      '42',
+      '[REDACTED]',
+      'card [REDACTED:creditCard], mail [REDACTED:email]',
+      '[REDACTED]',
+      '987-65-4321',
+    ]);
     expect(r.maskedFields).toBe(3);
     expect(row[1]).toBe('123-45-6789');
   });
@@ -45,14 +57,26 @@ describe('maskRow', () => {
     const partial = mustCompileRule('agents/cards', { fields: [{ column: 'card' }], strategy: 'partial' });
     const redact = mustCompileRule('agents/cards-strict', { fields: [{ column: 'card' }] });
     const cols = [{ name: 'card' }];
-    expect(maskerFor([partial], alice).maskRow(cols, ['4111111111111111']).values).toEqual(['************1111']);
-    expect(maskerFor([partial, redact], alice).maskRow(cols, ['4111111111111111']).values).toEqual(['[REDACTED]']);
+    expect(maskerFor([partial], alice).maskRow(cols, ['4111111111111111']).values).toEqual([
+      '************1111',
+    ]);
+    expect(maskerFor([partial, redact], alice).maskRow(cols, ['4111111111111111']).values).toEqual([
+      '[REDACTED]',
+    ]);
   });
 
   it('hashes so that equal values stay equal', () => {
-    const h = mustCompileRule('agents/h', { fields: [{ column: 'email' }], detectors: ['email'], strategy: 'hash', hashKeyRef: { name: 'k', key: 'k' } });
+    const h = mustCompileRule('agents/h', {
+      fields: [{ column: 'email' }],
+      detectors: ['email'],
+      strategy: 'hash',
+      hashKeyRef: { name: 'k', key: 'k' },
+    });
     const m = maskerFor([h], alice);
-    const a = m.maskRow([{ name: 'email' }, { name: 'other' }], ['alice@example.com', 'to: alice@example.com']).values;
+    const a = m.maskRow(
+      [{ name: 'email' }, { name: 'other' }],
+      ['alice@example.com', 'to: alice@example.com'],
+    ).values;
     expect(a[0]).toMatch(/^h:[0-9a-f]{16}$/);
     expect(a[1]).toBe(`to: ${a[0]}`);
     expect(m.maskRow([{ name: 'email' }], [a[0] as string]).values).toEqual([a[0]]);
@@ -68,13 +92,25 @@ describe('maskText', () => {
   });
 
   it('runs custom patterns, and redacts their matches under partial', () => {
-    const rule = mustCompileRule('agents/ids', { patterns: [{ name: 'employee id', regex: 'EMP\\d{6}' }], detectors: ['creditCard'], strategy: 'partial' });
+    const rule = mustCompileRule('agents/ids', {
+      patterns: [{ name: 'employee id', regex: 'EMP\\d{6}' }],
+      detectors: ['creditCard'],
+      strategy: 'partial',
+    });
     const m = maskerFor([rule], alice);
-    expect(m.maskText('EMP123456 paid with 4111-1111-1111-1111').text).toBe('[REDACTED:employee_id] paid with ****-****-****-1111');
+    expect(m.maskText('EMP123456 paid with 4111-1111-1111-1111').text).toBe(
+      '[REDACTED:employee_id] paid with ****-****-****-1111',
+    );
   });
 
   it('does not re-mask markers with a greedy custom pattern, but masks what surrounds them', () => {
-    const rule = mustCompileRule('agents/all', { patterns: [{ name: 'tok', regex: 'tok=\\S+' }, { name: 'word', regex: '[A-Z]{3,}' }], detectors: ['email'] });
+    const rule = mustCompileRule('agents/all', {
+      patterns: [
+        { name: 'tok', regex: 'tok=\\S+' },
+        { name: 'word', regex: '[A-Z]{3,}' },
+      ],
+      detectors: ['email'],
+    });
     const m = maskerFor([rule], alice);
     const once = m.maskText('tok=abc SECRET a@b.co').text;
     expect(once).toBe('[REDACTED:tok] [REDACTED:word] [REDACTED:email]');
@@ -83,8 +119,13 @@ describe('maskText', () => {
   });
 
   it('merges overlapping findings into one mask', () => {
-    const rule = mustCompileRule('agents/m', { detectors: ['email', 'phone'], patterns: [{ name: 'contact', regex: 'contact: [^;]+' }] });
-    expect(maskerFor([rule], alice).maskText('contact: a@b.co, 415-555-2671; ok').text).toBe('[REDACTED:contact]; ok');
+    const rule = mustCompileRule('agents/m', {
+      detectors: ['email', 'phone'],
+      patterns: [{ name: 'contact', regex: 'contact: [^;]+' }],
+    });
+    expect(maskerFor([rule], alice).maskText('contact: a@b.co, 415-555-2671; ok').text).toBe(
+      '[REDACTED:contact]; ok',
+    );
   });
 });
 
@@ -129,7 +170,10 @@ describe('maskJson', () => {
 
   it('masks the whole document for $', () => {
     const rule = mustCompileRule('agents/all', { fields: [{ jsonPath: '$' }] });
-    expect(maskerFor([rule], alice).maskJson({ a: 'x', b: [1, true] }).value).toEqual({ a: '[REDACTED]', b: ['[REDACTED]', true] });
+    expect(maskerFor([rule], alice).maskJson({ a: 'x', b: [1, true] }).value).toEqual({
+      a: '[REDACTED]',
+      b: ['[REDACTED]', true],
+    });
   });
 
   it('keeps __proto__ keys as data', () => {
@@ -148,10 +192,16 @@ describe('Kubernetes secretData', () => {
     kind: 'Secret',
     metadata: {
       name,
-      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"password":"aHVudGVyMg=="}}', team: 'a' },
+      annotations: {
+        'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"password":"aHVudGVyMg=="}}',
+        team: 'a',
+      },
     },
     type: 'Opaque',
-    data: { password: Buffer.from('hunter2').toString('base64'), user: Buffer.from('admin').toString('base64') },
+    data: {
+      password: Buffer.from('hunter2').toString('base64'),
+      user: Buffer.from('admin').toString('base64'),
+    },
     stringData: { token: 'plain-token' },
   });
   const REDACTED_B64 = Buffer.from('[REDACTED]').toString('base64');
@@ -161,7 +211,10 @@ describe('Kubernetes secretData', () => {
     expect(r.value).toEqual({
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'db', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '[REDACTED]', team: 'a' } },
+      metadata: {
+        name: 'db',
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '[REDACTED]', team: 'a' },
+      },
       type: 'Opaque',
       data: { password: REDACTED_B64, user: REDACTED_B64 },
       stringData: { token: '[REDACTED]' },
@@ -172,14 +225,24 @@ describe('Kubernetes secretData', () => {
 
   it('masks Secrets in a SecretList (items have no kind), a List and a watch event', () => {
     const m = maskerFor([rule], alice);
-    const list = { kind: 'SecretList', apiVersion: 'v1', items: [{ metadata: { name: 'a' }, data: { k: 'dmFsdWU=' } }] };
-    expect(m.maskJson(list).value).toEqual({ kind: 'SecretList', apiVersion: 'v1', items: [{ metadata: { name: 'a' }, data: { k: REDACTED_B64 } }] });
+    const list = {
+      kind: 'SecretList',
+      apiVersion: 'v1',
+      items: [{ metadata: { name: 'a' }, data: { k: 'dmFsdWU=' } }],
+    };
+    expect(m.maskJson(list).value).toEqual({
+      kind: 'SecretList',
+      apiVersion: 'v1',
+      items: [{ metadata: { name: 'a' }, data: { k: REDACTED_B64 } }],
+    });
     const generic = { kind: 'List', items: [secret('x'), { kind: 'ConfigMap', data: { k: 'v' } }] };
     const g = m.maskJson(generic).value as { items: { data: Record<string, string> }[] };
     expect(g.items[0]?.data.password).toBe(REDACTED_B64);
     expect(g.items[1]?.data.k).toBe('v');
     const event = { type: 'MODIFIED', object: secret('y') };
-    expect((m.maskJson(event).value as { object: { data: { password: string } } }).object.data.password).toBe(REDACTED_B64);
+    expect((m.maskJson(event).value as { object: { data: { password: string } } }).object.data.password).toBe(
+      REDACTED_B64,
+    );
   });
 
   it('leaves ConfigMaps alone and is idempotent', () => {
@@ -194,7 +257,11 @@ describe('Kubernetes secretData', () => {
 
   it('partial and hash keep data valid base64 and stay idempotent', () => {
     for (const strategy of ['partial', 'hash']) {
-      const r = mustCompileRule('agents/s', { fields: [{ kubernetes: 'secretData' }], strategy, hashKeyRef: { name: 'k', key: 'k' } });
+      const r = mustCompileRule('agents/s', {
+        fields: [{ kubernetes: 'secretData' }],
+        strategy,
+        hashKeyRef: { name: 'k', key: 'k' },
+      });
       const m = maskerFor([r], alice);
       const once = m.maskJson(secret('p')).value as { data: { password: string } };
       const plain = Buffer.from(once.data.password, 'base64').toString();

@@ -53,7 +53,8 @@ export function maskerFor(rules: readonly CompiledMaskingRule[], identity: Ident
   for (const r of applicable) {
     for (const selector of r.columns) columns.push({ selector, strategy: r.strategy });
     for (const path of r.jsonPaths) paths.push({ path, strategy: r.strategy });
-    if (r.secretData) secretStrategy = secretStrategy === undefined ? r.strategy : stricter(secretStrategy, r.strategy);
+    if (r.secretData)
+      secretStrategy = secretStrategy === undefined ? r.strategy : stricter(secretStrategy, r.strategy);
     for (const d of r.detectors) {
       const s = detectors.get(d);
       detectors.set(d, s === undefined ? r.strategy : stricter(s, r.strategy));
@@ -62,7 +63,12 @@ export function maskerFor(rules: readonly CompiledMaskingRule[], identity: Ident
     // custom patterns under `partial` are redacted (see docs/policy-language.md).
     const patternStrategy = r.strategy.name === 'partial' ? REDACT : r.strategy;
     for (const p of r.patterns) {
-      customFinders.push({ kind: p.kind, strategy: patternStrategy, custom: true, find: regexFinder(p.regex) });
+      customFinders.push({
+        kind: p.kind,
+        strategy: patternStrategy,
+        custom: true,
+        find: regexFinder(p.regex),
+      });
     }
   }
 
@@ -101,14 +107,18 @@ function regexFinder(source: RegExp): (text: string) => Span[] {
   };
 }
 
-function rowMasker(columns: readonly { selector: ColumnSelector; strategy: Strategy }[], scan: TextScanner): Masker['maskRow'] {
+function rowMasker(
+  columns: readonly { selector: ColumnSelector; strategy: Strategy }[],
+  scan: TextScanner,
+): Masker['maskRow'] {
   let lastColumns: readonly ResultColumn[] | undefined;
   let lastPlan: (Strategy | undefined)[] = [];
   const planFor = (cols: readonly ResultColumn[]): (Strategy | undefined)[] => {
     if (cols === lastColumns) return lastPlan;
     lastPlan = cols.map((c) => {
       let s: Strategy | undefined;
-      for (const sel of columns) if (columnMatches(sel.selector, c)) s = s === undefined ? sel.strategy : stricter(s, sel.strategy);
+      for (const sel of columns)
+        if (columnMatches(sel.selector, c)) s = s === undefined ? sel.strategy : stricter(s, sel.strategy);
       return s;
     });
     lastColumns = cols;
@@ -143,11 +153,15 @@ function jsonMasker(
   const root: number[] = [];
   let rootSelected: Strategy | undefined;
   paths.forEach((p, i) => {
-    if (p.path.length === 0) rootSelected = rootSelected === undefined ? p.strategy : stricter(rootSelected, p.strategy);
+    if (p.path.length === 0)
+      rootSelected = rootSelected === undefined ? p.strategy : stricter(rootSelected, p.strategy);
     else root.push(i, 0);
   });
 
-  const step = (states: PathState, key: string | number): { states: PathState; selected: Strategy | undefined } => {
+  const step = (
+    states: PathState,
+    key: string | number,
+  ): { states: PathState; selected: Strategy | undefined } => {
     if (states.length === 0) return { states, selected: undefined };
     const next: number[] = [];
     let selected: Strategy | undefined;
@@ -163,7 +177,8 @@ function jsonMasker(
       if (seg === undefined) continue;
       if (seg.recursive) push(p, s);
       if (segmentMatches(seg, key)) {
-        if (s + 1 === path.length) selected = selected === undefined ? strategy : stricter(selected, strategy);
+        if (s + 1 === path.length)
+          selected = selected === undefined ? strategy : stricter(selected, strategy);
         else push(p, s + 1);
       }
     }
@@ -184,7 +199,12 @@ function jsonMasker(
         return strategy.field(String(node));
       }
       if (Array.isArray(node)) return copyArray(node, (v) => whole(v, strategy));
-      if (isObject(node)) return copyObject(node, (_k, v) => whole(v, strategy), (k) => k);
+      if (isObject(node))
+        return copyObject(
+          node,
+          (_k, v) => whole(v, strategy),
+          (k) => k,
+        );
       return node;
     };
 

@@ -11,7 +11,16 @@ import type { Identity } from '../core/command.js';
 import { maskerFor } from './masker.js';
 import { mustCompileRule } from './test-helpers.js';
 
-const ALL_DETECTORS = ['creditCard', 'email', 'phone', 'usSsn', 'iban', 'jwt', 'awsAccessKey', 'pemPrivateKey'];
+const ALL_DETECTORS = [
+  'creditCard',
+  'email',
+  'phone',
+  'usSsn',
+  'iban',
+  'jwt',
+  'awsAccessKey',
+  'pemPrivateKey',
+];
 const viewer: Identity = { subject: 'v', groups: ['viewers'] };
 const outsider: Identity = { subject: 'o', groups: ['others'] };
 
@@ -47,7 +56,9 @@ const cardArb = fc
     }
     return body.join('') + String((10 - (sum % 10)) % 10);
   });
-const groupedCardArb = fc.tuple(cardArb, fc.constantFrom('', ' ', '-')).map(([c, sep]) => (sep === '' ? c : c.replace(/(\d{4})(?=\d)/g, `$1${sep}`)));
+const groupedCardArb = fc
+  .tuple(cardArb, fc.constantFrom('', ' ', '-'))
+  .map(([c, sep]) => (sep === '' ? c : c.replace(/(\d{4})(?=\d)/g, `$1${sep}`)));
 
 const lower = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789');
 const emailArb = fc
@@ -59,7 +70,11 @@ const emailArb = fc
   .map(([l, d, t]) => `${l}@${d}.${t}`);
 const b64 = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_');
 const jwtArb = fc
-  .tuple(fc.string({ unit: b64, minLength: 5, maxLength: 40 }), fc.string({ unit: b64, minLength: 2, maxLength: 40 }), fc.string({ unit: b64, maxLength: 40 }))
+  .tuple(
+    fc.string({ unit: b64, minLength: 5, maxLength: 40 }),
+    fc.string({ unit: b64, minLength: 2, maxLength: 40 }),
+    fc.string({ unit: b64, maxLength: 40 }),
+  )
   .map(([h, p, s]) => `eyJ${h}.${p}.${s}`);
 
 const noiseArb = fc.string({ unit: fc.constantFrom(...'abcXYZ019 .,:;-_()[]@+*/\n=h'), maxLength: 30 });
@@ -104,7 +119,15 @@ describe('masking properties', () => {
         fc.property(fc.tuple(textArb, textArb, textArb), textArb, (row, t) => {
           const once = m.maskRow(columns, row).values;
           expect(m.maskRow(columns, once).values).toBe(once);
-          const doc = { note: t, password: t, list: [t, { kind: 'Secret', data: { k: Buffer.from(t).toString('base64') }, stringData: { s: t } }], [t]: 1 };
+          const doc = {
+            note: t,
+            password: t,
+            list: [
+              t,
+              { kind: 'Secret', data: { k: Buffer.from(t).toString('base64') }, stringData: { s: t } },
+            ],
+            [t]: 1,
+          };
           const j1 = m.maskJson(doc).value;
           const j2 = m.maskJson(j1);
           expect(j2.value).toBe(j1);
@@ -116,17 +139,26 @@ describe('masking properties', () => {
 
     it(`never lets an embedded card, e-mail or JWT through (${strategy})`, () => {
       fc.assert(
-        fc.property(noiseArb, fc.oneof(groupedCardArb, emailArb, jwtArb), noiseArb, (before, secret, after) => {
-          const out = m.maskText(`${before} ${secret} ${after}`).text;
-          expect(out).not.toContain(secret);
-          if (/^[\d -]+$/.test(secret)) expect(out.replace(/[ -]/g, '')).not.toContain(secret.replace(/[ -]/g, ''));
-        }),
+        fc.property(
+          noiseArb,
+          fc.oneof(groupedCardArb, emailArb, jwtArb),
+          noiseArb,
+          (before, secret, after) => {
+            const out = m.maskText(`${before} ${secret} ${after}`).text;
+            expect(out).not.toContain(secret);
+            if (/^[\d -]+$/.test(secret))
+              expect(out.replace(/[ -]/g, '')).not.toContain(secret.replace(/[ -]/g, ''));
+          },
+        ),
         { numRuns: 500 },
       );
     });
   }
 
-  const plainText = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz .,;:!?-()_/\n[]'), maxLength: 60 });
+  const plainText = fc.string({
+    unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz .,;:!?-()_/\n[]'),
+    maxLength: 60,
+  });
   const plainJson = fc.letrec((tie) => ({
     value: fc.oneof(
       { depthSize: 'small' },
@@ -143,12 +175,17 @@ describe('masking properties', () => {
   it('leaves values with nothing detectable and nothing selected unchanged', () => {
     const m = maskerFor([ruleFor('redact')], viewer);
     fc.assert(
-      fc.property(plainText, fc.array(fc.option(plainText), { maxLength: 5 }), plainJson, (text, row, json) => {
-        expect(m.maskText(text)).toEqual({ text, maskedFields: 0 });
-        const cols = row.map((_, i) => ({ name: `c${i}` }));
-        expect(m.maskRow(cols, row).values).toBe(row);
-        expect(m.maskJson(json).value).toBe(json);
-      }),
+      fc.property(
+        plainText,
+        fc.array(fc.option(plainText), { maxLength: 5 }),
+        plainJson,
+        (text, row, json) => {
+          expect(m.maskText(text)).toEqual({ text, maskedFields: 0 });
+          const cols = row.map((_, i) => ({ name: `c${i}` }));
+          expect(m.maskRow(cols, row).values).toBe(row);
+          expect(m.maskJson(json).value).toBe(json);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -165,6 +202,8 @@ describe('masking properties', () => {
       }),
       { numRuns: 300 },
     );
-    expect(maskerFor([ruleFor('redact', [{ group: 'viewers' }])], viewer).maskText('a@b.co').text).toBe('[REDACTED:email]');
+    expect(maskerFor([ruleFor('redact', [{ group: 'viewers' }])], viewer).maskText('a@b.co').text).toBe(
+      '[REDACTED:email]',
+    );
   });
 });

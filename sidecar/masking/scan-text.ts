@@ -72,9 +72,11 @@ function scanOnce(finders: readonly Finder[], protect: (text: string) => Span[])
       regions ??= protect(text);
       for (const s of spans) {
         if (s.end <= s.start) continue;
-        if (regions.length === 0) hits.push({ start: s.start, end: s.end, finder: f, strategy: finder.strategy });
+        if (regions.length === 0)
+          hits.push({ start: s.start, end: s.end, finder: f, strategy: finder.strategy });
         else if (finder.custom) {
-          for (const piece of outside(s, regions)) hits.push({ ...piece, finder: f, strategy: finder.strategy });
+          for (const piece of outside(s, regions))
+            hits.push({ ...piece, finder: f, strategy: finder.strategy });
         } else if (!regions.some((r) => r.start < s.end && s.start < r.end)) {
           hits.push({ start: s.start, end: s.end, finder: f, strategy: finder.strategy });
         }

@@ -42,7 +42,10 @@ export function maskBase64(value: string, mask: (plain: string) => string): stri
  * Returns a copy of `secret` with data, stringData and the last-applied annotation masked (or the
  * same object when nothing changed), and how many values changed.
  */
-export function maskSecretFields(secret: Obj, mask: (plain: string) => string): { value: Obj; count: number } {
+export function maskSecretFields(
+  secret: Obj,
+  mask: (plain: string) => string,
+): { value: Obj; count: number } {
   let count = 0;
   let out: Obj = secret;
   const copy = (): Obj => (out === secret ? (out = { ...secret }) : out);
@@ -60,7 +63,11 @@ export function maskSecretFields(secret: Obj, mask: (plain: string) => string): 
     count += n;
   }
   const metadata = secret.metadata;
-  if (isObject(metadata) && isObject(metadata.annotations) && typeof metadata.annotations[LAST_APPLIED] === 'string') {
+  if (
+    isObject(metadata) &&
+    isObject(metadata.annotations) &&
+    typeof metadata.annotations[LAST_APPLIED] === 'string'
+  ) {
     const before = metadata.annotations[LAST_APPLIED];
     const after = mask(before);
     if (after !== before) {

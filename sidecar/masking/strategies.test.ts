@@ -40,7 +40,9 @@ describe('hash', () => {
     expect(a).toMatch(/^h:[0-9a-f]{16}$/);
     expect(hashMask('alice@example.com', KEY)).toBe(a);
     expect(hashMask('bob@example.com', KEY)).not.toBe(a);
-    expect(hashMask('alice@example.com', new TextEncoder().encode('another key of 32 bytes at least'))).not.toBe(a);
+    expect(
+      hashMask('alice@example.com', new TextEncoder().encode('another key of 32 bytes at least')),
+    ).not.toBe(a);
   });
 
   it('leaves its own output alone', () => {

@@ -9,7 +9,14 @@
  * When several rules mask the same value, the strictest strategy wins: redact > hash > partial.
  */
 import { createHmac } from 'node:crypto';
-import { FIELD_MARKER, HASH_HEX_LENGTH, HASH_PREFIX, isHashMarker, MASK_CHAR, spanMarker } from './markers.js';
+import {
+  FIELD_MARKER,
+  HASH_HEX_LENGTH,
+  HASH_PREFIX,
+  isHashMarker,
+  MASK_CHAR,
+  spanMarker,
+} from './markers.js';
 
 export type StrategyName = 'redact' | 'partial' | 'hash';
 

@@ -41,8 +41,7 @@ export interface CompiledMaskingRule {
 export type MaskingCompileError = CompileError;
 
 export type CompileMaskingRuleResult =
-  | { ok: true; rule: CompiledMaskingRule }
-  | { ok: false; errors: MaskingCompileError[] };
+  { ok: true; rule: CompiledMaskingRule } | { ok: false; errors: MaskingCompileError[] };
 
 export interface CompileMaskingRuleOptions {
   /** The HMAC key from `hashKeyRef` (strategy hash); at least 16 bytes. */
@@ -59,7 +58,10 @@ export interface Masker {
    * Masks one result row: selected columns whole, then detectors and patterns over the other
    * non-null values. Returns the input array itself when nothing changed; never mutates it.
    */
-  maskRow(columns: readonly ResultColumn[], values: readonly (string | null)[]): { values: (string | null)[]; maskedFields: number };
+  maskRow(
+    columns: readonly ResultColumn[],
+    values: readonly (string | null)[],
+  ): { values: (string | null)[]; maskedFields: number };
   /**
    * Masks a JSON document: JSONPath selections and Kubernetes Secret data whole, then detectors
    * and patterns over every other string (and integer) leaf and every object key. Copy-on-write.

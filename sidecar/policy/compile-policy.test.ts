@@ -53,7 +53,11 @@ describe('compilePolicy', () => {
       ['no-drops', 'Deny', true],
       ['exec-into-privileged', 'RequireApproval', true],
     ]);
-    expect(p.rules[1]?.approval).toMatchObject({ timeoutMs: 600_000, maxDurationMs: 8 * 3_600_000, scope: 'Once' });
+    expect(p.rules[1]?.approval).toMatchObject({
+      timeoutMs: 600_000,
+      maxDurationMs: 8 * 3_600_000,
+      scope: 'Once',
+    });
     expect(p.rules[3]?.approval).toMatchObject({ minApprovals: 1, timeout: '10m', timeoutMs: 600_000 });
   });
 
@@ -95,8 +99,17 @@ describe('compilePolicy', () => {
 
   it('needs a duration for scope Window', () => {
     expect(
-      errorsOf(withRule({ name: 'w', match: {}, action: 'RequireApproval', approval: { approverGroups: ['dba'], scope: 'Window' } })),
-    ).toEqual(['rules[0].approval.duration: scope Window needs a duration (how long the grant lasts, e.g. 1h)']);
+      errorsOf(
+        withRule({
+          name: 'w',
+          match: {},
+          action: 'RequireApproval',
+          approval: { approverGroups: ['dba'], scope: 'Window' },
+        }),
+      ),
+    ).toEqual([
+      'rules[0].approval.duration: scope Window needs a duration (how long the grant lasts, e.g. 1h)',
+    ]);
   });
 
   it('needs approval settings for RequireApproval', () => {
@@ -107,20 +120,36 @@ describe('compilePolicy', () => {
 
   it('refuses zero durations and malformed ones', () => {
     expect(
-      errorsOf(withRule({ name: 'w', match: {}, action: 'RequireApproval', approval: { approverGroups: ['d'], timeout: '0s' } })),
+      errorsOf(
+        withRule({
+          name: 'w',
+          match: {},
+          action: 'RequireApproval',
+          approval: { approverGroups: ['d'], timeout: '0s' },
+        }),
+      ),
     ).toEqual(['rules[0].approval.timeout: 0s must be longer than zero']);
     const errs = errorsOf(
-      withRule({ name: 'w', match: {}, action: 'RequireApproval', approval: { approverGroups: ['d'], timeout: '10 minutes' } }),
+      withRule({
+        name: 'w',
+        match: {},
+        action: 'RequireApproval',
+        approval: { approverGroups: ['d'], timeout: '10 minutes' },
+      }),
     );
     expect(errs).toHaveLength(1);
     expect(errs[0]).toMatch(/^rules\[0\]\.approval\.timeout: must be a duration/);
   });
 
   it('refuses duplicate rule names', () => {
-    const spec = { subjects: [{ group: 'g' }], connections: ['db'], rules: [
-      { name: 'r', match: {}, action: 'Allow' },
-      { name: 'r', match: {}, action: 'Deny' },
-    ] };
+    const spec = {
+      subjects: [{ group: 'g' }],
+      connections: ['db'],
+      rules: [
+        { name: 'r', match: {}, action: 'Allow' },
+        { name: 'r', match: {}, action: 'Deny' },
+      ],
+    };
     expect(errorsOf(spec)).toEqual([
       'rules[1].name: duplicate rule name "r" (also rules[0]); rule names identify approvals and grants',
     ]);
@@ -134,7 +163,11 @@ describe('compilePolicy', () => {
   });
 
   it('reports schema errors with their field path', () => {
-    const errs = errorsOf({ subjects: [], connections: ['Not_A_Name'], rules: [{ name: 'r', match: { verbs: ['x'] }, action: 'Maybe' }] });
+    const errs = errorsOf({
+      subjects: [],
+      connections: ['Not_A_Name'],
+      rules: [{ name: 'r', match: { verbs: ['x'] }, action: 'Maybe' }],
+    });
     expect(errs.some((e) => e.startsWith('subjects:'))).toBe(true);
     expect(errs.some((e) => e.startsWith('connections[0]: must be a lowercase RFC 1123 name'))).toBe(true);
     expect(errs.some((e) => e.startsWith('rules[0].match:') && e.includes('verbs'))).toBe(true);
@@ -146,6 +179,7 @@ describe('compilePolicy', () => {
     expect(errorsOf('rules: []').length).toBeGreaterThan(0);
     const r = compilePolicy({ namespace: '', name: 'x' }, analystsSpec);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(formatCompileErrors(r.errors)).toBe('metadata.namespace: an AccessPolicy is namespaced');
+    if (!r.ok)
+      expect(formatCompileErrors(r.errors)).toBe('metadata.namespace: an AccessPolicy is namespaced');
   });
 });

@@ -4,7 +4,11 @@
  * `kubectl apply`, so every error names its field (`rules[2].approval.duration: 12h exceeds
  * maxDuration 8h`).
  */
-import { accessPolicySpec, type AccessPolicySpec, type PolicyRule } from '../../crds/schemas/access-policy.js';
+import {
+  accessPolicySpec,
+  type AccessPolicySpec,
+  type PolicyRule,
+} from '../../crds/schemas/access-policy.js';
 import { fromZodError, type CompileError } from './compile-error.js';
 import { parseDuration } from './duration.js';
 import { compileRuleMatch } from './rule-matcher.js';
@@ -19,7 +23,8 @@ import type { CompilePolicyResult, CompiledRule, DecisionApproval } from './type
  */
 export function compilePolicy(ref: { namespace: string; name: string }, spec: unknown): CompilePolicyResult {
   const errors: CompileError[] = [];
-  if (ref.namespace === '') errors.push({ path: 'metadata.namespace', message: 'an AccessPolicy is namespaced' });
+  if (ref.namespace === '')
+    errors.push({ path: 'metadata.namespace', message: 'an AccessPolicy is namespaced' });
   if (ref.name === '') errors.push({ path: 'metadata.name', message: 'must not be empty' });
 
   const parsed = accessPolicySpec.safeParse(spec);
@@ -76,7 +81,11 @@ export function compilePolicy(ref: { namespace: string; name: string }, spec: un
   };
 }
 
-function compileApproval(rule: PolicyRule, path: string, errors: CompileError[]): DecisionApproval | undefined {
+function compileApproval(
+  rule: PolicyRule,
+  path: string,
+  errors: CompileError[],
+): DecisionApproval | undefined {
   const a = rule.approval;
   if (a === undefined) {
     if (rule.action === 'RequireApproval') {

@@ -14,7 +14,18 @@ import type { WindowGrant } from './types.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 const OPS = ['select', 'insert', 'delete', 'update', 'ddl.drop', 'exec', 'shell', 'http.get'];
-const OP_GLOBS = [...OPS, '*', 'sel*', 'ddl.*', '?elect', '*e*', 'unp*', '?nparseable', 'unparseable*', '*able'];
+const OP_GLOBS = [
+  ...OPS,
+  '*',
+  'sel*',
+  'ddl.*',
+  '?elect',
+  '*e*',
+  'unp*',
+  '?nparseable',
+  'unparseable*',
+  '*able',
+];
 const RESOURCES = ['read:public.users', 'write:public.orders', 'pods/exec', '/api/v1'];
 const RESOURCE_GLOBS = [...RESOURCES, '*', 'read:*', 'write:*', 'pods/*', '*users'];
 const TEXTS = ['select * from users', 'DROP DATABASE prod', 'delete from orders', 'ls -la', ''];
@@ -67,9 +78,12 @@ function toSpec(s: SpecIn, front?: { match: unknown }): unknown {
   const rules = s.rules.map((r, i) => ({
     name: `r${i}`,
     ...r,
-    ...(r.action === 'RequireApproval' ? { approval: { approverGroups: ['dba'], scope: 'Window', duration: '1h' } } : {}),
+    ...(r.action === 'RequireApproval'
+      ? { approval: { approverGroups: ['dba'], scope: 'Window', duration: '1h' } }
+      : {}),
   }));
-  if (front !== undefined) rules.unshift({ name: 'front', match: front.match, action: 'Deny', enforce: true });
+  if (front !== undefined)
+    rules.unshift({ name: 'front', match: front.match, action: 'Deny', enforce: true });
   return { ...s, rules };
 }
 
@@ -113,7 +127,9 @@ describe('engine properties', () => {
         (specs, which, frontMatch, command, grants) => {
           const k = which % specs.length;
           const before = compileAll(specs.map((s) => toSpec(s as SpecIn)));
-          const after = compileAll(specs.map((s, i) => toSpec(s as SpecIn, i === k ? { match: frontMatch } : undefined)));
+          const after = compileAll(
+            specs.map((s, i) => toSpec(s as SpecIn, i === k ? { match: frontMatch } : undefined)),
+          );
           const a = evaluate(before, command, grants, NOW);
           const b = evaluate(after, command, grants, NOW);
           expect(strictness(b.action)).toBeGreaterThanOrEqual(strictness(a.action));

@@ -64,7 +64,9 @@ describe('evaluate', () => {
     const d = evaluate([analysts], cmd({ connection: 'billing-db' }), [], now);
     expect(d.action).toBe('Deny');
     expect(d.policy).toBeUndefined();
-    expect(d.reason).toBe('No AccessPolicy grants connection "billing-db" to subject "alice", groups [crewai-viewer].');
+    expect(d.reason).toBe(
+      'No AccessPolicy grants connection "billing-db" to subject "alice", groups [crewai-viewer].',
+    );
     expect(d.masking).toEqual([]);
     const d2 = evaluate([analysts], cmd({ identity: { subject: 'mallory', groups: ['x'] } }), [], now);
     expect(d2.reason).toContain('No AccessPolicy grants connection "reporting-db" to subject "mallory"');
@@ -72,27 +74,51 @@ describe('evaluate', () => {
 
   it('matches attributes by strict equality: the string "true" is not boolean true', () => {
     const exec = { connection: 'prod-cluster', protocol: 'kubernetes' as const, operations: ['exec'] };
-    expect(evaluate([analysts], cmd({ ...exec, attributes: { privilegedPod: true } }), [], now).rule).toBe('exec-into-privileged');
-    expect(evaluate([analysts], cmd({ ...exec, attributes: { privilegedPod: 'true' } }), [], now).rule).toBeUndefined();
+    expect(evaluate([analysts], cmd({ ...exec, attributes: { privilegedPod: true } }), [], now).rule).toBe(
+      'exec-into-privileged',
+    );
+    expect(
+      evaluate([analysts], cmd({ ...exec, attributes: { privilegedPod: 'true' } }), [], now).rule,
+    ).toBeUndefined();
     expect(evaluate([analysts], cmd({ ...exec, attributes: {} }), [], now).rule).toBeUndefined();
   });
 
   it('reads an empty operations list as unparseable', () => {
-    const open = mustCompile('ns/open', { subjects: [{ user: 'alice' }], connections: ['reporting-db'], rules: [{ name: 'all', match: {}, action: 'Allow' }], defaultAction: 'Allow' });
+    const open = mustCompile('ns/open', {
+      subjects: [{ user: 'alice' }],
+      connections: ['reporting-db'],
+      rules: [{ name: 'all', match: {}, action: 'Allow' }],
+      defaultAction: 'Allow',
+    });
     const d = evaluate([open], cmd({ operations: [] }), [], now);
     expect(d.action).toBe('Deny');
     expect(d.reason).toContain('could not be parsed');
   });
 
   it('an empty match block matches everything parseable', () => {
-    const p = mustCompile('ns/p', { subjects: [{ user: 'alice' }], connections: ['reporting-db'], rules: [{ name: 'all', match: {}, action: 'Allow' }] });
-    expect(evaluate([p], cmd({ operations: ['ddl.drop', 'insert'], resources: ['x'] }), [], now).action).toBe('Allow');
+    const p = mustCompile('ns/p', {
+      subjects: [{ user: 'alice' }],
+      connections: ['reporting-db'],
+      rules: [{ name: 'all', match: {}, action: 'Allow' }],
+    });
+    expect(evaluate([p], cmd({ operations: ['ddl.drop', 'insert'], resources: ['x'] }), [], now).action).toBe(
+      'Allow',
+    );
   });
 
   it('gives the same answers from an index and from a list', () => {
-    const other = mustCompile('agents/other', { subjects: [{ group: 'crewai-viewer' }], connections: ['other-db'], defaultAction: 'Allow' });
+    const other = mustCompile('agents/other', {
+      subjects: [{ group: 'crewai-viewer' }],
+      connections: ['other-db'],
+      defaultAction: 'Allow',
+    });
     const idx = indexPolicies([other, analysts]);
-    for (const c of [cmd({}), cmd({ connection: 'other-db' }), cmd({ connection: 'none' }), cmd({ operations: ['delete'] })]) {
+    for (const c of [
+      cmd({}),
+      cmd({ connection: 'other-db' }),
+      cmd({ connection: 'none' }),
+      cmd({ operations: ['delete'] }),
+    ]) {
       expect(evaluate(idx, c, [], now)).toEqual(evaluate([analysts, other], c, [], now));
     }
   });
@@ -101,37 +127,80 @@ describe('evaluate', () => {
     const windowed = mustCompile('agents/jit', {
       subjects: [{ group: 'crewai-viewer' }],
       connections: ['reporting-db'],
-      rules: [{ name: 'writes', match: { operations: ['insert'] }, action: 'RequireApproval', approval: { approverGroups: ['dba'], scope: 'Window', duration: '1h' } }],
+      rules: [
+        {
+          name: 'writes',
+          match: { operations: ['insert'] },
+          action: 'RequireApproval',
+          approval: { approverGroups: ['dba'], scope: 'Window', duration: '1h' },
+        },
+      ],
     });
-    const grant: WindowGrant = { name: 'ar-1', subject: 'alice', policy: 'agents/jit', rule: 'writes', connection: 'reporting-db', expiresAt: new Date('2025-06-01T13:00:00Z') };
+    const grant: WindowGrant = {
+      name: 'ar-1',
+      subject: 'alice',
+      policy: 'agents/jit',
+      rule: 'writes',
+      connection: 'reporting-db',
+      expiresAt: new Date('2025-06-01T13:00:00Z'),
+    };
     const c = cmd({ operations: ['insert'] });
     const d = evaluate([windowed], c, [grant], now);
     expect(d).toMatchObject({ action: 'Allow', grant: 'ar-1', rule: 'writes', policy: 'agents/jit' });
-    expect(d.reason).toBe('Allowed by Window grant ar-1 for rule "writes" of AccessPolicy agents/jit, valid until 2025-06-01T13:00:00.000Z.');
+    expect(d.reason).toBe(
+      'Allowed by Window grant ar-1 for rule "writes" of AccessPolicy agents/jit, valid until 2025-06-01T13:00:00.000Z.',
+    );
     expect(d.approval).toBeUndefined();
     expect(evaluate([windowed], c, [grant], new Date('2025-06-01T13:00:00Z')).action).toBe('RequireApproval');
-    expect(evaluate([windowed], cmd({ operations: ['insert'], identity: { subject: 'bob', groups: ['crewai-viewer'] } }), [grant], now).action).toBe('RequireApproval');
+    expect(
+      evaluate(
+        [windowed],
+        cmd({ operations: ['insert'], identity: { subject: 'bob', groups: ['crewai-viewer'] } }),
+        [grant],
+        now,
+      ).action,
+    ).toBe('RequireApproval');
     expect(evaluate([windowed], c, [{ ...grant, connection: 'other' }], now).action).toBe('RequireApproval');
     expect(evaluate([windowed], c, [{ ...grant, rule: 'other' }], now).action).toBe('RequireApproval');
     expect(evaluate([windowed], c, [{ ...grant, policy: 'x/jit' }], now).action).toBe('RequireApproval');
   });
 
   it('never throws on odd but well-typed input', () => {
-    const d = evaluate([], cmd({ operations: ['', '*'], resources: [''], text: '\u0000'.repeat(10) }), [], now);
+    const d = evaluate(
+      [],
+      cmd({ operations: ['', '*'], resources: [''], text: '\u0000'.repeat(10) }),
+      [],
+      now,
+    );
     expect(d.action).toBe('Deny');
   });
 });
 
 describe('evaluateAll', () => {
   it('is Allow "empty" for no commands', () => {
-    expect(evaluateAll([analysts], [], [], now)).toEqual({ action: 'Allow', reason: 'empty', masking: [], observed: [] });
+    expect(evaluateAll([analysts], [], [], now)).toEqual({
+      action: 'Allow',
+      reason: 'empty',
+      masking: [],
+      observed: [],
+    });
   });
 
   it('takes the strictest decision, the first command winning ties', () => {
-    const d = evaluateAll([analysts], [cmd({ operations: ['select'] }), cmd({ operations: ['delete'] }), cmd({ operations: ['update'] })], [], now);
+    const d = evaluateAll(
+      [analysts],
+      [cmd({ operations: ['select'] }), cmd({ operations: ['delete'] }), cmd({ operations: ['update'] })],
+      [],
+      now,
+    );
     expect(d.action).toBe('RequireApproval');
     expect(d.rule).toBe('writes-need-a-dba');
-    const d2 = evaluateAll([analysts], [cmd({ operations: ['delete'] }), cmd({ operations: ['ddl.drop'], text: 'DROP DATABASE x' })], [], now);
+    const d2 = evaluateAll(
+      [analysts],
+      [cmd({ operations: ['delete'] }), cmd({ operations: ['ddl.drop'], text: 'DROP DATABASE x' })],
+      [],
+      now,
+    );
     expect(d2).toMatchObject({ action: 'Deny', rule: 'no-drops' });
   });
 
@@ -145,7 +214,12 @@ describe('evaluateAll', () => {
         { name: 'all', match: {}, action: 'Allow' },
       ],
     });
-    const d = evaluateAll([p], [cmd({ operations: ['delete'] }), cmd({ operations: ['insert'] }), cmd({ operations: ['delete'] })], [], now);
+    const d = evaluateAll(
+      [p],
+      [cmd({ operations: ['delete'] }), cmd({ operations: ['insert'] }), cmd({ operations: ['delete'] })],
+      [],
+      now,
+    );
     expect(d.action).toBe('Allow');
     expect(d.observed).toEqual([
       { action: 'Deny', policy: 'ns/p', rule: 'watch-deletes' },

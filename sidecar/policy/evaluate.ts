@@ -21,7 +21,14 @@ import { UNPARSEABLE, type Command } from '../core/command.js';
 import { isPolicyIndex, type PolicySet } from './policy-index.js';
 import { isStricter, strictness } from './strictness.js';
 import { describeIdentity } from './subjects.js';
-import type { CompiledPolicy, CompiledRule, Decision, MatchContext, ObservedDecision, WindowGrant } from './types.js';
+import type {
+  CompiledPolicy,
+  CompiledRule,
+  Decision,
+  MatchContext,
+  ObservedDecision,
+  WindowGrant,
+} from './types.js';
 
 const UNPARSEABLE_ONLY: readonly string[] = Object.freeze([UNPARSEABLE]);
 const NO_MASKING: readonly string[] = Object.freeze([]);
@@ -39,7 +46,12 @@ interface Outcome {
  * Decides one command. Never throws for any input the types allow. `grants` are the live and expired
  * Window grants the sidecar knows of; `now` decides which are live.
  */
-export function evaluate(policies: PolicySet, command: Command, grants: readonly WindowGrant[], now: Date): Decision {
+export function evaluate(
+  policies: PolicySet,
+  command: Command,
+  grants: readonly WindowGrant[],
+  now: Date,
+): Decision {
   const candidates = isPolicyIndex(policies) ? policies.forConnection(command.connection) : policies;
   const context = matchContext(command);
   const observed: ObservedDecision[] = [];
@@ -157,7 +169,12 @@ function wins(a: Outcome, b: Outcome): boolean {
   return sa > sb || (sa === sb && a.policy.id < b.policy.id);
 }
 
-function toDecision(o: Outcome, context: MatchContext, masking: string[], observed: ObservedDecision[]): Decision {
+function toDecision(
+  o: Outcome,
+  context: MatchContext,
+  masking: string[],
+  observed: ObservedDecision[],
+): Decision {
   const policy = o.policy.id;
   if (o.rule === undefined) {
     const reason = context.unparseable ? o.policy.unparseableReason : o.policy.defaultReason;

@@ -58,11 +58,15 @@ describe('compileGlob', () => {
   it('agrees with an anchored RegExp translation', () => {
     const alphabet = fc.constantFrom('a', 'b', '*', '?', '.');
     fc.assert(
-      fc.property(fc.string({ unit: alphabet, maxLength: 8 }), fc.string({ unit: fc.constantFrom('a', 'b', '.'), maxLength: 10 }), (glob, value) => {
-        const source = glob.replace(/[.]/g, '\\.').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]');
-        const re = new RegExp(`^${source}$`);
-        expect(compileGlob(glob).test(value)).toBe(re.test(value));
-      }),
+      fc.property(
+        fc.string({ unit: alphabet, maxLength: 8 }),
+        fc.string({ unit: fc.constantFrom('a', 'b', '.'), maxLength: 10 }),
+        (glob, value) => {
+          const source = glob.replace(/[.]/g, '\\.').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]');
+          const re = new RegExp(`^${source}$`);
+          expect(compileGlob(glob).test(value)).toBe(re.test(value));
+        },
+      ),
     );
   });
 });

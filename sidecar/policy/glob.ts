@@ -22,7 +22,10 @@ export interface Glob {
  * Compiles a glob once. `caseInsensitive` folds both sides with `toLowerCase`; callers that test
  * one value against many case-insensitive globs should fold the value once and call `testFolded`.
  */
-export function compileGlob(source: string, options: { caseInsensitive?: boolean } = {}): Glob & {
+export function compileGlob(
+  source: string,
+  options: { caseInsensitive?: boolean } = {},
+): Glob & {
   /** Like `test`, for a value the caller already lower-cased (case-insensitive globs only). */
   testFolded(foldedValue: string): boolean;
 } {

@@ -47,7 +47,9 @@ const suiteCase = z.strictObject({
     grant: z.string().nullable().optional(),
     masking: z.array(z.string()).optional(),
     observed: z
-      .array(z.strictObject({ action: z.enum(['Deny', 'RequireApproval']), policy: z.string(), rule: z.string() }))
+      .array(
+        z.strictObject({ action: z.enum(['Deny', 'RequireApproval']), policy: z.string(), rule: z.string() }),
+      )
       .optional(),
     reasonContains: z.string().optional(),
     approval: z.record(z.string(), z.unknown()).optional(),
@@ -113,10 +115,21 @@ for (const file of files) {
         const base = { connection: c.connection, protocol: c.protocol, identity: c.identity };
         const decision: Decision =
           c.commands !== undefined
-            ? evaluateAll(policies, c.commands.map((part): Command => ({ ...base, ...part })), grants, now)
+            ? evaluateAll(
+                policies,
+                c.commands.map((part): Command => ({ ...base, ...part })),
+                grants,
+                now,
+              )
             : evaluate(
                 policies,
-                { ...base, operations: c.operations, resources: c.resources, text: c.text, attributes: c.attributes },
+                {
+                  ...base,
+                  operations: c.operations,
+                  resources: c.resources,
+                  text: c.text,
+                  attributes: c.attributes,
+                },
                 grants,
                 now,
               );

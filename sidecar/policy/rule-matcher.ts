@@ -34,9 +34,7 @@ export function compileRuleMatch(match: RuleMatch, action: Action): CompiledMatc
     const globs = match.operations.filter((g) => g !== UNPARSEABLE).map((g) => compileGlob(g));
     const opMatches = (op: string): boolean => (op === UNPARSEABLE ? namesUnparseable : anyGlob(globs, op));
     checks.push(
-      permissive
-        ? (_c, ctx) => ctx.operations.every(opMatches)
-        : (_c, ctx) => ctx.operations.some(opMatches),
+      permissive ? (_c, ctx) => ctx.operations.every(opMatches) : (_c, ctx) => ctx.operations.some(opMatches),
     );
   }
 

@@ -3,7 +3,11 @@ import type { Identity } from '../core/command.js';
 import { compileSubjects, subjectMatches } from './subjects.js';
 
 const alice: Identity = { subject: 'alice', groups: ['crewai-viewer', 'dev'] };
-const crew: Identity = { subject: 'system:serviceaccount:agents:research-crew', groups: [], serviceAccount: 'agents/research-crew' };
+const crew: Identity = {
+  subject: 'system:serviceaccount:agents:research-crew',
+  groups: [],
+  serviceAccount: 'agents/research-crew',
+};
 
 describe('subject matching', () => {
   it('matches groups, users and service accounts', () => {
@@ -13,14 +17,20 @@ describe('subject matching', () => {
     expect(subjectMatches({ user: 'bob' }, alice, 'agents')).toBe(false);
     expect(subjectMatches({ serviceAccount: { name: 'research-crew' } }, crew, 'agents')).toBe(true);
     expect(subjectMatches({ serviceAccount: { name: 'research-crew' } }, crew, 'other')).toBe(false);
-    expect(subjectMatches({ serviceAccount: { name: 'research-crew', namespace: 'agents' } }, crew, 'other')).toBe(true);
-    expect(subjectMatches({ serviceAccount: { name: 'research-crew', namespace: 'agents2' } }, crew, 'agents')).toBe(false);
+    expect(
+      subjectMatches({ serviceAccount: { name: 'research-crew', namespace: 'agents' } }, crew, 'other'),
+    ).toBe(true);
+    expect(
+      subjectMatches({ serviceAccount: { name: 'research-crew', namespace: 'agents2' } }, crew, 'agents'),
+    ).toBe(false);
   });
 
   it('never takes a service account from the subject string alone', () => {
     const spoof: Identity = { subject: 'system:serviceaccount:agents:research-crew', groups: [] };
     expect(subjectMatches({ serviceAccount: { name: 'research-crew' } }, spoof, 'agents')).toBe(false);
-    expect(compileSubjects([{ serviceAccount: { name: 'research-crew' } }], 'agents').matches(spoof)).toBe(false);
+    expect(compileSubjects([{ serviceAccount: { name: 'research-crew' } }], 'agents').matches(spoof)).toBe(
+      false,
+    );
   });
 
   it('compiles a list that agrees with the one-by-one check', () => {

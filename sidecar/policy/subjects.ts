@@ -63,7 +63,10 @@ export function compileSubjects(subjects: readonly Subject[], objectNamespace: s
 }
 
 /** `namespace/name` of a service-account subject, in the same form as `Identity.serviceAccount`. */
-export function serviceAccountKey(sa: { name: string; namespace?: string | undefined }, objectNamespace: string): string {
+export function serviceAccountKey(
+  sa: { name: string; namespace?: string | undefined },
+  objectNamespace: string,
+): string {
   return `${sa.namespace ?? objectNamespace}/${sa.name}`;
 }
 
@@ -72,7 +75,10 @@ export function serviceAccountKey(sa: { name: string; namespace?: string | undef
  * enforces the same at the API server; compilers repeat it so a spec given to them directly (tests,
  * the webhook before CEL runs) cannot carry an empty subject that would silently match nobody.
  */
-export function subjectShapeErrors(subjects: readonly Subject[], pathPrefix: string): { path: string; message: string }[] {
+export function subjectShapeErrors(
+  subjects: readonly Subject[],
+  pathPrefix: string,
+): { path: string; message: string }[] {
   const errors: { path: string; message: string }[] = [];
   subjects.forEach((s, i) => {
     const set = [s.group, s.user, s.serviceAccount].filter((x) => x !== undefined).length;

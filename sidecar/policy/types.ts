@@ -107,4 +107,5 @@ export interface CompiledPolicy {
 
 export type PolicyCompileError = CompileError;
 
-export type CompilePolicyResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: PolicyCompileError[] };
+export type CompilePolicyResult =
+  { ok: true; policy: CompiledPolicy } | { ok: false; errors: PolicyCompileError[] };

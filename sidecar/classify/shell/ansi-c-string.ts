@@ -27,7 +27,12 @@ const isOctal = (c: string | undefined): boolean => c !== undefined && c >= '0' 
 const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c);
 
 /** Reads up to `max` characters from `body` at `start` that satisfy `accept`. */
-function digits(body: string, start: number, max: number, accept: (c: string | undefined) => boolean): string {
+function digits(
+  body: string,
+  start: number,
+  max: number,
+  accept: (c: string | undefined) => boolean,
+): string {
   let end = start;
   while (end < body.length && end - start < max && accept(body[end])) end++;
   return body.slice(start, end);

@@ -41,14 +41,12 @@ describe('classifyShell', () => {
     expect(result.attributes.parseError).toMatch(/command position/);
   });
 
-  it.each([
-    ['r\\\nm -rf /'],
-    ['echo "unbalanced'],
-    ['eval "$X"'],
-    ['ls\u0000'],
-  ])('is unparseable for %j', (text) => {
-    expect(classifyShell(text).operations).toEqual([UNPARSEABLE]);
-  });
+  it.each([['r\\\nm -rf /'], ['echo "unbalanced'], ['eval "$X"'], ['ls\u0000']])(
+    'is unparseable for %j',
+    (text) => {
+      expect(classifyShell(text).operations).toEqual([UNPARSEABLE]);
+    },
+  );
 });
 
 describe('classifyArgv', () => {

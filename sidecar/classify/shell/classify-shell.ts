@@ -22,7 +22,8 @@ export function programNames(commands: readonly SimpleCommand[]): string[] {
 }
 
 function toClassification(parsed: ShellParse, text: string): Classification {
-  if (!parsed.ok) return { operations: [UNPARSEABLE], resources: [], text, attributes: { parseError: parsed.reason } };
+  if (!parsed.ok)
+    return { operations: [UNPARSEABLE], resources: [], text, attributes: { parseError: parsed.reason } };
   return { operations: ['exec'], resources: programNames(parsed.commands), text, attributes: {} };
 }
 

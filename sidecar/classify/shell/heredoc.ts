@@ -114,7 +114,8 @@ export function heredocBackquotes(shape: HeredocShape): { scripts: string[] } | 
   for (const run of plainRuns(shape.body)) {
     for (let i = 0; i < run.length; i++) {
       if (run[i] === '\\') i++;
-      else if (run[i] === '$' && run[i + 1] === '(') return { reason: 'a here-document holds a command substitution the parser missed' };
+      else if (run[i] === '$' && run[i + 1] === '(')
+        return { reason: 'a here-document holds a command substitution the parser missed' };
     }
   }
   const text = shape.body.text;

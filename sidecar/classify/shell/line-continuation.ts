@@ -23,7 +23,12 @@ const DATA_CONTEXTS = new Set([
 ]);
 
 /** Nodes that start shell code again, even inside a string or a here-document. */
-const CODE_CONTEXTS = new Set(['command_substitution', 'process_substitution', 'arithmetic_expansion', 'expansion']);
+const CODE_CONTEXTS = new Set([
+  'command_substitution',
+  'process_substitution',
+  'arithmetic_expansion',
+  'expansion',
+]);
 
 function inDataContext(node: Node | null): boolean {
   for (let n = node; n; n = n.parent) {

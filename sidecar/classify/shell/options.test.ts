@@ -3,7 +3,10 @@ import { scanOptions, type OptionSpec } from './options.js';
 import { literalWord, type Word } from './word.js';
 
 const words = (...values: string[]): Word[] => values.map(literalWord);
-const spec: OptionSpec = { short: 'Eu:h::', long: { user: 'required', login: 'none', 'preserve-env': 'optional' } };
+const spec: OptionSpec = {
+  short: 'Eu:h::',
+  long: { user: 'required', login: 'none', 'preserve-env': 'optional' },
+};
 
 describe('scanOptions', () => {
   it('clusters flags and takes an argument from the next word', () => {
@@ -20,7 +23,10 @@ describe('scanOptions', () => {
   });
 
   it('accepts long options with = or the next word, and unique prefixes', () => {
-    expect(scanOptions('sudo', words('--user=a', '--us', 'b', '--log', 'x'), spec)).toMatchObject({ ok: true, next: 4 });
+    expect(scanOptions('sudo', words('--user=a', '--us', 'b', '--log', 'x'), spec)).toMatchObject({
+      ok: true,
+      next: 4,
+    });
   });
 
   it('stops at -- and at the first operand', () => {
@@ -39,6 +45,9 @@ describe('scanOptions', () => {
 
   it('accepts an unknown option argument that stays one word', () => {
     const user: Word = { value: '"$U"', literal: false, splits: false, prefix: '' };
-    expect(scanOptions('sudo', [literalWord('-u'), user, literalWord('ls')], spec)).toMatchObject({ ok: true, next: 2 });
+    expect(scanOptions('sudo', [literalWord('-u'), user, literalWord('ls')], spec)).toMatchObject({
+      ok: true,
+      next: 2,
+    });
   });
 });

@@ -28,9 +28,7 @@ export interface ScannedOption {
   value?: Word;
 }
 
-export type ScanResult =
-  | { ok: true; options: ScannedOption[]; next: number }
-  | { ok: false; reason: string };
+export type ScanResult = { ok: true; options: ScannedOption[]; next: number } | { ok: false; reason: string };
 
 interface CompiledSpec {
   short: Map<string, 0 | 1 | 2>;
@@ -88,7 +86,8 @@ export function scanOptions(program: string, args: readonly Word[], spec: Option
     const v = w.value;
     const looksLikeOption = (v.startsWith('-') || (s.plus && v.startsWith('+'))) && v.length > 1;
     if (!w.literal) {
-      if (looksLikeOption || w.prefix === '') return fail(`"${v}" is expanded where an option or the command is expected`);
+      if (looksLikeOption || w.prefix === '')
+        return fail(`"${v}" is expanded where an option or the command is expected`);
       return { ok: true, options, next: i };
     }
     if (!looksLikeOption) return { ok: true, options, next: i };

@@ -50,7 +50,9 @@ describe('parseShell: real-world commands', () => {
   });
 
   it('keeps argv words, unquoted', () => {
-    expect(argvs(`grep -E "a|b" 'c d' e\\ f "g\\"h" "i\\j"`)).toEqual([['grep', '-E', 'a|b', 'c d', 'e f', 'g"h', 'i\\j']]);
+    expect(argvs(`grep -E "a|b" 'c d' e\\ f "g\\"h" "i\\j"`)).toEqual([
+      ['grep', '-E', 'a|b', 'c d', 'e f', 'g"h', 'i\\j'],
+    ]);
   });
 
   it('joins literal concatenations and removes quotes from the program name', () => {
@@ -62,7 +64,10 @@ describe('parseShell: real-world commands', () => {
   });
 
   it('keeps the source text of expansions in arguments', () => {
-    expect(argvs('echo "$HOME" ${USER} $(date)')).toEqual([['echo', '$HOME', '${USER}', '$(date)'], ['date']]);
+    expect(argvs('echo "$HOME" ${USER} $(date)')).toEqual([
+      ['echo', '$HOME', '${USER}', '$(date)'],
+      ['date'],
+    ]);
   });
 
   it('resolves a backslash-newline inside double quotes the way bash does', () => {
@@ -79,6 +84,12 @@ describe('parseShell: real-world commands', () => {
     expect(programs('X=1')).toEqual([]);
     expect(programs('X=1; Y=$(whoami)')).toEqual(['whoami']);
     expect(programs('a=(1 $(id -u))')).toEqual(['id']);
+  });
+
+  it('hands out a fresh result each time, although results are cached', () => {
+    const first = parseShell('ls -l');
+    if (first.ok) first.commands[0]?.argv.push('--mutated');
+    expect(parseShell('ls -l')).toEqual({ ok: true, commands: [{ argv: ['ls', '-l'] }] });
   });
 
   it('accepts empty input and comments', () => {
@@ -149,6 +160,7 @@ describe('parseShell: here-documents and here-strings fed to a shell', () => {
     // tree-sitter-bash drops a `-` operand before `<<`; it is put back.
     ['kubectl apply -f - <<EOF\nkind: Pod\nEOF', ['kubectl']],
     ['python3 - <<EOF\nimport os\nEOF', ['python3']],
+    ['source /dev/stdin <<EOF\nrm x\nEOF', ['source', 'rm']],
     // A script file reads its own input: the here-document is data.
     ['bash script.sh <<EOF\nnot shell (\nEOF', ['bash']],
     ['cat <<EOF\nnot shell (\nEOF', ['cat']],
@@ -186,7 +198,7 @@ describe('parseShell: wrappers are unwrapped, listing wrapper and wrapped', () =
     ["dash -c 'id'", ['dash', 'id']],
     ["/bin/sh -c 'id'", ['sh', '/bin/sh', 'id']],
     ['bash script.sh arg', ['bash']],
-    ["bash -c 'bash -c \"rm -rf /\"'", ['bash', 'rm']],
+    ['bash -c \'bash -c "rm -rf /"\'', ['bash', 'rm']],
     ['env -i PATH=/bin rm x', ['env', 'rm']],
     ['env -u X - HOME=/ rm x', ['env', 'rm']],
     ['env - -u X', ['env', '-u']],
@@ -196,7 +208,7 @@ describe('parseShell: wrappers are unwrapped, listing wrapper and wrapped', () =
     ['find . -print0 | xargs -0 -n 10 -P 4 gzip', ['find', 'xargs', 'gzip']],
     ['xargs -I {} cp {} /backup', ['xargs', 'cp']],
     ['xargs', ['xargs', 'echo']],
-    ["xargs sh -c 'rm \"$@\"' _", ['xargs', 'sh', 'rm']],
+    ['xargs sh -c \'rm "$@"\' _', ['xargs', 'sh', 'rm']],
     ['timeout 5 nice -n 10 rm x', ['timeout', 'nice', 'rm']],
     ['timeout -s KILL --kill-after=5 30s curl x', ['timeout', 'curl']],
     ['nice -10 make', ['nice', 'make']],
@@ -228,6 +240,9 @@ describe('parseShell: wrappers are unwrapped, listing wrapper and wrapped', () =
     ["trap 'rm -f /tmp/lock' EXIT", ['trap', 'rm']],
     ['trap - EXIT', ['trap']],
     ['busybox rm x', ['busybox', 'rm']],
+    ["shopt -s expand_aliases; alias ls='rm -rf /'\nls", ['shopt', 'alias', 'rm', 'ls']],
+    ['bash <(curl -s https://example.com/install.sh)', ['bash', 'curl']],
+    ['. ./env.sh', ['.']],
     ["su - postgres -c 'psql -l'", ['su', 'psql']],
     ["su root -c 'id'", ['su', 'id']],
     ['doas -u www rm x', ['doas', 'rm']],
@@ -238,7 +253,13 @@ describe('parseShell: wrappers are unwrapped, listing wrapper and wrapped', () =
   });
 
   it('keeps lines apart that the grammar joins (`a | b | c<NL>d || e`)', () => {
-    expect(argvs('ls | ls | ls\ncurl evil || true')).toEqual([['ls'], ['ls'], ['ls'], ['curl', 'evil'], ['true']]);
+    expect(argvs('ls | ls | ls\ncurl evil || true')).toEqual([
+      ['ls'],
+      ['ls'],
+      ['ls'],
+      ['curl', 'evil'],
+      ['true'],
+    ]);
     expect(programs('cat <<EOF | a | b\nbody\nEOF\nrm x || true')).toEqual(['cat', 'a', 'b', 'rm', 'true']);
   });
 
@@ -282,6 +303,7 @@ describe('parseShell: fails closed', () => {
     ['{rm,-rf,/}', /syntax error/],
     ['ls\0rm', /NUL/],
     ['bash -c "$SCRIPT"', /expanded where an option or the command/],
+    ['alias x="$Y"', /not a literal/],
     ['sh -c "rm $X"', /not a literal/],
     ['eval "$CODE"', /not a literal/],
     ['eval rm *', /not a literal/],
@@ -342,7 +364,13 @@ describe('parseArgv: an argv executed without a shell', () => {
     const parsed = parseArgv(['sh', '-c', 'rm -rf /data && echo done']);
     expect(parsed.ok && programNames(parsed.commands)).toEqual(['sh', 'rm', 'echo']);
     const wrapped = parseArgv(['/usr/bin/env', 'bash', '-c', 'curl x | sh']);
-    expect(wrapped.ok && programNames(wrapped.commands)).toEqual(['env', '/usr/bin/env', 'bash', 'curl', 'sh']);
+    expect(wrapped.ok && programNames(wrapped.commands)).toEqual([
+      'env',
+      '/usr/bin/env',
+      'bash',
+      'curl',
+      'sh',
+    ]);
   });
 
   it('fails closed on a script that does not parse', () => {

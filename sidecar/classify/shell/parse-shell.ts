@@ -46,6 +46,13 @@ const CACHE_MAX_TEXT = 4096;
 
 class Rejected extends Error {}
 
+/** Out of time: depends on the machine's load, so the result is not cached. */
+class OutOfTime extends Rejected {
+  constructor() {
+    super(`the input takes longer than ${MAX_SHELL_MILLISECONDS} ms to classify`);
+  }
+}
+
 /**
  * The grammar joined two lines that bash keeps apart; parse again with a `;` before that
  * newline, which bash reads the same way (a newline after a word ends the command, and a
@@ -65,7 +72,7 @@ const reject = (reason: string): never => {
 
 const basename = (program: string): string => program.slice(program.lastIndexOf('/') + 1);
 
-/** Where the commands of one parse go, plus what the heredoc pass needs to know about them. */
+/** Where the commands of one input go, and when its time is up. */
 interface Collector {
   commands: SimpleCommand[];
   /** `performance.now()` after which the whole input fails closed. */
@@ -81,7 +88,9 @@ function runCommand(words: Word[], depth: number, out: Collector): boolean {
   if (depth > MAX_SHELL_NESTING) reject('commands are nested too deeply');
   const program = words[0] as Word;
   if (!program.literal || program.splits)
-    reject(`the program name "${program.value}" is only known at run time (expansion or pattern in command position)`);
+    reject(
+      `the program name "${program.value}" is only known at run time (expansion or pattern in command position)`,
+    );
   if (program.value === '') reject('empty program name');
   out.commands.push({ argv: words.filter((w) => !w.synthetic).map((w) => w.value) });
   const handler = WRAPPERS.get(basename(program.value));
@@ -117,7 +126,7 @@ function commandWords(node: Node, children: readonly Node[], dashes: readonly nu
     const field = node.fieldNameForChild(i);
     if (field !== 'name' && field !== 'argument') continue;
     const child = children[i] as Node;
-    while (d < dashes.length && (dashes[d] as number) < child.startIndex) (d++, words.push(literalWord('-')));
+    for (; d < dashes.length && (dashes[d] as number) < child.startIndex; d++) words.push(literalWord('-'));
     const word = field === 'name' ? child.firstNamedChild : child;
     if (!word) reject('command without a name');
     words.push(evaluateWord(word as Node));
@@ -179,7 +188,7 @@ function parseInto(source: string, depth: number, out: Collector): void {
     const tree = parser.parse(source, null, { progressCallback: () => performance.now() > out.deadline });
     if (!tree) {
       parser.reset();
-      return reject(`the input takes longer than ${MAX_SHELL_MILLISECONDS} ms to classify`);
+      throw new OutOfTime();
     }
     try {
       const root = tree.rootNode;
@@ -187,12 +196,14 @@ function parseInto(source: string, depth: number, out: Collector): void {
         reject(`the input has more than ${MAX_SHELL_SYNTAX_NODES} syntax nodes`);
       if (root.hasError) reject(firstSyntaxError(root));
       const continuation = unquotedLineContinuation(root, source);
-      if (continuation >= 0) reject(`unquoted backslash-newline at offset ${continuation} (bash joins the lines)`);
+      if (continuation >= 0)
+        reject(`unquoted backslash-newline at offset ${continuation} (bash joins the lines)`);
       walk(root, source, depth, out);
       return;
     } catch (error) {
       if (!(error instanceof Reparse)) throw error;
-      if (attempt >= MAX_REPARSES) reject(`the parser joins lines that bash keeps apart (offset ${error.offset})`);
+      if (attempt >= MAX_REPARSES)
+        reject(`the parser joins lines that bash keeps apart (offset ${error.offset})`);
       out.commands.length = mark;
       source = `${source.slice(0, error.offset)};${source.slice(error.offset)}`;
     } finally {
@@ -269,7 +280,14 @@ function checkCoverage(
 /** Nodes that start shell code again, even inside a string or a here-document. */
 const CODE = new Set(['program', 'command_substitution', 'process_substitution']);
 /** Nodes whose text is data for the shell that reads them. */
-const DATA = new Set(['string', 'raw_string', 'ansi_c_string', 'translated_string', 'heredoc_body', 'comment']);
+const DATA = new Set([
+  'string',
+  'raw_string',
+  'ansi_c_string',
+  'translated_string',
+  'heredoc_body',
+  'comment',
+]);
 
 /** Pre-order walk: commands are recorded in the order they are written. */
 function walk(root: Node, source: string, depth: number, out: Collector): void {
@@ -281,8 +299,7 @@ function walk(root: Node, source: string, depth: number, out: Collector): void {
   const redirects: Node[] = [];
   const stack: Array<[Node, boolean]> = [[root, false]];
   for (let visited = 1; stack.length > 0; visited++) {
-    if (visited % 512 === 0 && performance.now() > out.deadline)
-      reject(`the input takes longer than ${MAX_SHELL_MILLISECONDS} ms to classify`);
+    if (visited % 512 === 0 && performance.now() > out.deadline) throw new OutOfTime();
     const [node, parentData] = stack.pop() as [Node, boolean];
     // Each property of a web-tree-sitter node is a call into WASM: read each once.
     const type = node.type;
@@ -291,7 +308,10 @@ function walk(root: Node, source: string, depth: number, out: Collector): void {
     if (!data) checkCoverage(node, type, children, source, addDash);
     switch (type) {
       case 'command':
-        readsStdin.set(node.id, runCommand(commandWords(node, children, dashes.get(node.id) ?? []), depth, out));
+        readsStdin.set(
+          node.id,
+          runCommand(commandWords(node, children, dashes.get(node.id) ?? []), depth, out),
+        );
         break;
       case 'declaration_command':
       case 'unset_command': {
@@ -301,7 +321,8 @@ function walk(root: Node, source: string, depth: number, out: Collector): void {
         break;
       }
       case 'test_command':
-        if (children[0]?.type === '[') out.commands.push({ argv: ['[', ...node.namedChildren.map((c) => c.text)] });
+        if (children[0]?.type === '[')
+          out.commands.push({ argv: ['[', ...node.namedChildren.map((c) => c.text)] });
         break;
       case 'heredoc_redirect':
       case 'herestring_redirect':
@@ -332,15 +353,17 @@ function walk(root: Node, source: string, depth: number, out: Collector): void {
   }
 }
 
-function guarded(run: (out: Collector) => void): ShellParse {
+function guarded(run: (out: Collector) => void): { result: ShellParse; transient: boolean } {
   const out: Collector = { commands: [], deadline: performance.now() + MAX_SHELL_MILLISECONDS };
   try {
     run(out);
-    return { ok: true, commands: out.commands };
+    return { result: { ok: true, commands: out.commands }, transient: false };
   } catch (error) {
-    if (error instanceof Rejected) return { ok: false, reason: error.message };
+    if (error instanceof Rejected)
+      return { result: { ok: false, reason: error.message }, transient: error instanceof OutOfTime };
     // Anything else (a grammar surprise, a stack overflow on absurd nesting) also fails closed.
-    return { ok: false, reason: `internal error: ${error instanceof Error ? error.message : String(error)}` };
+    const reason = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+    return { result: { ok: false, reason }, transient: false };
   }
 }
 
@@ -352,17 +375,20 @@ function guarded(run: (out: Collector) => void): ShellParse {
  */
 export function parseShell(text: string): ShellParse {
   const cacheable = text.length <= CACHE_MAX_TEXT && bashParser() !== undefined;
-  const cached = cacheable ? cache.get(text) : undefined;
-  const result =
-    cached ??
-    guarded((out) => {
+  let result = cacheable ? cache.get(text) : undefined;
+  if (!result) {
+    const parsed = guarded((out) => {
       if (text.length > MAX_SHELL_INPUT_BYTES || Buffer.byteLength(text, 'utf8') > MAX_SHELL_INPUT_BYTES)
         reject(`input is larger than ${MAX_SHELL_INPUT_BYTES} bytes`);
       parseInto(text, 0, out);
     });
-  if (cacheable && !cached) cache.set(text, result);
+    result = parsed.result;
+    if (cacheable && !parsed.transient) cache.set(text, result);
+  }
   // Callers own what they get back; the cached value stays untouched.
-  return result.ok ? { ok: true, commands: result.commands.map((c) => ({ argv: [...c.argv] })) } : { ...result };
+  return result.ok
+    ? { ok: true, commands: result.commands.map((c) => ({ argv: [...c.argv] })) }
+    : { ...result };
 }
 
 /**
@@ -376,5 +402,5 @@ export function parseArgv(argv: readonly string[]): ShellParse {
     if (size > MAX_SHELL_INPUT_BYTES) reject(`argv is larger than ${MAX_SHELL_INPUT_BYTES} bytes`);
     if (argv.some((a) => a.includes('\0'))) reject('argv contains a NUL byte');
     runCommand(argv.map(literalWord), 0, out);
-  });
+  }).result;
 }

@@ -9,10 +9,72 @@ beforeAll(() => initShellClassifier());
 
 /** Fragments that exercise the grammar: quoting, expansions, operators, here-documents, escapes. */
 const SHELL_PIECES = [
-  ' ', '\t', '\n', '\\', '\\\n', "'", '"', '`', '$', '$(', '${', '$((', '(', ')', '{', '}', '[', ']', '*', '?',
-  '|', '||', '&', '&&', ';', ';;', '<', '>', '<<', '<<<', '<<-', 'EOF', "'EOF'", '#', '=', '-c', '-exec', '\\;',
-  'rm', 'ls', 'sudo', 'bash', 'sh', 'env', 'xargs', 'find', 'eval', 'timeout', '5', 'x', 'if', 'then', 'fi',
-  'for', 'do', 'done', 'case', 'esac', 'in', 'function', '\u0000', '\r', '\u00a0', 'é', '\u{1F600}', '\uD800',
+  ' ',
+  '\t',
+  '\n',
+  '\\',
+  '\\\n',
+  "'",
+  '"',
+  '`',
+  '$',
+  '$(',
+  '${',
+  '$((',
+  '(',
+  ')',
+  '{',
+  '}',
+  '[',
+  ']',
+  '*',
+  '?',
+  '|',
+  '||',
+  '&',
+  '&&',
+  ';',
+  ';;',
+  '<',
+  '>',
+  '<<',
+  '<<<',
+  '<<-',
+  'EOF',
+  "'EOF'",
+  '#',
+  '=',
+  '-c',
+  '-exec',
+  '\\;',
+  'rm',
+  'ls',
+  'sudo',
+  'bash',
+  'sh',
+  'env',
+  'xargs',
+  'find',
+  'eval',
+  'timeout',
+  '5',
+  'x',
+  'if',
+  'then',
+  'fi',
+  'for',
+  'do',
+  'done',
+  'case',
+  'esac',
+  'in',
+  'function',
+  '\u0000',
+  '\r',
+  '\u00a0',
+  'é',
+  '\u{1F600}',
+  '\uD800',
 ];
 
 const shellish = fc.array(fc.constantFrom(...SHELL_PIECES), { maxLength: 40 }).map((parts) => parts.join(''));
@@ -20,7 +82,10 @@ const shellish = fc.array(fc.constantFrom(...SHELL_PIECES), { maxLength: 40 }).m
 const anyText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
   fc.string({ unit: 'grapheme', maxLength: 200 }),
-  fc.string({ unit: fc.constantFrom('\u0000', '\u0001', '\u001b', '\u007f', '\n', '\\', '"', "'"), maxLength: 50 }),
+  fc.string({
+    unit: fc.constantFrom('\u0000', '\u0001', '\u001b', '\u007f', '\n', '\\', '"', "'"),
+    maxLength: 50,
+  }),
   shellish,
 );
 
@@ -52,7 +117,23 @@ describe('shell classifier properties', () => {
     );
   });
 
-  const programsPool = ['ls', 'cat', 'grep', 'awk', 'sed', 'sort', 'uniq', 'head', 'tail', 'wc', 'cut', 'tr', 'curl', 'jq', 'rm'];
+  const programsPool = [
+    'ls',
+    'cat',
+    'grep',
+    'awk',
+    'sed',
+    'sort',
+    'uniq',
+    'head',
+    'tail',
+    'wc',
+    'cut',
+    'tr',
+    'curl',
+    'jq',
+    'rm',
+  ];
   const argument = fc.oneof(
     fc.stringMatching(/^-?[a-z0-9./]{1,8}$/),
     fc.string({ maxLength: 10 }).map((s) => `'${s.replace(/'/g, '')}'`),
@@ -84,7 +165,8 @@ describe('shell classifier properties', () => {
             // (see parse-shell.test.ts), so the generator ends such a line with `;`.
             .reduce((acc, part, i) => {
               if (i === 0) return part;
-              const separator = separators[i - 1] === '\n' && part.startsWith('\\') ? ';\n' : separators[i - 1];
+              const separator =
+                separators[i - 1] === '\n' && part.startsWith('\\') ? ';\n' : separators[i - 1];
               return `${acc}${separator}${part}`;
             }, '');
           const result = classifyShell(text);

@@ -43,8 +43,12 @@ class WordBuilder {
     if (this.literal) this.prefix += text;
   }
 
-  /** A part whose value is only known at run time; `unquoted` parts also split into words. */
-  runtime(source: string, unquoted: boolean): void {
+  /**
+   * A part whose value is only known at run time; `unquoted` parts also split into words.
+   * `knownStart` is what the expansion is known to begin with (`/dev/fd/` for `<(...)`).
+   */
+  runtime(source: string, unquoted: boolean, knownStart = ''): void {
+    if (this.literal) this.prefix += knownStart;
     this.value += source;
     this.literal = false;
     if (unquoted) this.splits = true;
@@ -77,7 +81,12 @@ function unquoted(text: string, out: WordBuilder): void {
       }
     } else if (c === '*' || c === '?' || c === '[') {
       out.runtime(c, true);
-    } else if (c === '(' || c === ')' || c === '`' || (c === '$' && EXPANSION_START.test(text[i + 1] ?? ''))) {
+    } else if (
+      c === '(' ||
+      c === ')' ||
+      c === '`' ||
+      (c === '$' && EXPANSION_START.test(text[i + 1] ?? ''))
+    ) {
       out.runtime(c, true);
     } else if (c === '{') {
       out.braceOpen = true;
@@ -143,7 +152,8 @@ function evaluate(node: Node, out: WordBuilder): void {
       else out.runtime(text, true);
       return;
     case 'ansi_c_string':
-      if (text.length >= 3 && text.startsWith("$'") && text.endsWith("'")) out.known(decodeAnsiC(text.slice(2, -1)));
+      if (text.length >= 3 && text.startsWith("$'") && text.endsWith("'"))
+        out.known(decodeAnsiC(text.slice(2, -1)));
       else out.runtime(text, true);
       return;
     case 'string':
@@ -169,9 +179,12 @@ function evaluate(node: Node, out: WordBuilder): void {
       );
       return;
     case 'translated_string':
-    case 'process_substitution':
-      // `$"..."` is looked up in a message catalogue; `<(...)` becomes a /dev/fd path. One word each.
+      // Looked up in a message catalogue at run time; one word.
       out.runtime(text, false);
+      return;
+    case 'process_substitution':
+      // Becomes one `/dev/fd/N` path (bash manual, 3.5.6 "Process Substitution").
+      out.runtime(text, false, '/dev/fd/');
       return;
     default:
       // Parameter, command and arithmetic expansions, brace expressions and anything unexpected.

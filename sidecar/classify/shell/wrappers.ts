@@ -7,8 +7,8 @@
  * Sources: sudo(8) and sudo's `parse_args.c`; env(1), timeout(1), nice(1), nohup(1),
  * stdbuf(1), chroot(8) from GNU coreutils; xargs(1) and find(1) from GNU findutils; ionice(1),
  * setsid(1), flock(1), su(1), runuser(1) from util-linux; watch(1) from procps; doas(1); busybox;
- * and the bash manual for `exec`, `command`, `builtin`, `time`, `eval`, `trap`, `coproc` and the
- * shells' own `-c` / `-s` invocation.
+ * and the bash manual for `exec`, `command`, `builtin`, `time`, `eval`, `trap`, `coproc`,
+ * `source`, `alias` and the shells' own `-c` / `-s` invocation.
  */
 import { hasOption, optionValue, scanOptions, type OptionSpec, type ScannedOption } from './options.js';
 import { literalWord, type Word } from './word.js';
@@ -41,11 +41,15 @@ function scriptFrom(program: string, what: string, word: Word | undefined): Wrap
 function joinedScript(program: string, words: Word[]): Wrapped[] {
   if (words.length === 0) return NOTHING;
   const bad = words.find((w) => !w.literal || w.splits);
-  if (bad) return fail(`${program}: "${bad.value}" is not a literal, and ${program} runs its words as shell code`);
+  if (bad)
+    return fail(`${program}: "${bad.value}" is not a literal, and ${program} runs its words as shell code`);
   return [{ kind: 'script', source: words.map((w) => w.value).join(' ') }];
 }
 
-/** Leading `NAME=value` words (env, sudo). A word whose name part is not known fails. */
+/**
+ * Skips leading `NAME=value` words (env, sudo) and returns the index of the command. A word that
+ * may split into several fails: it could be an assignment followed by a program.
+ */
 function skipAssignments(program: string, args: Word[], from: number, nameAtStart: boolean): number | string {
   let i = from;
   for (; i < args.length; i++) {
@@ -128,10 +132,9 @@ function shell(program: string, args: Word[]): Wrapped[] {
     return scriptFrom(program, 'the -c script', operands[0]);
   }
   if (flags.has('s') || operands.length === 0) return [{ kind: 'stdin-shell' }];
-  // A script file that is standard input is the same as no script file.
+  // A script file that is (or, unknown, may be) standard input is the same as no script file.
   const script = operands[0] as Word;
-  if (!script.literal) return fail(`${program}: the script path "${script.value}" is not a literal`);
-  return STDIN_PATHS.has(script.value) ? [{ kind: 'stdin-shell' }] : NOTHING;
+  return !script.literal || STDIN_PATHS.has(script.value) ? [{ kind: 'stdin-shell' }] : NOTHING;
 }
 
 const SUDO_SPEC: OptionSpec = {
@@ -172,13 +175,16 @@ const SUDO_SPEC: OptionSpec = {
 function sudo(program: string, args: Word[]): Wrapped[] {
   return withOptions(program, args, SUDO_SPEC, (options, rest) => {
     // sudoedit, --list, --validate, --help, --version and -K run no command.
-    if (hasOption(options, 'e', 'edit', 'l', 'list', 'v', 'validate', 'K', 'remove-timestamp', 'V', 'version'))
+    if (
+      hasOption(options, 'e', 'edit', 'l', 'list', 'v', 'validate', 'K', 'remove-timestamp', 'V', 'version')
+    )
       return NOTHING;
     if (options.some((o) => (o.name === 'h' && !o.value) || o.name === 'help')) return NOTHING;
     const start = skipAssignments(program, rest, 0, true);
     if (typeof start === 'string') return fail(start);
     const words = rest.slice(start);
-    if (words.length === 0) return hasOption(options, 's', 'shell', 'i', 'login') ? [{ kind: 'stdin-shell' }] : NOTHING;
+    if (words.length === 0)
+      return hasOption(options, 's', 'shell', 'i', 'login') ? [{ kind: 'stdin-shell' }] : NOTHING;
     return command(words);
   });
 }
@@ -198,7 +204,7 @@ const SU_SPEC: OptionSpec = {
   long: {
     command: 'required',
     'session-command': 'required',
-    'fast': 'none',
+    fast: 'none',
     group: 'required',
     'supp-group': 'required',
     login: 'none',
@@ -292,7 +298,13 @@ function withPlaceholder(words: Word[], placeholder: string): Word[] {
  * command makes `xargs sudo` or `xargs sh -c` fail closed, since there the input becomes the
  * program or the script; for `xargs rm` it is only arguments.
  */
-const XARGS_INPUT: Word = { value: '(xargs input)', literal: false, splits: true, prefix: '', synthetic: true };
+const XARGS_INPUT: Word = {
+  value: '(xargs input)',
+  literal: false,
+  splits: true,
+  prefix: '',
+  synthetic: true,
+};
 
 /** `xargs [opts] [CMD [args]]`: input lines become arguments of CMD (default `echo`). */
 function xargs(program: string, args: Word[]): Wrapped[] {
@@ -302,7 +314,8 @@ function xargs(program: string, args: Word[]): Wrapped[] {
     const words = rest.length > 0 ? rest : [literalWord('echo')];
     if (!replace) return command([...words, XARGS_INPUT]);
     const placeholder = replace.value?.value ?? '{}';
-    if (replace.value && !replace.value.literal) return fail(`${program}: the replacement string is not a literal`);
+    if (replace.value && !replace.value.literal)
+      return fail(`${program}: the replacement string is not a literal`);
     return command(placeholder === '' ? words : withPlaceholder(words, placeholder));
   });
 }
@@ -326,7 +339,8 @@ const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
  */
 function find(program: string, args: Word[]): Wrapped[] {
   const out: Wrapped[] = [];
-  const isTerminator = (w: Word | undefined): boolean => w?.literal === true && (w.value === ';' || w.value === '+');
+  const isTerminator = (w: Word | undefined): boolean =>
+    w?.literal === true && (w.value === ';' || w.value === '+');
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as Word;
     const previous = args[i - 1];
@@ -384,7 +398,8 @@ function flock(program: string, args: Word[]): Wrapped[] {
     if (file.splits) return fail(`${program}: "${file.value}" may expand to several words`);
     const next = rest[1] as Word;
     if (!next.literal) return fail(`${program}: "${next.value}" is expanded where the command is expected`);
-    if (next.value === '-c' || next.value === '--command') return scriptFrom(program, 'the -c command', rest[2]);
+    if (next.value === '-c' || next.value === '--command')
+      return scriptFrom(program, 'the -c command', rest[2]);
     return command(rest.slice(1));
   });
 }
@@ -434,6 +449,28 @@ function trap(program: string, args: Word[]): Wrapped[] {
   return scriptFrom(program, 'the trap action', action);
 }
 
+/** `source FILE` / `. FILE`: reads FILE as shell; standard input makes a here-document the script. */
+function source(_program: string, args: Word[]): Wrapped[] {
+  const file = args[0]?.literal && args[0].value === '--' ? args[1] : args[0];
+  if (!file) return NOTHING;
+  return !file.literal || STDIN_PATHS.has(file.value) ? [{ kind: 'stdin-shell' }] : NOTHING;
+}
+
+/**
+ * `alias NAME=VALUE...`: with `shopt -s expand_aliases` (or in an interactive shell) VALUE runs
+ * wherever NAME is later used as a command, so it is parsed as shell.
+ */
+function alias(program: string, args: Word[]): Wrapped[] {
+  const out: Wrapped[] = [];
+  for (const w of args) {
+    const eq = w.prefix.indexOf('=');
+    if (w.splits || (!w.literal && eq < 0)) return fail(`${program}: "${w.value}" is not a literal`);
+    if (eq < 0) continue;
+    out.push(...scriptFrom(program, 'the alias value', { ...w, value: w.value.slice(eq + 1) }));
+  }
+  return out;
+}
+
 /** `command [-pVv] CMD`: `-v` and `-V` only describe CMD. */
 function commandBuiltin(program: string, args: Word[]): Wrapped[] {
   return withOptions(program, args, { short: 'pVv' }, (options, rest) =>
@@ -474,21 +511,90 @@ export const WRAPPERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['env', env],
   ['xargs', xargs],
   ['find', find],
-  ['timeout', afterOperands({ short: 'k:s:fpv', long: { 'kill-after': 'required', signal: 'required', foreground: 'none', 'preserve-status': 'none', verbose: 'none', ...HELP_VERSION } }, 1)],
-  ['nice', prefix({ short: 'n:', numeric: true, long: { adjustment: 'required', ...HELP_VERSION } }, ['help', 'version'])],
+  [
+    'timeout',
+    afterOperands(
+      {
+        short: 'k:s:fpv',
+        long: {
+          'kill-after': 'required',
+          signal: 'required',
+          foreground: 'none',
+          'preserve-status': 'none',
+          verbose: 'none',
+          ...HELP_VERSION,
+        },
+      },
+      1,
+    ),
+  ],
+  [
+    'nice',
+    prefix({ short: 'n:', numeric: true, long: { adjustment: 'required', ...HELP_VERSION } }, [
+      'help',
+      'version',
+    ]),
+  ],
   ['ionice', prefix(IONICE_SPEC, ['p', 'P', 'u', 'pid', 'pgid', 'uid', 'h', 'help', 'V', 'version'])],
   ['nohup', prefix({ short: '', long: HELP_VERSION }, ['help', 'version'])],
   ['exec', prefix({ short: 'cla:' })],
   ['command', commandBuiltin],
   ['builtin', prefix({ short: '' })],
-  ['time', prefix({ short: 'af:o:pqvV', long: { append: 'none', format: 'required', output: 'required', portability: 'none', quiet: 'none', verbose: 'none', ...HELP_VERSION } }, ['V', 'help', 'version'])],
-  ['stdbuf', prefix({ short: 'i:o:e:', long: { input: 'required', output: 'required', error: 'required', ...HELP_VERSION } }, ['help', 'version'])],
-  ['setsid', prefix({ short: 'cfwhV', long: { ctty: 'none', fork: 'none', wait: 'none', ...HELP_VERSION } }, ['h', 'V', 'help', 'version'])],
-  ['chroot', afterOperands({ short: '', long: { userspec: 'required', groups: 'required', 'skip-chdir': 'none', ...HELP_VERSION } }, 1, [{ kind: 'stdin-shell' }])],
+  [
+    'time',
+    prefix(
+      {
+        short: 'af:o:pqvV',
+        long: {
+          append: 'none',
+          format: 'required',
+          output: 'required',
+          portability: 'none',
+          quiet: 'none',
+          verbose: 'none',
+          ...HELP_VERSION,
+        },
+      },
+      ['V', 'help', 'version'],
+    ),
+  ],
+  [
+    'stdbuf',
+    prefix(
+      {
+        short: 'i:o:e:',
+        long: { input: 'required', output: 'required', error: 'required', ...HELP_VERSION },
+      },
+      ['help', 'version'],
+    ),
+  ],
+  [
+    'setsid',
+    prefix({ short: 'cfwhV', long: { ctty: 'none', fork: 'none', wait: 'none', ...HELP_VERSION } }, [
+      'h',
+      'V',
+      'help',
+      'version',
+    ]),
+  ],
+  [
+    'chroot',
+    afterOperands(
+      {
+        short: '',
+        long: { userspec: 'required', groups: 'required', 'skip-chdir': 'none', ...HELP_VERSION },
+      },
+      1,
+      [{ kind: 'stdin-shell' }],
+    ),
+  ],
   ['watch', watch],
   ['flock', flock],
   ['coproc', prefix({ short: '' })],
   ['busybox', busybox],
   ['eval', evalBuiltin],
+  ['source', source],
+  ['.', source],
+  ['alias', alias],
   ['trap', trap],
 ]);

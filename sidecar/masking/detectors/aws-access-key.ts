@@ -10,6 +10,7 @@ const KEY = /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
 export function findAwsAccessKeys(text: string): Span[] {
   const spans: Span[] = [];
   KEY.lastIndex = 0;
-  for (let m = KEY.exec(text); m !== null; m = KEY.exec(text)) spans.push({ start: m.index, end: m.index + 20 });
+  for (let m = KEY.exec(text); m !== null; m = KEY.exec(text))
+    spans.push({ start: m.index, end: m.index + 20 });
   return spans;
 }

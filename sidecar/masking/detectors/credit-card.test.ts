@@ -41,7 +41,10 @@ describe('creditCard detector', () => {
 
   it('finds a card inside a longer run of groups and several cards in one text', () => {
     expect(found('4111 1111 1111 1111 2024')).toEqual(['4111 1111 1111 1111']);
-    expect(found('a 4111111111111111, b 5555-5555-5555-4444')).toEqual(['4111111111111111', '5555-5555-5555-4444']);
+    expect(found('a 4111111111111111, b 5555-5555-5555-4444')).toEqual([
+      '4111111111111111',
+      '5555-5555-5555-4444',
+    ]);
     expect(found('x4111111111111111y')).toEqual(['4111111111111111']);
   });
 

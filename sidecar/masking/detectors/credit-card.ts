@@ -46,7 +46,8 @@ export function findCreditCards(text: string): Span[] {
       digits += text.slice(g.start, g.end);
       return digits.length >= 13 && luhnValid(digits);
     });
-    for (const w of windows) spans.push({ start: groups[w.first]?.start as number, end: groups[w.last]?.end as number });
+    for (const w of windows)
+      spans.push({ start: groups[w.first]?.start as number, end: groups[w.last]?.end as number });
   }
   return spans;
 }

@@ -22,7 +22,11 @@ export function digitGroups(text: string, start: number, end: number): DigitGrou
   DIGITS.lastIndex = 0;
   let prev = 0;
   for (let m = DIGITS.exec(slice); m !== null; m = DIGITS.exec(slice)) {
-    groups.push({ start: start + m.index, end: start + m.index + m[0].length, before: slice.slice(prev, m.index) });
+    groups.push({
+      start: start + m.index,
+      end: start + m.index + m[0].length,
+      before: slice.slice(prev, m.index),
+    });
     prev = m.index + m[0].length;
   }
   return groups;

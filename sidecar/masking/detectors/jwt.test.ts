@@ -14,7 +14,13 @@ describe('jwt detector', () => {
     expect(found(jwe)).toEqual([jwe]);
   });
 
-  it.each(['eyJhbGc', 'eyJhbGciOi..', 'xeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig', 'abc.def.ghi', '***.***.****'])('ignores %s', (text) => {
+  it.each([
+    'eyJhbGc',
+    'eyJhbGciOi..',
+    'xeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig',
+    'abc.def.ghi',
+    '***.***.****',
+  ])('ignores %s', (text) => {
     expect(found(text)).toEqual([]);
   });
 

@@ -12,7 +12,11 @@ const HEADER = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----/y;
 export function findPemPrivateKeys(text: string): Span[] {
   const spans: Span[] = [];
   let from = 0;
-  for (let begin = text.indexOf('-----BEGIN ', from); begin !== -1; begin = text.indexOf('-----BEGIN ', from)) {
+  for (
+    let begin = text.indexOf('-----BEGIN ', from);
+    begin !== -1;
+    begin = text.indexOf('-----BEGIN ', from)
+  ) {
     HEADER.lastIndex = begin;
     const m = HEADER.exec(text);
     if (m === null) {

@@ -15,7 +15,6 @@ import type { Span } from './span.js';
 /** Candidate runs: optional `+`/`(`, digits, separators ` -.()`; linear. */
 const RUN = /\+?\(?\d[\d ().-]*\d/g;
 
-const SEP_NANP_AREA = new Set([' ', '-', '.', ') ', ')', ')-']);
 const SEP_PLAIN = new Set([' ', '-', '.']);
 const SEP_INTL = new Set([' ', '-', '.', ' (', ') ', '(', ')', ')-', '-(']);
 const SEP_NATIONAL = new Set([' ', '-', '/', ') ', ')']);
@@ -27,6 +26,7 @@ export function findPhones(text: string): Span[] {
   for (let m = RUN.exec(text); m !== null; m = RUN.exec(text)) {
     const runStart = m.index;
     const runEnd = runStart + m[0].length;
+    if (m[0].length < 8) continue; // every accepted form has at least 8 digits
     // A number glued to a word (`ID415-555-2671`, `415-555-2671x`) is not a phone; only the windows
     // touching that edge are refused, so the rest of the run is judged on its own.
     const gluedBefore = runStart > 0 && isWordChar(text.charCodeAt(runStart - 1));
@@ -36,7 +36,9 @@ export function findPhones(text: string): Span[] {
       groups,
       15,
       (first, last) =>
-        !(gluedBefore && first === 0) && !(gluedAfter && last === groups.length - 1) && isPhone(text, runStart, groups, first, last),
+        !(gluedBefore && first === 0) &&
+        !(gluedAfter && last === groups.length - 1) &&
+        isPhone(text, runStart, groups, first, last),
     );
     for (const w of windows) {
       const g0 = groups[w.first] as DigitGroup;
@@ -54,13 +56,20 @@ function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
-function isPhone(text: string, runStart: number, groups: readonly DigitGroup[], first: number, last: number): boolean {
+function isPhone(
+  text: string,
+  runStart: number,
+  groups: readonly DigitGroup[],
+  first: number,
+  last: number,
+): boolean {
   // Cheap rejections first: every accepted form has 8–15 digits, and only international numbers
   // have more than five groups.
   const intl = first === 0 && text.charCodeAt(runStart) === 43; /* + */
   if (!intl && last - first > 4) return false;
   let count = 0;
-  for (let k = first; k <= last; k++) count += (groups[k] as DigitGroup).end - (groups[k] as DigitGroup).start;
+  for (let k = first; k <= last; k++)
+    count += (groups[k] as DigitGroup).end - (groups[k] as DigitGroup).start;
   if (count < 8 || count > 15) return false;
 
   const g = groups.slice(first, last + 1);
@@ -83,14 +92,20 @@ function isPhone(text: string, runStart: number, groups: readonly DigitGroup[], 
   if (last > first && !seps.some((s) => s !== '')) return false;
 
   // North American: [1] 3-3-4.
-  const nanp = lens.length >= 3 && lens.slice(-3).join() === '3,3,4' && (lens.length === 3 || (lens.length === 4 && lens[0] === 1 && text[g0.start] === '1'));
+  const nanp =
+    lens.length >= 3 &&
+    lens.slice(-3).join() === '3,3,4' &&
+    (lens.length === 3 || (lens.length === 4 && lens[0] === 1 && text[g0.start] === '1'));
   if (nanp) {
     const k = lens.length - 3;
     const areaSep = seps[k] as string;
     const lineSep = seps[k + 1] as string;
     const parenArea = k === 0 ? lead === '(' : (seps[k - 1] as string).endsWith('(');
-    const areaOk = parenArea ? areaSep === ') ' || areaSep === ')' || areaSep === ')-' : SEP_PLAIN.has(areaSep);
-    if (areaOk && SEP_PLAIN.has(lineSep) && (k === 0 || SEP_PLAIN.has((seps[0] as string).replace('(', '')))) return true;
+    const areaOk = parenArea
+      ? areaSep === ') ' || areaSep === ')' || areaSep === ')-'
+      : SEP_PLAIN.has(areaSep);
+    if (areaOk && SEP_PLAIN.has(lineSep) && (k === 0 || SEP_PLAIN.has((seps[0] as string).replace('(', ''))))
+      return true;
   }
 
   // National with a trunk 0, grouped.

@@ -22,7 +22,8 @@ export function findUsSsns(text: string): Span[] {
   const spans: Span[] = [];
   SSN.lastIndex = 0;
   for (let m = SSN.exec(text); m !== null; m = SSN.exec(text)) {
-    if (validSsn(m[1] as string, m[2] as string, m[3] as string)) spans.push({ start: m.index, end: m.index + 11 });
+    if (validSsn(m[1] as string, m[2] as string, m[3] as string))
+      spans.push({ start: m.index, end: m.index + 11 });
   }
   return spans;
 }

@@ -64,11 +64,14 @@ describe('custom pattern safety', () => {
 
   it('never throws, whatever the input', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...'ab()[]{}|*+?\\^$.-,0123dDwWkpu<>=!:'), maxLength: 20 }), (s) => {
-        const r = check(s);
-        expect(typeof r.ok).toBe('boolean');
-        if (r.ok) expect(() => new RegExp(s, 'gu')).not.toThrow();
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...'ab()[]{}|*+?\\^$.-,0123dDwWkpu<>=!:'), maxLength: 20 }),
+        (s) => {
+          const r = check(s);
+          expect(typeof r.ok).toBe('boolean');
+          if (r.ok) expect(() => new RegExp(s, 'gu')).not.toThrow();
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -76,13 +79,19 @@ describe('custom pattern safety', () => {
   it('accepted random patterns run fast on adversarial input', () => {
     const inputs = ['a'.repeat(2000) + '!', 'ab'.repeat(1000) + '!', '1'.repeat(2000) + 'x'];
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', 'b', '1', '(', ')', '|', '*', '+', '?', '\\d', '.', '[ab]'), maxLength: 10 }), (s) => {
-        if (!check(s).ok) return;
-        const re = new RegExp(s, 'gu');
-        const t0 = performance.now();
-        for (const input of inputs) input.match(re);
-        expect(performance.now() - t0).toBeLessThan(500);
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.constantFrom('a', 'b', '1', '(', ')', '|', '*', '+', '?', '\\d', '.', '[ab]'),
+          maxLength: 10,
+        }),
+        (s) => {
+          if (!check(s).ok) return;
+          const re = new RegExp(s, 'gu');
+          const t0 = performance.now();
+          for (const input of inputs) input.match(re);
+          expect(performance.now() - t0).toBeLessThan(500);
+        },
+      ),
       { numRuns: 1500 },
     );
   });

@@ -41,7 +41,8 @@ class Unsafe extends Error {}
 export const builtinRegexSafety: RegexSafetyChecker = {
   name: 'builtin',
   check(source: string): RegexSafetyResult {
-    if (source.length > MAX_PATTERN_LENGTH) return { ok: false, reason: `longer than ${MAX_PATTERN_LENGTH} characters` };
+    if (source.length > MAX_PATTERN_LENGTH)
+      return { ok: false, reason: `longer than ${MAX_PATTERN_LENGTH} characters` };
     try {
       new RegExp(source, PATTERN_FLAGS);
     } catch (e) {
@@ -86,12 +87,15 @@ function visit(n: RegexNode, underRepeat: boolean): void {
     case 'repeat': {
       const repeats = n.max > 1;
       if (underRepeat && n.min !== n.max && n.max > 1) {
-        throw new Unsafe('nested quantifiers (a repeated group containing a variable repetition, like (a+)+) are not allowed');
+        throw new Unsafe(
+          'nested quantifiers (a repeated group containing a variable repetition, like (a+)+) are not allowed',
+        );
       }
       // The body first, so that the most specific reason is the one reported.
       visit(n.body, underRepeat || repeats);
       if (repeats) {
-        if (nullable(n.body)) throw new Unsafe('a repetition of something that can match empty text (like (a?)*) is not allowed');
+        if (nullable(n.body))
+          throw new Unsafe('a repetition of something that can match empty text (like (a?)*) is not allowed');
         if (minLength(n.body) !== maxLength(n.body) && intersects(firstChars(n.body), laterChars(n.body))) {
           throw new Unsafe(
             'a repeated group of variable length whose iterations can split the same text in several ways (like (\\w\\w?)+) is not allowed',
@@ -111,7 +115,9 @@ function checkAlternativesDisjoint(alternatives: readonly RegexNode[]): void {
     if (nullable(a)) throw new Unsafe('a repeated alternation with an empty branch is not allowed');
     const f = firstChars(a);
     if (firsts.some((g) => intersects(f, g))) {
-      throw new Unsafe('a repeated alternation whose branches can start with the same character (like (a|ab)+) is not allowed; factor the common prefix out');
+      throw new Unsafe(
+        'a repeated alternation whose branches can start with the same character (like (a|ab)+) is not allowed; factor the common prefix out',
+      );
     }
     firsts.push(f);
   }
@@ -131,7 +137,9 @@ function checkAdjacentRepeats(items: readonly RegexNode[]): void {
       const b = items[j] as RegexNode;
       const bChars = allChars(b);
       if (unboundedRepeat(b) !== undefined && intersects(aChars, bChars)) {
-        throw new Unsafe('two unbounded repetitions that can match the same characters in a row (like \\d+\\d+ or .*x.*) are not allowed');
+        throw new Unsafe(
+          'two unbounded repetitions that can match the same characters in a row (like \\d+\\d+ or .*x.*) are not allowed',
+        );
       }
       if (!nullable(b) && !intersects(aChars, bChars)) break;
     }

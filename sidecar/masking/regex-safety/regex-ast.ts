@@ -4,7 +4,18 @@
  * over the pattern grammar — not regexes over regexes — and it refuses what it does not understand,
  * so an exotic construct is rejected rather than misjudged.
  */
-import { ANY, DIGIT, EMPTY, SPACE, WORD, chars, complement, ranges, union, type CharSet } from './char-set.js';
+import {
+  ANY,
+  DIGIT,
+  EMPTY,
+  SPACE,
+  WORD,
+  chars,
+  complement,
+  ranges,
+  union,
+  type CharSet,
+} from './char-set.js';
 
 export type RegexNode =
   | { type: 'alt'; alternatives: RegexNode[] }
@@ -81,7 +92,12 @@ class Parser {
       this.i += 3;
       return this.lookaround(false, this.cs[this.i - 1] === '!');
     }
-    if (c === '(' && this.peek(1) === '?' && this.peek(2) === '<' && (this.peek(3) === '=' || this.peek(3) === '!')) {
+    if (
+      c === '(' &&
+      this.peek(1) === '?' &&
+      this.peek(2) === '<' &&
+      (this.peek(3) === '=' || this.peek(3) === '!')
+    ) {
       this.i += 4;
       return this.lookaround(true, this.cs[this.i - 1] === '!');
     }
@@ -97,7 +113,8 @@ class Parser {
 
   private noQuantifier(node: RegexNode): RegexNode {
     const c = this.peek();
-    if (c === '*' || c === '+' || c === '?' || (c === '{' && this.countAhead())) this.fail('nothing to repeat');
+    if (c === '*' || c === '+' || c === '?' || (c === '{' && this.countAhead()))
+      this.fail('nothing to repeat');
     return node;
   }
 
@@ -153,7 +170,10 @@ class Parser {
   private countAhead(): boolean {
     let j = this.i + 1;
     let digits = 0;
-    while (/[0-9]/.test(this.cs[j] ?? '')) (j++, digits++);
+    while (/[0-9]/.test(this.cs[j] ?? '')) {
+      j++;
+      digits++;
+    }
     if (digits === 0) return false;
     if (this.cs[j] === ',') {
       j++;
@@ -183,7 +203,8 @@ class Parser {
       if (this.eat(',')) max = /[0-9]/.test(this.peek() ?? '') ? this.number() : Infinity;
       if (this.peek() !== '}') this.fail('expected "}"');
       if (max < min) this.fail('numbers out of order in {} quantifier');
-      if (min > MAX_COUNT || (max !== Infinity && max > MAX_COUNT)) this.fail(`counted repetition above ${MAX_COUNT}`);
+      if (min > MAX_COUNT || (max !== Infinity && max > MAX_COUNT))
+        this.fail(`counted repetition above ${MAX_COUNT}`);
     } else {
       return body;
     }
@@ -298,7 +319,8 @@ class Parser {
       if (this.peek() === '-' && this.peek(1) !== ']' && this.peek(1) !== undefined) {
         this.i++;
         const hi = this.classAtom();
-        if (lo.single === undefined || hi.single === undefined) this.fail('a class escape cannot bound a range');
+        if (lo.single === undefined || hi.single === undefined)
+          this.fail('a class escape cannot bound a range');
         if (hi.single < lo.single) this.fail('range out of order in character class');
         set = union(set, ranges([lo.single, hi.single]));
       } else {
