@@ -32,6 +32,8 @@ export interface PgbenchResult {
 }
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** verify-full by default; BENCH_UPSTREAM_TLS=disable measures every path without TLS to the server. */
+const UPSTREAM_TLS = process.env.BENCH_UPSTREAM_TLS === 'disable' ? 'disable' : 'verify-full';
 
 function parsePgbench(stdout: string): { tps: number; latencyMs: number; transactions: number } {
   const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1]);
@@ -92,7 +94,7 @@ export async function benchPostgres(log: (line: string) => void): Promise<Pgbenc
               name: 'bench-db',
               type: 'postgres',
               listen: { host: '127.0.0.1', port: 0 },
-              upstream: { host: pg.host, port: pg.port, database: 'shop', tls: { mode: 'verify-full', caFile } },
+              upstream: { host: pg.host, port: pg.port, database: 'shop', tls: { mode: UPSTREAM_TLS, caFile } },
               credentials: { username: pg.app.user, passwordFile },
             },
           ],
@@ -131,7 +133,7 @@ export async function benchPostgres(log: (line: string) => void): Promise<Pgbenc
         'pool_mode = session',
         'max_client_conn = 200',
         'default_pool_size = 20',
-        'server_tls_sslmode = verify-full',
+        `server_tls_sslmode = ${UPSTREAM_TLS}`,
         `server_tls_ca_file = ${caFile}`,
         `logfile = ${join(bouncerDir, 'pgbouncer.log')}`,
         `pidfile = ${join(bouncerDir, 'pgbouncer.pid')}`,
@@ -148,7 +150,7 @@ export async function benchPostgres(log: (line: string) => void): Promise<Pgbenc
     if (bouncer.exitCode !== null) throw new Error('pgbouncer did not start');
 
     const paths = [
-      { path: 'direct', env: { ...pgEnv, PGSSLMODE: 'verify-full', PGSSLROOTCERT: caFile } },
+      { path: 'direct', env: { ...pgEnv, PGSSLMODE: UPSTREAM_TLS, PGSSLROOTCERT: caFile } },
       { path: 'pgbouncer', env: { ...pgEnv, PGPORT: String(bouncerPort), PGSSLMODE: 'disable' }, pid: bouncer.pid },
       { path: 'sidecar', env: { ...pgEnv, PGPORT: String(sidecar.port), PGPASSWORD: token, PGSSLMODE: 'disable' }, pid: sidecar.pid },
       { path: 'sidecar+masking', env: { ...pgEnv, PGPORT: String(masked.port), PGPASSWORD: token, PGSSLMODE: 'disable' }, pid: masked.pid },

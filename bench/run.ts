@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../test/harness/paths.js';
+import { benchPolicy } from './policy.js';
 import { benchPostgres, type PgbenchResult } from './postgres.js';
 
 const log = (line: string) => console.log(`  ${line}`);
@@ -17,6 +18,11 @@ execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repositoryRoot,
 
 const only = process.env.BENCH_ONLY?.split(',');
 const results: Record<string, unknown> = {};
+
+if (!only || only.includes('policy')) {
+  console.log('\n== The policy core (pure functions, one core)');
+  results.policy = await benchPolicy(log);
+}
 
 if (!only || only.includes('postgres')) {
   console.log('\n== PostgreSQL: pgbench direct, via PgBouncer (session mode), via the sidecar');

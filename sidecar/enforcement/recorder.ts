@@ -18,11 +18,14 @@ export interface SessionRecorder {
 }
 
 /**
- * Appends one JSON object per line; synchronous, so an event is in the file before the command
- * runs. The file stays open: one write per event, not an open and a close.
+ * Appends one JSON object per line to a file kept open. Events of one event-loop turn are written
+ * together at the end of that turn (one write, not one per event); a `command` event is written at
+ * once, before the command is forwarded. What a crash can lose is the results of the current turn.
  */
 export class JsonLinesRecorder implements SessionRecorder {
   private readonly fd: number;
+  private pending = '';
+  private scheduled = false;
 
   constructor(
     path: string,
@@ -32,10 +35,25 @@ export class JsonLinesRecorder implements SessionRecorder {
   }
 
   record(session: string, event: SessionEvent): void {
-    writeSync(this.fd, `${JSON.stringify({ time: this.now().toISOString(), session, ...event })}\n`);
+    this.pending += `${JSON.stringify({ time: this.now().toISOString(), session, ...event })}\n`;
+    if (event.type === 'command') {
+      this.flush();
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending === '') return;
+    const text = this.pending;
+    this.pending = '';
+    writeSync(this.fd, text);
   }
 
   close(): void {
+    this.flush();
     closeSync(this.fd);
   }
 }

@@ -19,7 +19,7 @@ import { CatalogLookup } from './catalog.js';
 import { clientStartup, StartupError } from './client-startup.js';
 import { PostgresProtocolError, SqlState } from './protocol-error.js';
 import { PostgresSession } from './session.js';
-import { SqlCommands } from './sql-commands.js';
+import { ClassificationCache, SqlCommands } from './sql-commands.js';
 import { connectUpstream, UpstreamError, type UpstreamTarget } from './upstream.js';
 
 /** Startup parameters passed on to the server. Others (notably `options`, which can set `role`) are dropped. */
@@ -61,6 +61,7 @@ function writeFatal(socket: Socket, error: PostgresProtocolError): void {
 
 export async function startPostgresListener(options: PostgresListenerOptions, deps: PostgresListenerDeps): Promise<PostgresListener> {
   const cancels = new CancelRegistry();
+  const classifications = new ClassificationCache();
   const sessions = new Set<PostgresSession>();
   const secureContext = options.tls ? createSecureContext({ cert: options.tls.certificatePem, key: options.tls.privateKeyPem }) : undefined;
   const log = deps.logger.child({ connection: options.connection, protocol: 'postgres' });
@@ -124,7 +125,7 @@ export async function startPostgresListener(options: PostgresListenerOptions, de
       parser: startup.parser,
       upstream,
       upstreamTarget: target,
-      commands: new SqlCommands(context),
+      commands: new SqlCommands(context, classifications),
       enforcer: deps.enforcer,
       recorder: deps.recorder,
       metrics: deps.metrics,

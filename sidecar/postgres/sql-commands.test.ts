@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initSqlClassifier } from '../classify/sql/index.js';
-import { SqlCommands } from './sql-commands.js';
+import { ClassificationCache, SqlCommands } from './sql-commands.js';
 
 const session = { connection: 'shop-db', protocol: 'postgres' as const, identity: { subject: 'agent', groups: [] }, attributes: { database: 'shop' } };
 
@@ -18,5 +18,23 @@ describe('SqlCommands', () => {
     const commands = new SqlCommands(session).fromText('SELECT 1; DROP TABLE t');
     expect(commands.map((c) => c.operations[0])).toEqual(['select', 'ddl.drop']);
     expect(commands[1]).toMatchObject({ connection: 'shop-db', protocol: 'postgres', attributes: { database: 'shop' }, text: 'DROP TABLE t' });
+  });
+});
+
+describe('ClassificationCache', () => {
+  beforeAll(() => initSqlClassifier());
+
+  it('serves repeated statements from the cache but never caches an EXECUTE, whose meaning depends on the session', () => {
+    const cache = new ClassificationCache(16);
+    const a = new SqlCommands(session, cache);
+    a.fromText('SELECT 1');
+    expect(cache.get('SELECT 1')?.[0]?.operations).toEqual(['select']);
+    a.fromText('PREPARE p AS DELETE FROM orders');
+    a.fromText('EXECUTE p');
+    expect(cache.get('EXECUTE p')).toBeUndefined();
+    // Another session with its own `p` is judged by its own PREPARE.
+    const b = new SqlCommands(session, cache);
+    b.fromText('PREPARE p AS SELECT 1');
+    expect(b.fromText('EXECUTE p')[0]?.operations).toEqual(['execute', 'select']);
   });
 });

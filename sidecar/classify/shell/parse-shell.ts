@@ -12,7 +12,7 @@
 import type { Node } from 'web-tree-sitter';
 import { bashParser } from './bash-parser.js';
 import { heredocBackquotes, heredocText, readHeredoc } from './heredoc.js';
-import { LruCache } from './lru-cache.js';
+import { LruCache } from '../../core/lru-cache.js';
 import { unquotedLineContinuation } from './line-continuation.js';
 import { evaluateWord, literalWord, type Word } from './word.js';
 import { WRAPPERS, type Wrapped } from './wrappers.js';
