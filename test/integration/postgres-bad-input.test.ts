@@ -206,3 +206,46 @@ describe('faults', () => {
     await fresh.end();
   });
 });
+
+describe('FunctionCall (the fastpath interface)', () => {
+  it('is denied with 42501 unless a rule allows it, and the session goes on', async () => {
+    const socket = connect(proxy.listener.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    const waitFor = (predicate: (all: Buffer) => boolean) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out; got ${Buffer.concat(received).toString('latin1')}`)), 5_000);
+        const check = () => {
+          const all = Buffer.concat(received);
+          if (predicate(all)) {
+            clearTimeout(timer);
+            socket.off('data', onData);
+            resolve(all);
+          }
+        };
+        const onData = (c: Buffer) => {
+          received.push(c);
+          check();
+        };
+        socket.on('data', onData);
+        check();
+      });
+    const endsWithReady = (all: Buffer) => all.length >= 6 && all[all.length - 6] === 0x5a;
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(Buffer.concat([serialize.startup({ user: 'agent', database: 'shop' }), serialize.password(token)]));
+    await waitFor(endsWithReady);
+    received.length = 0;
+    // FunctionCall: oid 2255 (pg_cancel_backend... any oid), no argument formats, no arguments, text result.
+    const call = Buffer.alloc(1 + 4 + 4 + 2 + 2 + 2);
+    call.write('F', 0, 'latin1');
+    call.writeInt32BE(call.length - 1, 1);
+    call.writeInt32BE(2255, 5);
+    socket.write(call);
+    const answer = await waitFor(endsWithReady);
+    expect(firstError(answer)).toMatchObject({ severity: 'ERROR', code: '42501' });
+    received.length = 0;
+    socket.write(serialize.query('SELECT 1'));
+    const next = await waitFor(endsWithReady);
+    expect(next.includes(Buffer.from('SELECT 1'))).toBe(true);
+    socket.destroy();
+  });
+});

@@ -1,0 +1,155 @@
+// The listener's other front doors: TLS to the sidecar (verify-full against a CA the pod trusts),
+// the pod's workload identity when no token is sent, binary-format results under masking, a
+// FunctionCall, and the sidecar as the process a pod runs, with its /metrics.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { issueCertificate, loadCertificateAuthority } from '../../operator/pki/certificates.js';
+import { oidcToken } from '../harness/oidc-token.js';
+import { repositoryRoot } from '../harness/paths.js';
+import { runCommand } from '../harness/run.js';
+import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
+
+const harness = inject('harness');
+const dir = mkdtempSync(join(tmpdir(), 'crewgate-listener-'));
+let tlsProxy: ProxyUnderTest;
+let analyst: string;
+
+beforeAll(async () => {
+  const ca = await loadCertificateAuthority(readFileSync(harness.caCertificateFile, 'utf8'), readFileSync(harness.caKeyFile, 'utf8'));
+  const serving = await issueCertificate(ca, { commonName: 'crewgate-sidecar', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' });
+  tlsProxy = await startProxy(harness, {
+    listener: {
+      tls: { certificatePem: serving.certificatePem, privateKeyPem: serving.privateKeyPem },
+      requireTls: true,
+      workloadIdentity: { subject: 'system:serviceaccount:agents:research-crew', groups: ['crewai-viewer'], serviceAccount: 'agents/research-crew' },
+    },
+  });
+  analyst = await oidcToken(harness.oidc, 'agent-analyst');
+});
+afterAll(async () => {
+  await tlsProxy?.listener.close();
+});
+
+const psql = (env: Record<string, string>, sql: string) =>
+  runCommand(join(harness.postgres.binDir, 'psql'), ['-XAt', '-c', sql], {
+    env: { ...process.env, PGHOST: '127.0.0.1', PGPORT: String(tlsProxy.listener.port), PGUSER: 'agent', PGDATABASE: 'shop', PGCONNECT_TIMEOUT: '5', ...env },
+  });
+
+describe('TLS between the agent and the sidecar', () => {
+  it('psql with sslmode=verify-full against the pod’s CA works, and the server is the sidecar', async () => {
+    const result = await psql({ PGPASSWORD: analyst, PGSSLMODE: 'verify-full', PGSSLROOTCERT: harness.caCertificateFile }, 'SELECT count(*) FROM orders');
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('6');
+  });
+
+  it('a client that will not use TLS is refused when the listener requires it', async () => {
+    const result = await psql({ PGPASSWORD: analyst, PGSSLMODE: 'disable' }, 'SELECT 1');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/crewgate requires TLS/);
+  });
+});
+
+describe('workload identity', () => {
+  it('a client with no token is the pod’s service account, and the policies for its groups apply', async () => {
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: tlsProxy.listener.port,
+      user: 'agent',
+      database: 'shop',
+      password: '',
+      ssl: { ca: readFileSync(harness.caCertificateFile, 'utf8') },
+    });
+    await client.connect();
+    const rows = await client.query('SELECT email FROM customers WHERE id = 1');
+    const drop = (await client.query('DROP TABLE orders').catch((e: unknown) => e)) as pg.DatabaseError;
+    await client.end();
+    expect(rows.rows[0].email).not.toBe('ada@example.com');
+    expect(drop.code).toBe('42501');
+    const start = tlsProxy.recorder.events.find((e) => e.type === 'session.start' && e.identity.subject.startsWith('system:serviceaccount:'));
+    expect(start).toBeDefined();
+  });
+});
+
+describe('binary results under masking', () => {
+  const binaryClient = async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: tlsProxy.listener.port, user: 'agent', database: 'shop', password: analyst, ssl: { ca: readFileSync(harness.caCertificateFile, 'utf8') } });
+    await c.connect();
+    return c;
+  };
+
+  it('masks a text column requested in binary format', async () => {
+    const c = await binaryClient();
+    const result = await c.query({ text: 'SELECT email FROM customers WHERE id = $1', values: [2], binary: true });
+    await c.end();
+    const email = Buffer.isBuffer(result.rows[0].email) ? result.rows[0].email.toString('utf8') : String(result.rows[0].email);
+    expect(email).not.toContain('grace@example.com');
+  });
+
+  it('refuses a binary column it cannot read as text rather than pass it unmasked', async () => {
+    const c = await binaryClient();
+    const error = (await c.query({ text: 'SELECT id, card_number::bytea AS raw FROM customers WHERE id = $1', values: [1], binary: true }).catch((e: unknown) => e)) as pg.DatabaseError;
+    const after = await c.query('SELECT 1 AS ok');
+    await c.end();
+    expect(error.code).toBe('0A000');
+    expect(error.message).toMatch(/binary format.*cannot mask/);
+    expect(after.rows[0].ok).toBe(1);
+  });
+});
+
+describe('the sidecar process', () => {
+  it('serves PostgreSQL from its config file and counts decisions on /metrics', async () => {
+    const pgInfo = harness.postgres;
+    writeFileSync(join(dir, 'app.password'), pgInfo.app.password, { mode: 0o600 });
+    const config = join(dir, 'sidecar.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        identity: { issuers: [{ issuer: harness.oidc.issuer, audiences: [harness.oidc.audience], caFile: harness.oidc.caCertificateFile }] },
+        policies: { files: [join(repositoryRoot, 'test/integration/fixtures/shop-policies.yaml')] },
+        connections: [
+          {
+            name: 'shop-db',
+            type: 'postgres',
+            listen: { host: '127.0.0.1', port: 0 },
+            upstream: { host: pgInfo.host, port: pgInfo.port, database: 'shop', tls: { mode: 'verify-full', caFile: pgInfo.caCertificateFile } },
+            credentials: { username: pgInfo.app.user, passwordFile: join(dir, 'app.password') },
+          },
+        ],
+        recording: { file: join(dir, 'sessions.jsonl') },
+        metrics: { host: '127.0.0.1', port: 0 },
+      }),
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, 'sidecar/main.ts'), '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const ready = await new Promise<{ listeners: Record<string, number>; metricsPort: number }>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const line = out.split('\n').find((l) => l.includes('"ready":true'));
+          if (line) resolve(JSON.parse(line));
+        });
+        child.once('exit', (code) => reject(new Error(`sidecar exited ${code}: ${out}`)));
+      });
+      const c = new pg.Client({ host: '127.0.0.1', port: ready.listeners['shop-db'], user: 'agent', database: 'shop', password: analyst });
+      await c.connect();
+      await c.query('SELECT 1');
+      await c.query('DROP TABLE orders').catch(() => undefined);
+      await c.end();
+      const metrics = await (await fetch(`http://127.0.0.1:${ready.metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(/crewgate_commands_total\{protocol="postgres",decision="allow"\} 1/);
+      expect(metrics).toMatch(/crewgate_commands_total\{protocol="postgres",decision="deny"\} 1/);
+      expect(await (await fetch(`http://127.0.0.1:${ready.metricsPort}/readyz`)).text()).toBe('ok');
+      const recorded = readFileSync(join(dir, 'sessions.jsonl'), 'utf8');
+      expect(recorded).toContain('"rule":"no-drops"');
+      expect(recorded).not.toContain(analyst);
+      expect(recorded).not.toContain(pgInfo.app.password);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
