@@ -75,6 +75,9 @@ describe('workload identity', () => {
   });
 });
 
+/** node-postgres asks for binary results with `binary: true`, which its type definitions omit. */
+const binaryQuery = (text: string, values: unknown[]) => ({ text, values, binary: true }) as pg.QueryConfig;
+
 describe('binary results under masking', () => {
   const binaryClient = async () => {
     const c = new pg.Client({ host: '127.0.0.1', port: tlsProxy.listener.port, user: 'agent', database: 'shop', password: analyst, ssl: { ca: readFileSync(harness.caCertificateFile, 'utf8') } });
@@ -84,7 +87,7 @@ describe('binary results under masking', () => {
 
   it('masks a text column requested in binary format', async () => {
     const c = await binaryClient();
-    const result = await c.query({ text: 'SELECT email FROM customers WHERE id = $1', values: [2], binary: true });
+    const result = await c.query(binaryQuery('SELECT email FROM customers WHERE id = $1', [2]));
     await c.end();
     const email = Buffer.isBuffer(result.rows[0].email) ? result.rows[0].email.toString('utf8') : String(result.rows[0].email);
     expect(email).not.toContain('grace@example.com');
@@ -92,7 +95,7 @@ describe('binary results under masking', () => {
 
   it('refuses a binary column it cannot read as text rather than pass it unmasked', async () => {
     const c = await binaryClient();
-    const error = (await c.query({ text: 'SELECT id, card_number::bytea AS raw FROM customers WHERE id = $1', values: [1], binary: true }).catch((e: unknown) => e)) as pg.DatabaseError;
+    const error = (await c.query(binaryQuery('SELECT id, card_number::bytea AS raw FROM customers WHERE id = $1', [1])).catch((e: unknown) => e)) as pg.DatabaseError;
     const after = await c.query('SELECT 1 AS ok');
     await c.end();
     expect(error.code).toBe('0A000');
