@@ -115,6 +115,15 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * Stops renewing without releasing the lease, as a crashed replica would: others take over once
+   * it expires. For a process that must go away at once without touching the API.
+   */
+  halt(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
   /** Releases the lease so another replica takes over at once (graceful shutdown). */
   async stop(): Promise<void> {
     this.stopped = true;
