@@ -1,0 +1,150 @@
+/**
+ * The control plane sidecars talk to (DESIGN.md §2), served by every operator replica over HTTPS:
+ *   GET  /v1/bundle[?watch=true]   the pod's policy bundle; with watch, one JSON line per change
+ *   POST /v1/credentials           {connection} -> the Connection's Secret keys, for one session
+ * Every request carries the sidecar's projected token; see sidecar-identity.ts.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import { isNotFound, type KubeClients } from '../kube/client.js';
+import { REQUIRED_SECRET_KEYS } from '../reconcilers/connection-status.js';
+import { sidecarBundle, type SidecarBundle } from './bundle.js';
+import type { ClusterState } from './cluster-state.js';
+import { authenticateSidecar, SidecarAuthError, type SidecarIdentity } from './sidecar-identity.js';
+
+export interface SidecarApiOptions {
+  host?: string;
+  port: number;
+  certificate: { cert: string; key: string };
+  clients: KubeClients;
+  state: ClusterState;
+  logger: Logger;
+  registry?: Registry;
+  now?: () => Date;
+  /** How often a watching sidecar gets a heartbeat line, so dead connections are noticed. */
+  heartbeatMs?: number;
+}
+
+export interface SidecarApi {
+  port: number;
+  updateCertificate(certificate: { cert: string; key: string }): void;
+  close(): Promise<void>;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new SidecarAuthError('request body too large', 403);
+    chunks.push(chunk as Buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+}
+
+export async function startSidecarApi(options: SidecarApiOptions): Promise<SidecarApi> {
+  const { clients, state, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const connected = new Gauge({ name: 'crewgate_connected_sidecars', help: 'Sidecars watching their bundle now.', registers: options.registry ? [options.registry] : [] });
+
+  const bundleFor = (who: SidecarIdentity): SidecarBundle =>
+    sidecarBundle({
+      namespace: who.namespace,
+      podConnections: who.connections,
+      connections: state.connections.list(who.namespace),
+      accessPolicies: state.accessPolicies.list(who.namespace),
+      maskingRules: state.maskingRules.list(who.namespace),
+      approvalRequests: state.approvalRequests.list(who.namespace),
+      now: now(),
+    });
+
+  const watchBundle = (who: SidecarIdentity, req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    connected.inc();
+    let last = '';
+    let pending: NodeJS.Timeout | undefined;
+    const send = () => {
+      pending = undefined;
+      const line = JSON.stringify({ type: 'bundle', bundle: bundleFor(who) });
+      if (line !== last) {
+        last = line;
+        res.write(`${line}\n`);
+      }
+    };
+    send();
+    // Changes come in bursts (kubectl apply of several objects): coalesce them briefly.
+    const unsubscribe = state.onChange((ns) => {
+      if (ns === who.namespace && !pending) pending = setTimeout(send, 100);
+    });
+    const heartbeat = setInterval(() => res.write('{"type":"heartbeat"}\n'), options.heartbeatMs ?? 30_000);
+    req.on('close', () => {
+      unsubscribe();
+      clearInterval(heartbeat);
+      if (pending) clearTimeout(pending);
+      connected.dec();
+    });
+  };
+
+  const credentials = async (who: SidecarIdentity, req: IncomingMessage, res: ServerResponse) => {
+    const { connection } = await readJson(req);
+    if (typeof connection !== 'string' || !who.connections.includes(connection)) {
+      throw new SidecarAuthError(`pod ${who.namespace}/${who.pod.metadata?.name} was not admitted with connection ${String(connection)}`, 403);
+    }
+    const object = state.connections.get(connection, who.namespace) as { spec?: { type: keyof typeof REQUIRED_SECRET_KEYS; credentialsRef: { name: string } } } | undefined;
+    if (!object?.spec) return json(res, 404, { error: `connection ${connection} not found in ${who.namespace}` });
+    let secret;
+    try {
+      // Read when a session starts and held in memory only: nothing is cached here or on disk.
+      secret = await clients.core.readNamespacedSecret({ name: object.spec.credentialsRef.name, namespace: who.namespace });
+    } catch (error) {
+      if (isNotFound(error)) return json(res, 409, { error: `Secret ${object.spec.credentialsRef.name} for ${connection} does not exist` });
+      throw error;
+    }
+    const values = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    logger.info({ namespace: who.namespace, pod: who.pod.metadata?.name, connection }, 'credentials handed to a sidecar');
+    json(res, 200, { connection, type: object.spec.type, credentials: values });
+  };
+
+  const server: Server = createServer({ cert: options.certificate.cert, key: options.certificate.key }, (req, res) => {
+    const url = new URL(req.url ?? '/', 'https://control-plane');
+    if (url.pathname === '/healthz') return void res.end('ok');
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    authenticateSidecar(clients, token)
+      .then(async (who) => {
+        if (req.method === 'GET' && url.pathname === '/v1/bundle') {
+          if (url.searchParams.get('watch') === 'true') return watchBundle(who, req, res);
+          return json(res, 200, bundleFor(who));
+        }
+        if (req.method === 'POST' && url.pathname === '/v1/credentials') return credentials(who, req, res);
+        json(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+      })
+      .catch((error: unknown) => {
+        if (error instanceof SidecarAuthError) {
+          logger.warn({ path: url.pathname, reason: error.message }, 'sidecar refused');
+          return json(res, error.status, { error: error.message });
+        }
+        logger.error({ path: url.pathname, err: error instanceof Error ? error.message : String(error) }, 'sidecar API failed');
+        json(res, 500, { error: 'internal error' });
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : options.port,
+    updateCertificate: (c) => server.setSecureContext({ cert: c.cert, key: c.key }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

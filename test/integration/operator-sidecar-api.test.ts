@@ -1,0 +1,149 @@
+// The sidecars' control plane against the real API server: a sidecar proves itself with a token
+// from TokenRequest bound to its pod; the operator checks it with TokenReview and the pod itself.
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterState } from '../../operator/control-plane/cluster-state.js';
+import { startSidecarApi, type SidecarApi } from '../../operator/control-plane/sidecar-api.js';
+import { kubeClients } from '../../operator/kube/client.js';
+import { issueCertificate, loadCertificateAuthority } from '../../operator/pki/certificates.js';
+import { silentLogger } from '../../sidecar/logging.js';
+import { kubectl } from '../harness/run.js';
+
+const harness = inject('harness');
+const ns = `cp-${Date.now()}`;
+const ca = readFileSync(harness.caCertificateFile, 'utf8');
+let api: SidecarApi;
+let state: ClusterState;
+
+function call(method: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `https://127.0.0.1:${api.port}${path}`,
+      { method, ca, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+const pod = (name: string, injected: boolean) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  namespace: ${ns}
+  annotations:
+    crewgate.dev/connections: shop-db
+${injected ? '    crewgate.dev/status: injected\n' : ''}spec:
+  serviceAccountName: research-crew
+  containers: [{ name: agent, image: python:3.12 }]
+`;
+
+const tokenFor = async (podName?: string, audience = 'crewgate') =>
+  (
+    await kubectl(harness, [
+      'create', 'token', 'research-crew', '-n', ns, `--audience=${audience}`,
+      ...(podName ? ['--bound-object-kind=Pod', `--bound-object-name=${podName}`] : []),
+    ])
+  ).stdout.trim();
+
+beforeAll(async () => {
+  await kubectl(harness, ['create', 'namespace', ns]);
+  await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
+  await kubectl(harness, ['create', 'secret', 'generic', 'shop-db-credentials', '-n', ns, '--from-literal=username=app', '--from-literal=password=s3cret']);
+  const manifests = `apiVersion: crewgate.dev/v1alpha1
+kind: Connection
+metadata: { name: shop-db, namespace: ${ns} }
+spec: { type: postgres, address: 127.0.0.1:5432, database: shop, credentialsRef: { name: shop-db-credentials } }
+---
+apiVersion: crewgate.dev/v1alpha1
+kind: AccessPolicy
+metadata: { name: crew, namespace: ${ns} }
+spec:
+  subjects: [{ serviceAccount: { name: research-crew } }]
+  connections: [shop-db]
+  rules: [{ name: reads, match: { operations: [select] }, action: Allow }]
+---
+${pod('crew-0', true)}---
+${pod('not-injected', false)}`;
+  const applied = await kubectl(harness, ['apply', '-f', '-'], { input: manifests });
+  expect(applied.stderr).toBe('');
+
+  const clients = kubeClients(harness.controlPlane.adminKubeconfig);
+  const authority = await loadCertificateAuthority(ca, readFileSync(harness.caKeyFile, 'utf8'));
+  const serving = await issueCertificate(authority, { commonName: 'crewgate-operator', ipAddresses: ['127.0.0.1'], usage: 'server' });
+  state = new ClusterState(clients, silentLogger());
+  await state.start();
+  api = await startSidecarApi({ port: 0, host: '127.0.0.1', certificate: { cert: serving.certificatePem, key: serving.privateKeyPem }, clients, state, logger: silentLogger(), registry: new Registry() });
+});
+afterAll(async () => {
+  await api?.close();
+  await state?.stop();
+});
+
+describe('the sidecar control plane', () => {
+  it('gives an injected pod its bundle: its connections without credentials, the policies naming them', async () => {
+    const result = await call('GET', '/v1/bundle', await tokenFor('crew-0'));
+    expect(result.status).toBe(200);
+    const bundle = JSON.parse(result.body);
+    expect(bundle.connections).toEqual([{ name: 'shop-db', spec: { type: 'postgres', address: '127.0.0.1:5432', database: 'shop' } }]);
+    expect(bundle.accessPolicies.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(['crew']);
+    expect(result.body).not.toContain('shop-db-credentials');
+  });
+
+  it('streams a policy edit to a watching sidecar in under 2 s', async () => {
+    const token = await tokenFor('crew-0');
+    const lines: { at: number; line: string }[] = [];
+    const req = request(`https://127.0.0.1:${api.port}/v1/bundle?watch=true`, { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.on('data', (c: Buffer) => c.toString().split('\n').filter(Boolean).forEach((line) => lines.push({ at: Date.now(), line })));
+    });
+    req.end();
+    while (lines.length === 0) await new Promise((r) => setTimeout(r, 50));
+    const editedAt = Date.now();
+    await kubectl(harness, ['patch', 'accesspolicy', 'crew', '-n', ns, '--type=json', '-p', '[{"op":"add","path":"/spec/rules/-","value":{"name":"no-drops","match":{"operations":["ddl.drop"]},"action":"Deny"}}]']);
+    const deadline = Date.now() + 5_000;
+    let update: { at: number; line: string } | undefined;
+    while (!update && Date.now() < deadline) {
+      update = lines.find((l) => l.line.includes('no-drops'));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    req.destroy();
+    expect(update).toBeDefined();
+    console.log(`policy edit reached the watching sidecar in ${update!.at - editedAt} ms`);
+    expect(update!.at - editedAt).toBeLessThan(2_000);
+  });
+
+  it('hands out the Connection’s credentials only for connections the pod was admitted with', async () => {
+    const token = await tokenFor('crew-0');
+    const ok = await call('POST', '/v1/credentials', token, { connection: 'shop-db' });
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toMatchObject({ connection: 'shop-db', credentials: { username: 'app', password: 's3cret' } });
+    const other = await call('POST', '/v1/credentials', token, { connection: 'billing-db' });
+    expect(other.status).toBe(403);
+  });
+
+  it('refuses a pod that was not injected, a token bound to no pod, the wrong audience, and no token', async () => {
+    const notInjected = await call('GET', '/v1/bundle', await tokenFor('not-injected'));
+    expect(notInjected).toMatchObject({ status: 403 });
+    expect(notInjected.body).toMatch(/was not injected/);
+    expect(await call('GET', '/v1/bundle', await tokenFor(undefined))).toMatchObject({ status: 403 });
+    const agentsOwn = await call('GET', '/v1/bundle', await tokenFor('crew-0', 'https://kubernetes.default.svc'));
+    expect(agentsOwn.status).toBe(401);
+    expect((await call('GET', '/v1/bundle', undefined)).status).toBe(401);
+  });
+
+  it('refuses a token once its pod is gone', async () => {
+    await kubectl(harness, ['apply', '-f', '-'], { input: pod('short-lived', true) });
+    const token = await tokenFor('short-lived');
+    expect((await call('GET', '/v1/bundle', token)).status).toBe(200);
+    await kubectl(harness, ['delete', 'pod', 'short-lived', '-n', ns, '--grace-period=0', '--force']);
+    const after = await call('GET', '/v1/bundle', token);
+    expect([401, 403]).toContain(after.status);
+  });
+});
