@@ -8,7 +8,12 @@ import { ClusterState } from '../../operator/control-plane/cluster-state.js';
 import { startSidecarApi, type SidecarApi } from '../../operator/control-plane/sidecar-api.js';
 import { kubeClients } from '../../operator/kube/client.js';
 import { issueCertificate, loadCertificateAuthority } from '../../operator/pki/certificates.js';
+import { ControlPlaneClient } from '../../sidecar/control-plane/control-plane-client.js';
+import { evaluate } from '../../sidecar/policy/index.js';
 import { silentLogger } from '../../sidecar/logging.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { kubectl } from '../harness/run.js';
 
 const harness = inject('harness');
@@ -145,5 +150,37 @@ describe('the sidecar control plane', () => {
     await kubectl(harness, ['delete', 'pod', 'short-lived', '-n', ns, '--grace-period=0', '--force']);
     const after = await call('GET', '/v1/bundle', token);
     expect([401, 403]).toContain(after.status);
+  });
+});
+
+describe('the sidecar’s control-plane client', () => {
+  it('enforces nothing before its first bundle, then the pod’s policies, and follows an edit in under 2 s', async () => {
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'crewgate-token-')), 'token');
+    writeFileSync(tokenFile, await tokenFor('crew-0'));
+    const client = new ControlPlaneClient({ url: `https://127.0.0.1:${api.port}`, tokenFile, caCertificates: [ca], logger: silentLogger() });
+    const command = (operations: string[]) => ({
+      connection: 'shop-db',
+      protocol: 'postgres' as const,
+      identity: { subject: `system:serviceaccount:${ns}:research-crew`, groups: [], serviceAccount: `${ns}/research-crew` },
+      operations,
+      resources: ['orders', 'read:orders'],
+      text: 'x',
+      attributes: {},
+    });
+    expect(evaluate(client.current().policies, command(['select']), [], new Date()).action).toBe('Deny');
+    client.start();
+    await client.ready();
+    expect(evaluate(client.current().policies, command(['select']), [], new Date()).action).toBe('Allow');
+    expect(await client.credentials('shop-db')).toEqual({ username: 'app', password: 's3cret' });
+
+    const editedAt = Date.now();
+    await kubectl(harness, ['patch', 'accesspolicy', 'crew', '-n', ns, '--type=json', '-p', '[{"op":"replace","path":"/spec/rules/0/action","value":"Deny"}]']);
+    while (evaluate(client.current().policies, command(['select']), [], new Date()).action !== 'Deny' && Date.now() - editedAt < 5_000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const took = Date.now() - editedAt;
+    client.stop();
+    console.log(`policy edit in force in the sidecar after ${took} ms`);
+    expect(took).toBeLessThan(2_000);
   });
 });
