@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { renderCrdFiles } from '../crds/render.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const targets = [join(root, 'crds')];
+// The chart carries its own copy (helm installs crds/ before templates); both come from the schemas.
+const targets = [join(root, 'crds'), join(root, 'charts/crewgate/crds')];
 
 for (const dir of targets) {
   mkdirSync(dir, { recursive: true });

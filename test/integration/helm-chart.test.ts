@@ -1,0 +1,35 @@
+// The Helm chart lints, renders, and what it renders is accepted by the real API server
+// (server-side dry run: every object validated and admitted, nothing persisted).
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { locateHelm, pinnedVersions } from '../harness/binaries.js';
+import { repositoryRoot } from '../harness/paths.js';
+import { kubectl, runCommand } from '../harness/run.js';
+
+const harness = inject('harness');
+const chart = join(repositoryRoot, 'charts/crewgate');
+const kubeVersion = ['--kube-version', pinnedVersions().KUBERNETES_VERSION!];
+
+describe('charts/crewgate', () => {
+  it('passes helm lint', async () => {
+    const result = await runCommand(locateHelm(), ['lint', chart, ...kubeVersion]);
+    expect(result.stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  it('renders manifests the real API server accepts (apply --dry-run=server)', async () => {
+    const rendered = await runCommand(locateHelm(), ['template', 'crewgate', chart, '-n', 'crewgate-system', ...kubeVersion]);
+    expect(rendered.code, rendered.stderr).toBe(0);
+    await kubectl(harness, ['create', 'namespace', 'crewgate-system']);
+    const applied = await kubectl(harness, ['apply', '--dry-run=server', '-f', '-'], { input: rendered.stdout });
+    expect(applied.stderr).toBe('');
+    for (const kind of ['deployment.apps/crewgate-operator', 'mutatingwebhookconfiguration.admissionregistration.k8s.io/crewgate-operator', 'clusterrole.rbac.authorization.k8s.io/crewgate-operator', 'poddisruptionbudget.policy/crewgate-operator']) {
+      expect(applied.stdout).toContain(`${kind} created (server dry run)`);
+    }
+  });
+
+  it('ships the same CRDs as crds/ (both generated from the zod schemas)', async () => {
+    const shipped = await runCommand(locateHelm(), ['show', 'crds', chart]);
+    expect(shipped.stdout).toContain('name: approvalrequests.crewgate.dev');
+    expect(shipped.stdout.match(/kind: CustomResourceDefinition/g)).toHaveLength(4);
+  });
+});
