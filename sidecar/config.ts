@@ -53,8 +53,34 @@ export const sidecarConfigSchema = z.strictObject({
   /** Standalone mode: AccessPolicy and MaskingRule manifests read from files. */
   policies: z.strictObject({ files: z.array(z.string()).min(1) }),
   connections: z.array(postgresConnection).min(1),
-  /** Every session event is appended here before the command runs. */
-  recording: z.strictObject({ file: z.string() }),
+  /**
+   * Where session events go before the command runs. `spoolDir` + `store` is the real thing
+   * (sidecar/recording: spool, hash chain, shipping to the cluster store); `file` is the older
+   * JSON-lines stand-in, kept for the demo and tests that read a file.
+   */
+  recording: z.union([
+    z.strictObject({ file: z.string() }),
+    z.strictObject({
+      /** The pod's emptyDir. */
+      spoolDir: z.string().min(1),
+      /** Unshipped bytes at which new commands are refused (fail closed). */
+      spoolMaxBytes: z.number().int().positive().default(256 * 1024 * 1024),
+      /**
+       * `interval` (default): fdatasync every `intervalMs`, so a node crash loses at most that much
+       * (a sidecar crash loses nothing either way); `always`: fdatasync every event (~0.4 ms each).
+       */
+      fsync: z.enum(['always', 'interval']).default('interval'),
+      intervalMs: z.number().int().positive().max(60_000).default(100),
+      store: z.strictObject({
+        host: z.string(),
+        port: z.number().int().min(1).max(65535).default(5432),
+        database: z.string().default('crewgate_audit'),
+        user: z.string(),
+        passwordFile: z.string(),
+        tls: tlsFiles.default({ mode: 'verify-full' }),
+      }),
+    }),
+  ]),
   metrics: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).optional(),
 });
 

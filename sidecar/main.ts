@@ -12,7 +12,8 @@ import { NoApprover } from './enforcement/approver.js';
 import { Enforcer } from './enforcement/enforcer.js';
 import { SidecarMetrics } from './enforcement/metrics.js';
 import { compileBundle, StaticBundleSource, type ObjectManifest } from './enforcement/policy-bundle.js';
-import { JsonLinesRecorder } from './enforcement/recorder.js';
+import { JsonLinesRecorder, type SessionRecorder } from './enforcement/recorder.js';
+import { openRecording, type Recording } from './recording/index.js';
 import { TokenVerifier } from './identity/token-verifier.js';
 import { createLogger } from './logging.js';
 import { startPostgresListener, type PostgresListener } from './postgres/listener.js';
@@ -30,10 +31,35 @@ function readManifests(files: string[]): { accessPolicies: ObjectManifest[]; mas
 
 const readIfSet = (file: string | undefined) => (file ? readFileSync(file, 'utf8') : undefined);
 
-async function start(config: SidecarConfig): Promise<{ listeners: PostgresListener[]; http?: Server }> {
+/** The recorder the config asks for: the spooling, store-shipping one, or the JSON-lines stand-in. */
+function openRecorder(config: SidecarConfig['recording'], metrics: SidecarMetrics): { recorder: SessionRecorder; recording?: Recording } {
+  if ('file' in config) return { recorder: new JsonLinesRecorder(config.file) };
+  const ca = readIfSet(config.store.tls.caFile);
+  const recording = openRecording({
+    dir: config.spoolDir,
+    maxBytes: config.spoolMaxBytes,
+    fsync: config.fsync === 'always' ? { mode: 'always' } : { mode: 'interval', intervalMs: config.intervalMs },
+    store: {
+      host: config.store.host,
+      port: config.store.port,
+      database: config.store.database,
+      user: config.store.user,
+      password: readFileSync(config.store.passwordFile, 'utf8').trim(),
+      ssl:
+        config.store.tls.mode === 'disable'
+          ? false
+          : { ca: ca ? [ca] : undefined, rejectUnauthorized: config.store.tls.mode === 'verify-full', servername: config.store.tls.serverName },
+    },
+    metrics,
+    logger: log.child({ component: 'recording' }),
+  });
+  return { recorder: recording.recorder, recording };
+}
+
+async function start(config: SidecarConfig): Promise<{ listeners: PostgresListener[]; http?: Server; recording?: Recording }> {
   await initSqlClassifier();
   const metrics = new SidecarMetrics();
-  const recorder = new JsonLinesRecorder(config.recording.file);
+  const { recorder, recording } = openRecorder(config.recording, metrics);
   const bundle = new StaticBundleSource(compileBundle(readManifests(config.policies.files)));
   const enforcer = new Enforcer({ bundle, approver: new NoApprover(), recorder, metrics });
   const verifier = new TokenVerifier(
@@ -105,7 +131,7 @@ async function start(config: SidecarConfig): Promise<{ listeners: PostgresListen
       metricsPort: typeof metricsAddress === 'object' && metricsAddress ? metricsAddress.port : undefined,
     }),
   );
-  return { listeners, http };
+  return { listeners, http, recording };
 }
 
 function argument(name: string): string | undefined {
@@ -123,6 +149,8 @@ try {
   const stop = async () => {
     log.info('shutting down');
     await Promise.all(running.listeners.map((l) => l.close()));
+    // Ship what the spool holds for a few seconds; what is left is shipped by the next start.
+    await running.recording?.close(5_000);
     running.http?.close();
     process.exit(0);
   };

@@ -46,14 +46,18 @@ export class Enforcer {
    * runs only if every masking rule it names is known: a missing one refuses rather than leaks.
    */
   verdict(session: string, commands: Command[], decision: Decision): Verdict {
-    const verdict = this.immediate(decision);
+    const verdict = this.unrecorded(decision) ?? this.immediate(decision);
     this.account(session, commands, decision, verdict);
     return verdict;
   }
 
   /** RequireApproval: asks the approver and waits; any failure of the approval path refuses. */
   async approval(session: string, commands: Command[], decision: Decision, context: ApprovalContext): Promise<Verdict> {
-    let verdict: Verdict;
+    let verdict: Verdict | undefined = this.unrecorded(decision);
+    if (verdict) {
+      this.account(session, commands, decision, verdict);
+      return verdict;
+    }
     try {
       const outcome = await this.deps.approver.requestApproval(commands, decision, context);
       if (outcome.approved) {
@@ -67,6 +71,16 @@ export class Enforcer {
     }
     this.account(session, commands, decision, verdict);
     return verdict;
+  }
+
+  /**
+   * Fail closed on recording: a command the recorder cannot promise to keep (spool full, disk
+   * broken) is refused before it runs or waits for approval. The refusal itself is still recorded.
+   */
+  private unrecorded(decision: Decision): Verdict | undefined {
+    const readiness = this.deps.recorder.accepting();
+    if (readiness.ok) return undefined;
+    return { run: false, decision, reason: `recording is unavailable, so no new command may run: ${readiness.reason}` };
   }
 
   private immediate(decision: Decision): Verdict {

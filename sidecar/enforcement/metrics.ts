@@ -43,4 +43,24 @@ export class SidecarMetrics {
     labelNames: ['protocol', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly recordingEventsSpooled = new Counter({
+    name: 'crewgate_recording_events_spooled_total',
+    help: 'Session events appended to the local spool.',
+    registers: [this.registry],
+  });
+  readonly recordingEventsShipped = new Counter({
+    name: 'crewgate_recording_events_shipped_total',
+    help: 'Session events written to the recording store.',
+    registers: [this.registry],
+  });
+  readonly recordingSpoolBytes = new Gauge({
+    name: 'crewgate_recording_spool_bytes',
+    help: 'Bytes in the spool not yet shipped to the store; at the configured bound new commands are refused.',
+    registers: [this.registry],
+  });
+  readonly recordingStoreErrors = new Counter({
+    name: 'crewgate_recording_store_errors_total',
+    help: 'Failed attempts to ship a batch to the recording store (each is retried with backoff).',
+    registers: [this.registry],
+  });
 }

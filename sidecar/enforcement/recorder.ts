@@ -11,10 +11,27 @@ export type SessionEvent =
   | { type: 'command'; commands: Pick<Command, 'text' | 'operations' | 'resources'>[]; decision: Pick<Decision, 'action' | 'policy' | 'rule' | 'reason' | 'observed' | 'grant'>; approval?: string }
   | { type: 'result'; rows?: number; tag?: string; maskedFields?: number; sample?: (string | null)[][] }
   | { type: 'error'; message: string; code?: string }
-  | { type: 'session.end'; reason: string };
+  | { type: 'session.end'; reason: string }
+  /**
+   * One chunk of an SSH or exec terminal stream, as an asciicast v2 event ("o" for stdout and
+   * stderr, "i" for stdin). `data` is base64 of the raw bytes, so binary output and split UTF-8
+   * sequences survive; `elapsedMs` counts from the session's start.
+   */
+  | { type: 'terminal'; stream: 'stdin' | 'stdout' | 'stderr'; data: string; elapsedMs: number }
+  /** The terminal was resized (asciicast v2 "r" event); `elapsedMs` counts from the session's start. */
+  | { type: 'resize'; cols: number; rows: number; elapsedMs?: number };
+
+/** Whether the recorder can take a new command's events; a `false` makes the enforcer refuse (fail closed). */
+export type RecorderReadiness = { ok: true } | { ok: false; reason: string };
 
 export interface SessionRecorder {
+  /** Records one event; it has reached durable-enough storage (the spool) when this returns. */
   record(session: string, event: SessionEvent): void;
+  /**
+   * Asked before a command runs: a recorder that cannot promise to keep what the command does
+   * (a full spool, a broken disk) says no, and the command is refused rather than run unrecorded.
+   */
+  accepting(): RecorderReadiness;
 }
 
 /**
@@ -32,6 +49,10 @@ export class JsonLinesRecorder implements SessionRecorder {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.fd = openSync(path, 'a', 0o600);
+  }
+
+  accepting(): RecorderReadiness {
+    return { ok: true };
   }
 
   record(session: string, event: SessionEvent): void {
@@ -61,6 +82,9 @@ export class JsonLinesRecorder implements SessionRecorder {
 /** Keeps events in memory: for the demo's replay and for tests that read what was recorded. */
 export class MemoryRecorder implements SessionRecorder {
   readonly events: ({ session: string } & SessionEvent)[] = [];
+  accepting(): RecorderReadiness {
+    return { ok: true };
+  }
   record(session: string, event: SessionEvent): void {
     this.events.push({ session, ...event });
   }

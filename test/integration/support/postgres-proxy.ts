@@ -13,7 +13,7 @@ import { NoApprover, type Approver } from '../../../sidecar/enforcement/approver
 import { Enforcer } from '../../../sidecar/enforcement/enforcer.js';
 import { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
 import { compileBundle, StaticBundleSource, type ObjectManifest } from '../../../sidecar/enforcement/policy-bundle.js';
-import { MemoryRecorder } from '../../../sidecar/enforcement/recorder.js';
+import { MemoryRecorder, type SessionRecorder } from '../../../sidecar/enforcement/recorder.js';
 import { TokenVerifier } from '../../../sidecar/identity/token-verifier.js';
 import { silentLogger } from '../../../sidecar/logging.js';
 import { initSqlClassifier } from '../../../sidecar/classify/sql/index.js';
@@ -36,13 +36,30 @@ export function loadManifests(file: string): { accessPolicies: ObjectManifest[];
 
 export async function startProxy(
   harness: HarnessInfo,
-  options: { policies?: string; approver?: Approver; listener?: Partial<PostgresListenerOptions> } = {},
+  options: {
+    policies?: string;
+    approver?: Approver;
+    listener?: Partial<PostgresListenerOptions>;
+    /** Also record to this one (e.g. the spooling recorder); it decides `accepting()`. `recorder` still gets every event. */
+    recorder?: SessionRecorder;
+    metrics?: SidecarMetrics;
+  } = {},
 ): Promise<ProxyUnderTest> {
   await initSqlClassifier();
   const bundle = new StaticBundleSource(compileBundle(loadManifests(options.policies ?? 'test/integration/fixtures/shop-policies.yaml')));
   const recorder = new MemoryRecorder();
-  const metrics = new SidecarMetrics();
-  const enforcer = new Enforcer({ bundle, approver: options.approver ?? new NoApprover(), recorder, metrics });
+  const extra = options.recorder;
+  const recording: SessionRecorder = extra
+    ? {
+        record: (session, event) => {
+          recorder.record(session, event);
+          extra.record(session, event);
+        },
+        accepting: () => extra.accepting(),
+      }
+    : recorder;
+  const metrics = options.metrics ?? new SidecarMetrics();
+  const enforcer = new Enforcer({ bundle, approver: options.approver ?? new NoApprover(), recorder: recording, metrics });
   const verifier = new TokenVerifier([
     { issuer: harness.oidc.issuer, audiences: [harness.oidc.audience], caCertificates: [readFileSync(harness.oidc.caCertificateFile, 'utf8')] },
     {
@@ -67,7 +84,7 @@ export async function startProxy(
       }),
       ...options.listener,
     },
-    { enforcer, verifier, recorder, metrics, logger: silentLogger() },
+    { enforcer, verifier, recorder: recording, metrics, logger: silentLogger() },
   );
   return { listener, recorder, metrics, bundle };
 }

@@ -1,0 +1,81 @@
+/**
+ * The recording store's schema, as ordered migrations the operator applies (DESIGN.md §7). The
+ * store is a database of its own; everything lives in schema `recording`.
+ *
+ * `recording.events` is range-partitioned by `session_started` (the time of the session's first
+ * event) into one partition per UTC day, so every event of a session sits in the same partition
+ * and retention drops whole sessions: `DROP TABLE recording.events_YYYYMMDD` (see partitions.ts).
+ * The primary key (session_started, session, seq) makes a re-shipped batch a no-op.
+ *
+ * Append only: the sidecars' role gets INSERT and nothing else (no SELECT, UPDATE, DELETE or
+ * TRUNCATE); readers (the CLI) get SELECT. Nobody but the owner can change a row, and a change the
+ * owner makes shows in `crewgate verify`.
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events',
+    sql: `
+      CREATE SCHEMA IF NOT EXISTS recording;
+      REVOKE ALL ON SCHEMA recording FROM PUBLIC;
+      CREATE TABLE IF NOT EXISTS recording.events (
+        session_started timestamptz NOT NULL,
+        session         text        NOT NULL,
+        seq             integer     NOT NULL CHECK (seq >= 0),
+        time            timestamptz NOT NULL,
+        type            text        NOT NULL,
+        payload         jsonb       NOT NULL,
+        prev_hash       char(64)    NOT NULL,
+        hash            char(64)    NOT NULL,
+        received_at     timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (session_started, session, seq)
+      ) PARTITION BY RANGE (session_started);
+      REVOKE ALL ON recording.events FROM PUBLIC;
+      -- Rows whose day has no partition yet (maintenance fell behind) land here instead of failing.
+      CREATE TABLE IF NOT EXISTS recording.events_default PARTITION OF recording.events DEFAULT;
+      CREATE INDEX IF NOT EXISTS events_session ON recording.events (session, seq);
+      CREATE INDEX IF NOT EXISTS events_time ON recording.events (time);
+      CREATE INDEX IF NOT EXISTS events_starts ON recording.events (session_started) WHERE type = 'session.start';
+    `,
+  },
+  {
+    version: 2,
+    name: 'sessions view',
+    sql: `
+      -- One row per session: who, where, when, how it ended, and the strictest decision it saw.
+      CREATE OR REPLACE VIEW recording.sessions AS
+      SELECT s.session,
+             s.session_started AS started,
+             s.payload #>> '{identity,subject}' AS subject,
+             s.payload -> 'identity' -> 'groups' AS groups,
+             s.payload ->> 'connection' AS connection,
+             s.payload ->> 'protocol' AS protocol,
+             s.payload ->> 'client' AS client,
+             e.time AS ended,
+             e.payload ->> 'reason' AS end_reason,
+             e.hash AS final_hash,
+             c.events,
+             c.commands,
+             c.denied
+        FROM recording.events s
+        LEFT JOIN recording.events e
+          ON e.session_started = s.session_started AND e.session = s.session AND e.type = 'session.end'
+        CROSS JOIN LATERAL (
+          SELECT count(*)::int AS events,
+                 count(*) FILTER (WHERE x.type = 'command')::int AS commands,
+                 count(*) FILTER (WHERE x.type = 'command' AND x.payload #>> '{decision,action}' = 'Deny')::int AS denied
+            FROM recording.events x
+           WHERE x.session_started = s.session_started AND x.session = s.session
+        ) c
+       WHERE s.seq = 0;
+      REVOKE ALL ON recording.sessions FROM PUBLIC;
+    `,
+  },
+];

@@ -1,0 +1,102 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { SessionEvent } from '../enforcement/recorder.js';
+import { canonicalJson } from './canonical-json.js';
+import { verifyChain } from './hash-chain.js';
+import { hashEvent, sealEvent, ZERO_HASH, type RecordedEvent } from './recorded-event.js';
+
+const events: SessionEvent[] = [
+  {
+    type: 'session.start',
+    identity: { subject: 'agent', groups: ['crewai-viewer'] },
+    connection: 'shop-db',
+    protocol: 'postgres',
+    client: '127.0.0.1:1',
+  },
+  {
+    type: 'command',
+    commands: [{ text: 'SELECT 1', operations: ['select'], resources: [] }],
+    decision: { action: 'Allow', policy: 'p', rule: 'r', reason: 'ok', observed: [] },
+  },
+  { type: 'result', rows: 1, tag: 'SELECT 1', maskedFields: 0 },
+  { type: 'session.end', reason: 'client closed' },
+];
+
+function chain(list = events, t0 = Date.UTC(2025, 0, 1)): RecordedEvent[] {
+  const out: RecordedEvent[] = [];
+  list.forEach((e, i) => out.push(sealEvent('s1', e, new Date(t0 + i * 10), out[out.length - 1])));
+  return out;
+}
+
+describe('canonical JSON', () => {
+  it('sorts keys at every depth and drops undefined', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, 'x', null], c: undefined, b: true } })).toBe(
+      '{"a":{"b":true,"d":[1,"x",null]},"b":1}',
+    );
+  });
+  it('is the same for any key order of the same value (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.oneof(fc.integer(), fc.string(), fc.boolean())), (o) => {
+        const reversed = Object.fromEntries(Object.entries(o).reverse());
+        expect(canonicalJson(reversed)).toBe(canonicalJson(o));
+        expect(JSON.parse(canonicalJson(o))).toEqual(o);
+      }),
+    );
+  });
+});
+
+describe('the hash chain', () => {
+  it('starts at the zero hash and links each event to the previous one', () => {
+    const c = chain();
+    expect(c[0]!.prevHash).toBe(ZERO_HASH);
+    expect(c.map((e) => e.seq)).toEqual([0, 1, 2, 3]);
+    for (let i = 1; i < c.length; i++) expect(c[i]!.prevHash).toBe(c[i - 1]!.hash);
+    expect(c.every((e) => e.sessionStarted === c[0]!.time)).toBe(true);
+    expect(verifyChain(c)).toEqual({ ok: true, events: 4, finalHash: c[3]!.hash, complete: true });
+  });
+
+  it('survives a round trip through JSON with keys reordered (as jsonb does)', () => {
+    const c = chain().map(
+      (e) =>
+        JSON.parse(
+          canonicalJson({ ...e, payload: Object.fromEntries(Object.entries(e.payload).reverse()) }),
+        ) as RecordedEvent,
+    );
+    expect(verifyChain(c).ok).toBe(true);
+  });
+
+  it('breaks at an edited event', () => {
+    const c = chain();
+    c[2] = { ...c[2]!, payload: { ...c[2]!.payload, rows: 2 } };
+    expect(verifyChain(c)).toMatchObject({
+      ok: false,
+      brokenAt: 2,
+      reason: expect.stringMatching(/content does not match/),
+    });
+  });
+
+  it('breaks after an edited event whose hash was recomputed too', () => {
+    const c = chain();
+    const edited = { ...c[1]!, payload: { ...c[1]!.payload, approval: 'forged' } };
+    c[1] = { ...edited, hash: hashEvent(edited) };
+    expect(verifyChain(c)).toMatchObject({
+      ok: false,
+      brokenAt: 2,
+      reason: expect.stringMatching(/prevHash/),
+    });
+  });
+
+  it('breaks where an event was removed', () => {
+    const c = chain();
+    c.splice(1, 1);
+    expect(verifyChain(c)).toMatchObject({
+      ok: false,
+      brokenAt: 1,
+      reason: expect.stringMatching(/missing/),
+    });
+  });
+
+  it('says an intact chain without an end is incomplete', () => {
+    expect(verifyChain(chain(events.slice(0, 2)))).toMatchObject({ ok: true, complete: false });
+  });
+});

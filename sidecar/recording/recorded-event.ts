@@ -1,0 +1,79 @@
+/**
+ * The event as it is spooled, shipped and stored: a `SessionEvent` sealed into its session's hash
+ * chain. Sealing is the only place an event gets its sequence number and `prevHash`, so the chain
+ * is the same whether an event is read from the spool, from the store or from an export.
+ */
+import { createHash } from 'node:crypto';
+import type { SessionEvent } from '../enforcement/recorder.js';
+import { canonicalJson } from './canonical-json.js';
+
+/** The `prevHash` of a session's first event: 64 zeros (SHA-256 is 32 bytes, hex). */
+export const ZERO_HASH = '0'.repeat(64);
+
+/** Version of the hashed form; bumped if the fields below ever change. */
+export const EVENT_FORMAT = 1;
+
+export interface RecordedEvent {
+  /** The session id (the adapter's; a UUID for PostgreSQL). */
+  session: string;
+  /** 0 for the session's first event, then +1 per event, no gaps. */
+  seq: number;
+  /** ISO 8601 UTC time of the session's first event: the store's partition key. */
+  sessionStarted: string;
+  /** ISO 8601 UTC time the event was recorded, millisecond precision. */
+  time: string;
+  type: SessionEvent['type'];
+  /** The event without its `type`, as a plain JSON value (undefined fields dropped). */
+  payload: Record<string, unknown>;
+  /** `hash` of the previous event of the session, or ZERO_HASH. */
+  prevHash: string;
+  /** SHA-256 (hex) of `hashInput(this)`. On the `session.end` event this is the session's final hash. */
+  hash: string;
+}
+
+/**
+ * The bytes an event's hash covers: the canonical JSON of
+ * `{v, session, seq, time, type, payload, prevHash}` (see canonical-json.ts). `sessionStarted`
+ * is left out: it is a storage key, and `time` of seq 0 carries the same fact inside the chain.
+ */
+export function hashInput(
+  e: Pick<RecordedEvent, 'session' | 'seq' | 'time' | 'type' | 'payload' | 'prevHash'>,
+): string {
+  return canonicalJson({
+    v: EVENT_FORMAT,
+    session: e.session,
+    seq: e.seq,
+    time: e.time,
+    type: e.type,
+    payload: e.payload,
+    prevHash: e.prevHash,
+  });
+}
+
+export function hashEvent(
+  e: Pick<RecordedEvent, 'session' | 'seq' | 'time' | 'type' | 'payload' | 'prevHash'>,
+): string {
+  return createHash('sha256').update(hashInput(e), 'utf8').digest('hex');
+}
+
+/** Seals `event` as the next link after `previous` (`undefined` for the session's first event). */
+export function sealEvent(
+  session: string,
+  event: SessionEvent,
+  time: Date,
+  previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
+): RecordedEvent {
+  const { type, ...rest } = event;
+  const payload = JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+  const iso = time.toISOString();
+  const unsealed = {
+    session,
+    seq: previous ? previous.seq + 1 : 0,
+    sessionStarted: previous ? previous.sessionStarted : iso,
+    time: iso,
+    type,
+    payload,
+    prevHash: previous ? previous.hash : ZERO_HASH,
+  };
+  return { ...unsealed, hash: hashEvent(unsealed) };
+}
