@@ -1,0 +1,57 @@
+/**
+ * The names the injector writes into pods and the names it recognises there. Kept in one place
+ * because the operator's webhook shell, its control plane (which checks that a token's pod is an
+ * injected one) and the sidecar all have to agree on them.
+ */
+
+/** Pod and namespace label that selects injection: `enabled` or `disabled`. */
+export const INJECT_LABEL = 'crewgate.dev/inject';
+/** Pod annotation naming the Connections the pod uses, comma-separated. */
+export const CONNECTIONS_ANNOTATION = 'crewgate.dev/connections';
+/** Pod annotation the injector sets to `injected`, so a re-invoked webhook leaves the pod alone. */
+export const STATUS_ANNOTATION = 'crewgate.dev/status';
+export const STATUS_INJECTED = 'injected';
+/** Pod annotation carrying the in-pod sidecar config YAML (delivered by a downwardAPI volume). */
+export const SIDECAR_CONFIG_ANNOTATION = 'crewgate.dev/sidecar-config';
+/** Pod annotation carrying the kubeconfig that points kubectl at the sidecar (env mode). */
+export const KUBECONFIG_ANNOTATION = 'crewgate.dev/kubeconfig';
+/** Pod annotation carrying the control plane's CA bundle (public data), when configured. */
+export const CONTROL_PLANE_CA_ANNOTATION = 'crewgate.dev/control-plane-ca';
+
+export const SIDECAR_CONTAINER = 'crewgate-sidecar';
+export const REDIRECT_CONTAINER = 'crewgate-redirect';
+
+export const CONFIG_VOLUME = 'crewgate-config';
+export const TOKEN_VOLUME = 'crewgate-token';
+export const SPOOL_VOLUME = 'crewgate-spool';
+
+/** Where the config volume is mounted, in the sidecar and (env mode, kubernetes) in app containers. */
+export const CONFIG_DIR = '/etc/crewgate';
+export const SIDECAR_CONFIG_FILE = 'sidecar.yaml';
+export const KUBECONFIG_FILE = 'kubeconfig';
+export const CONTROL_PLANE_CA_FILE = 'ca.crt';
+export const TOKEN_DIR = '/var/run/secrets/crewgate';
+export const TOKEN_FILE = 'token';
+export const SPOOL_DIR = '/var/run/crewgate/spool';
+
+/** The audience of the sidecar's projected token: the API server itself refuses such a token. */
+export const TOKEN_AUDIENCE = 'crewgate';
+
+/** Where the ServiceAccount admission plugin mounts the API token in every container. */
+export const SERVICE_ACCOUNT_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** Prefix of the projected volume the ServiceAccount admission plugin adds (`kube-api-access-abcde`). */
+export const KUBE_API_ACCESS_PREFIX = 'kube-api-access-';
+
+/** Namespaces the injector never touches, whatever their labels say. */
+export const NEVER_INJECTED_NAMESPACES: readonly string[] = ['kube-system', 'kube-public'];
+
+/** The sidecar's local port for the first connection of each type; the next one of a type gets +1. */
+export const BASE_LISTEN_PORTS = {
+  postgres: 15432,
+  kubernetes: 16443,
+  ssh: 2222,
+  http: 18080,
+} as const;
+
+/** Loopback: the sidecar's listeners are for the pod's own containers only. */
+export const LOOPBACK = '127.0.0.1';

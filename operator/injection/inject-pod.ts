@@ -1,0 +1,211 @@
+/**
+ * The injection itself: a pure function from (pod, config, grants) to an RFC 6902 JSON patch, or a
+ * refusal the webhook turns into a denied admission. Istio's `injectPod` shape: the webhook shell
+ * only decodes, calls and encodes, and golden files pin the injected pod.
+ *
+ * Order of the operations matters to a JSON patch and is fixed here: annotations, pod flags, then
+ * per existing container the removals (highest index first) before the additions, then volumes,
+ * and last the insertion of the init containers at index 0 — so every index an operation names
+ * refers to the pod as the earlier operations left it.
+ */
+import { alreadyInjected } from './inject-required.js';
+import { appEnvironment, envPatch } from './app-env.js';
+import {
+  CONFIG_DIR,
+  CONFIG_VOLUME,
+  CONTROL_PLANE_CA_ANNOTATION,
+  CONTROL_PLANE_CA_FILE,
+  KUBECONFIG_ANNOTATION,
+  KUBECONFIG_FILE,
+  REDIRECT_CONTAINER,
+  SIDECAR_CONFIG_ANNOTATION,
+  SIDECAR_CONFIG_FILE,
+  SPOOL_VOLUME,
+  STATUS_ANNOTATION,
+  STATUS_INJECTED,
+  TOKEN_AUDIENCE,
+  TOKEN_FILE,
+  TOKEN_VOLUME,
+} from './constants.js';
+import type { InjectionGrants } from './grants.js';
+import type { InjectionConfig } from './injection-config.js';
+import { removeIndices, setMember, type JsonPatchOperation } from './json-patch.js';
+import { pointer } from './json-pointer.js';
+import { renderKubeconfig } from './kubeconfig.js';
+import { assignListenPorts, declaredPorts } from './listen-ports.js';
+import { podDisplayName, type Container, type Pod, type Volume, type VolumeMount } from './pod.js';
+import { redirectArgs, redirectContainer } from './redirect-container.js';
+import { resolveConnections } from './requested-connections.js';
+import { sidecarContainer } from './sidecar-container.js';
+import { buildSidecarPodConfig, renderSidecarPodConfig } from './sidecar-pod-config.js';
+import { tokenMountIndices, tokenVolumeIndices, tokenVolumeNames } from './token-isolation.js';
+
+/** A patch to return with `allowed: true`, or why the pod must not be created. */
+export type InjectPodResult = { patch: JsonPatchOperation[] } | { refused: string };
+
+/**
+ * Injects the sidecar into a pod that `injectRequired` selected. An already injected pod gets an
+ * empty patch (webhook re-invocation). Refuses a pod without connections, with connections that do
+ * not exist or are not granted to its service account, with names that clash with the injector's,
+ * or (transparent mode) with targets iptables cannot redirect.
+ */
+export function injectPod(pod: Pod, config: InjectionConfig, grants: InjectionGrants): InjectPodResult {
+  if (alreadyInjected(pod) !== undefined) return { patch: [] };
+  const refuse = (why: string): InjectPodResult => ({
+    refused: `crewgate refuses pod ${podDisplayName(pod)}: ${why}`,
+  });
+
+  const resolved = resolveConnections(pod, grants);
+  if (!resolved.ok) return { refused: resolved.message };
+  const clash = nameClash(pod);
+  if (clash !== undefined) return refuse(clash);
+
+  const listeners = assignListenPorts(resolved.connections, [config.metricsPort, ...declaredPorts(pod)]);
+  let redirect: Container | undefined;
+  if (config.mode === 'transparent') {
+    const r = redirectArgs(listeners, config.runAsUser);
+    if (!r.ok) return refuse(r.message);
+    redirect = redirectContainer(config, r.args);
+  }
+  const envMode = config.mode === 'env';
+  const kubeconfig = envMode ? renderKubeconfig(listeners) : undefined;
+  const env = envMode ? appEnvironment(listeners) : [];
+  if (kubeconfig !== undefined) {
+    const taken = pod.spec.containers.find((c) =>
+      (c.volumeMounts ?? []).some((m) => samePath(m.mountPath, CONFIG_DIR)),
+    );
+    if (taken !== undefined)
+      return refuse(
+        `container ${taken.name} already mounts something at ${CONFIG_DIR}, where the kubeconfig goes`,
+      );
+  }
+
+  const annotations: Record<string, string> = {
+    [SIDECAR_CONFIG_ANNOTATION]: renderSidecarPodConfig(buildSidecarPodConfig(listeners, config)),
+    ...(kubeconfig !== undefined ? { [KUBECONFIG_ANNOTATION]: kubeconfig } : {}),
+    ...(config.controlPlaneCaBundle !== undefined
+      ? { [CONTROL_PLANE_CA_ANNOTATION]: config.controlPlaneCaBundle }
+      : {}),
+    [STATUS_ANNOTATION]: STATUS_INJECTED,
+  };
+
+  const ops: JsonPatchOperation[] = [...annotationOps(pod, annotations)];
+  ops.push(
+    setMember('/spec/automountServiceAccountToken', 'automountServiceAccountToken' in pod.spec, false),
+  );
+
+  const tokenVolumes = tokenVolumeNames(pod);
+  pod.spec.containers.forEach((c, i) => {
+    const path = pointer('spec', 'containers', i);
+    const configMount: VolumeMount = { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true };
+    ops.push(
+      ...mountsPatch(
+        `${path}/volumeMounts`,
+        c.volumeMounts,
+        tokenVolumes,
+        kubeconfig !== undefined ? configMount : undefined,
+      ),
+    );
+    ops.push(...envPatch(path, c.env, env));
+  });
+  (pod.spec.initContainers ?? []).forEach((c, i) => {
+    const path = pointer('spec', 'initContainers', i);
+    ops.push(...mountsPatch(`${path}/volumeMounts`, c.volumeMounts, tokenVolumes, undefined));
+  });
+
+  ops.push(...removeIndices('/spec/volumes', tokenVolumeIndices(pod)));
+  const volumes = injectedVolumes(config, kubeconfig !== undefined);
+  if (pod.spec.volumes === undefined) ops.push({ op: 'add', path: '/spec/volumes', value: volumes });
+  else for (const v of volumes) ops.push({ op: 'add', path: '/spec/volumes/-', value: v });
+
+  const sidecar = sidecarContainer(config);
+  if (pod.spec.initContainers === undefined) {
+    ops.push({ op: 'add', path: '/spec/initContainers', value: redirect ? [redirect, sidecar] : [sidecar] });
+  } else {
+    ops.push({ op: 'add', path: '/spec/initContainers/0', value: sidecar });
+    if (redirect) ops.push({ op: 'add', path: '/spec/initContainers/0', value: redirect });
+  }
+  return { patch: ops };
+}
+
+/** The config, token and spool volumes. The config volume carries each annotation as a file. */
+export function injectedVolumes(config: InjectionConfig, withKubeconfig: boolean): Volume[] {
+  const item = (path: string, annotation: string) => ({
+    path,
+    fieldRef: { fieldPath: `metadata.annotations['${annotation}']` },
+  });
+  return [
+    {
+      name: CONFIG_VOLUME,
+      downwardAPI: {
+        defaultMode: 0o444,
+        items: [
+          item(SIDECAR_CONFIG_FILE, SIDECAR_CONFIG_ANNOTATION),
+          ...(withKubeconfig ? [item(KUBECONFIG_FILE, KUBECONFIG_ANNOTATION)] : []),
+          ...(config.controlPlaneCaBundle !== undefined
+            ? [item(CONTROL_PLANE_CA_FILE, CONTROL_PLANE_CA_ANNOTATION)]
+            : []),
+        ],
+      },
+    },
+    {
+      name: TOKEN_VOLUME,
+      projected: {
+        sources: [
+          {
+            serviceAccountToken: {
+              audience: TOKEN_AUDIENCE,
+              expirationSeconds: config.tokenExpirationSeconds,
+              path: TOKEN_FILE,
+            },
+          },
+        ],
+      },
+    },
+    { name: SPOOL_VOLUME, emptyDir: {} },
+  ];
+}
+
+function annotationOps(pod: Pod, annotations: Record<string, string>): JsonPatchOperation[] {
+  if (pod.metadata === undefined) return [{ op: 'add', path: '/metadata', value: { annotations } }];
+  const existing = pod.metadata.annotations;
+  if (existing === undefined) return [{ op: 'add', path: '/metadata/annotations', value: annotations }];
+  return Object.entries(annotations).map(([key, value]) =>
+    setMember(pointer('metadata', 'annotations', key), Object.hasOwn(existing, key), value),
+  );
+}
+
+/**
+ * A container's volumeMounts without its token mounts, plus `add` when given. A list left empty is
+ * removed rather than kept as `[]`, so the injected pod reads as if it had been written that way.
+ */
+function mountsPatch(
+  path: string,
+  mounts: readonly VolumeMount[] | undefined,
+  tokenVolumes: ReadonlySet<string>,
+  add: VolumeMount | undefined,
+): JsonPatchOperation[] {
+  const remove = tokenMountIndices(mounts, tokenVolumes);
+  if (mounts === undefined) return add === undefined ? [] : [{ op: 'add', path, value: [add] }];
+  if (remove.length === mounts.length && remove.length > 0) {
+    return [add === undefined ? { op: 'remove', path } : { op: 'replace', path, value: [add] }];
+  }
+  const ops = removeIndices(path, remove);
+  if (add !== undefined) ops.push({ op: 'add', path: `${path}/-`, value: add });
+  return ops;
+}
+
+/** A volume or init container the injector adds already exists under the same name. */
+function nameClash(pod: Pod): string | undefined {
+  for (const name of [CONFIG_VOLUME, TOKEN_VOLUME, SPOOL_VOLUME]) {
+    if ((pod.spec.volumes ?? []).some((v) => v.name === name))
+      return `it already has a volume named ${name}, which the injector adds`;
+  }
+  if ([...pod.spec.containers, ...(pod.spec.initContainers ?? [])].some((c) => c.name === REDIRECT_CONTAINER))
+    return `it already has a container named ${REDIRECT_CONTAINER}, which the injector adds`;
+  return undefined;
+}
+
+function samePath(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+}

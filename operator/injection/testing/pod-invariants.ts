@@ -1,0 +1,45 @@
+/**
+ * What must hold of every injected pod, whatever it looked like before: shared by the golden and
+ * the property tests.
+ */
+import { expect } from 'vitest';
+import { SIDECAR_CONTAINER } from '../constants.js';
+import type { Pod } from '../pod.js';
+
+// Written independently of token-isolation.ts, so a bug there cannot hide itself here.
+const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** No container but the sidecar mounts a service-account token; automount is off. */
+export function expectTokenIsolated(pod: Pod): void {
+  expect(pod.spec.automountServiceAccountToken).toBe(false);
+  const tokenVolumes = new Set(
+    (pod.spec.volumes ?? [])
+      .filter((v) => JSON.stringify(v.projected ?? {}).includes('"serviceAccountToken"'))
+      .map((v) => v.name),
+  );
+  for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+    if (c.name === SIDECAR_CONTAINER) continue;
+    const leaked = (c.volumeMounts ?? []).filter(
+      (m) =>
+        tokenVolumes.has(m.name) ||
+        m.name.startsWith('kube-api-access-') ||
+        `${m.mountPath}/`.replace(/\/+$/, '/').startsWith(`${TOKEN_PATH}/`),
+    );
+    expect(leaked, `container ${c.name} still mounts a token`).toEqual([]);
+  }
+  expect((pod.spec.volumes ?? []).filter((v) => v.name.startsWith('kube-api-access-'))).toEqual([]);
+  const sidecar = pod.spec.initContainers?.find((c) => c.name === SIDECAR_CONTAINER);
+  expect(sidecar?.restartPolicy).toBe('Always');
+}
+
+/** Env names are unique in every container, and no mount path repeats. */
+export function expectUniqueEnv(pod: Pod): void {
+  for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+    const names = (c.env ?? []).map((e) => e.name);
+    expect(new Set(names).size, `container ${c.name} has duplicate env names: ${names.join(',')}`).toBe(
+      names.length,
+    );
+    const paths = (c.volumeMounts ?? []).map((m) => m.mountPath.replace(/\/+$/, ''));
+    expect(new Set(paths).size, `container ${c.name} has duplicate mount paths`).toBe(paths.length);
+  }
+}
