@@ -16,6 +16,13 @@ export const operatorConfigSchema = z.strictObject({
   bindAddress: z.string().default('0.0.0.0'),
   /** Extra IP SANs for the serving certificate: an operator outside the cluster is called by IP. */
   extraIpAddresses: z.array(z.string()).default([]),
+  sidecarImage: z.string().default('ghcr.io/crewgate/sidecar:0.1.0'),
+  redirectImage: z.string().optional(),
+  injectionMode: z.enum(['env', 'transparent']).default('env'),
+  /** Where injected sidecars reach the control plane; defaults to the Service's DNS name. */
+  controlPlaneUrl: z.string().optional(),
+  /** Finished ApprovalRequests are deleted after this long. */
+  approvalRetention: z.string().default('168h'),
   mutatingWebhookConfigurations: z.array(z.string()).default(['crewgate-operator']),
   validatingWebhookConfigurations: z.array(z.string()).default(['crewgate-operator']),
 });

@@ -1,0 +1,124 @@
+/**
+ * The operator's admission webhooks. Each handler only gathers what the pure decision needs from
+ * the request and the API, calls it, and returns its answer (DESIGN.md §10: pure decision, thin
+ * shell). Decisions live in operator/injection and operator/admission.
+ */
+import type { ConnectionSpec } from '../../crds/schemas/connection.js';
+import { GROUP, VERSION } from '../../crds/schemas/common.js';
+import { compilePolicy, type CompiledPolicy } from '../../sidecar/policy/index.js';
+import { stampReviews, validateApprovalCreate, validateReviewUpdate, type ApprovalRequestObject } from '../admission/review-approval.js';
+import { validateCrewgateObject } from '../admission/validate-policy.js';
+import { alreadyInjected, grantsFromPolicies, injectPod, injectRequired, type InjectionConfig } from '../injection/index.js';
+import type { Pod } from '../injection/pod.js';
+import type { KubeClients } from '../kube/client.js';
+import type { AdmissionDecision, AdmissionRequest } from './admission-review.js';
+import type { AdmissionHandler } from './webhook-server.js';
+
+export interface HandlerDeps {
+  clients: KubeClients;
+  injection: InjectionConfig;
+  /** The operator's own username, the only one allowed to create ApprovalRequests. */
+  operatorUsername: string;
+  now?: () => Date;
+}
+
+interface Listed<S> {
+  items: { metadata: { name: string; namespace: string }; spec: S }[];
+}
+
+async function listInNamespace<S>(clients: KubeClients, plural: string, namespace: string): Promise<Listed<S>['items']> {
+  const list = (await clients.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace })) as Listed<S>;
+  return list.items ?? [];
+}
+
+export function podInjectionHandler(deps: HandlerDeps): AdmissionHandler {
+  return async (request: AdmissionRequest): Promise<AdmissionDecision> => {
+    if (request.operation !== 'CREATE' || !request.object) return { allowed: true };
+    const pod = request.object as unknown as Pod;
+    const namespaceName = request.namespace ?? pod.metadata?.namespace ?? 'default';
+    const namespace = await deps.clients.core.readNamespace({ name: namespaceName });
+    const selected = injectRequired(pod, { name: namespaceName, labels: namespace.metadata?.labels }, deps.injection);
+    if (!selected.inject) {
+      const claimed = alreadyInjected(pod);
+      // A pod may not skip injection by claiming to be injected: only a pod carrying our sidecar is.
+      if (claimed && !(pod.spec.initContainers ?? []).some((c) => c.name === 'crewgate-sidecar')) {
+        return { allowed: false, message: `crewgate: pod claims ${claimed} but carries no crewgate sidecar; remove the annotation` };
+      }
+      // Selected but impossible to proxy: never create it unproxied (DESIGN.md §8).
+      if (selected.reason.startsWith('selected by')) return { allowed: false, message: `crewgate: ${selected.reason}` };
+      return { allowed: true };
+    }
+    const [connections, policies] = await Promise.all([
+      listInNamespace<ConnectionSpec>(deps.clients, 'connections', namespaceName),
+      listInNamespace<unknown>(deps.clients, 'accesspolicies', namespaceName),
+    ]);
+    const compiled: CompiledPolicy[] = [];
+    for (const p of policies) {
+      const result = compilePolicy({ namespace: namespaceName, name: p.metadata.name }, p.spec);
+      if (result.ok) compiled.push(result.policy);
+    }
+    const grants = grantsFromPolicies(
+      namespaceName,
+      connections.map((c) => ({ name: c.metadata.name, namespace: c.metadata.namespace, spec: c.spec })),
+      compiled,
+    );
+    const result = injectPod(pod, deps.injection, grants);
+    if ('refused' in result) return { allowed: false, message: `crewgate: ${result.refused}` };
+    return { allowed: true, patch: result.patch };
+  };
+}
+
+export function policyValidationHandler(): AdmissionHandler {
+  return (request) => {
+    if (!request.object) return { allowed: true };
+    const kind = request.kind.kind;
+    if (kind !== 'AccessPolicy' && kind !== 'MaskingRule') return { allowed: true };
+    const object = request.object as { metadata?: { name?: string; namespace?: string }; spec?: unknown };
+    const result = validateCrewgateObject(kind, {
+      metadata: { name: object.metadata?.name ?? request.name, namespace: object.metadata?.namespace ?? request.namespace },
+      spec: object.spec,
+    });
+    return result.allowed ? { allowed: true } : { allowed: false, message: result.message, code: 422 };
+  };
+}
+
+export function approvalStampHandler(deps: HandlerDeps): AdmissionHandler {
+  return (request) => {
+    if (request.operation !== 'UPDATE' || !request.object) return { allowed: true };
+    const patch = stampReviews(
+      request.oldObject as ApprovalRequestObject | undefined,
+      request.object as ApprovalRequestObject,
+      { username: request.userInfo.username, groups: request.userInfo.groups ?? [] },
+      (deps.now ?? (() => new Date()))(),
+    );
+    return { allowed: true, patch };
+  };
+}
+
+export function approvalValidationHandler(deps: HandlerDeps): AdmissionHandler {
+  return (request) => {
+    if (!request.object) return { allowed: true };
+    const userInfo = { username: request.userInfo.username, groups: request.userInfo.groups ?? [] };
+    const result =
+      request.operation === 'CREATE'
+        ? validateApprovalCreate(request.object as ApprovalRequestObject, userInfo, { operatorUsername: deps.operatorUsername })
+        : validateReviewUpdate(request.oldObject as ApprovalRequestObject, request.object as ApprovalRequestObject, userInfo);
+    return result.allowed ? { allowed: true } : { allowed: false, message: result.message };
+  };
+}
+
+export const WEBHOOK_PATHS = {
+  mutatePods: '/mutate-pods',
+  validatePolicies: '/validate-policies',
+  mutateApprovalRequests: '/mutate-approvalrequests',
+  validateApprovalRequests: '/validate-approvalrequests',
+} as const;
+
+export function webhookHandlers(deps: HandlerDeps): Record<string, AdmissionHandler> {
+  return {
+    [WEBHOOK_PATHS.mutatePods]: podInjectionHandler(deps),
+    [WEBHOOK_PATHS.validatePolicies]: policyValidationHandler(),
+    [WEBHOOK_PATHS.mutateApprovalRequests]: approvalStampHandler(deps),
+    [WEBHOOK_PATHS.validateApprovalRequests]: approvalValidationHandler(deps),
+  };
+}
