@@ -7,6 +7,7 @@ import { kubeClients } from '../../operator/kube/client.js';
 import { startOperator, type RunningOperator } from '../../operator/operator.js';
 import { silentLogger } from '../../sidecar/logging.js';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
+import { localWebhookConfigurations } from '../harness/local-webhooks.js';
 import { freePort } from '../harness/ports.js';
 import { kubectl } from '../harness/run.js';
 
@@ -17,49 +18,6 @@ const agents = `agents-${id}`;
 const plain = `plain-${id}`;
 const configName = `crewgate-test-${id}`;
 let operator: RunningOperator;
-
-function webhookConfigurations(port: number): string {
-  const client = (path: string) => `{ url: "https://127.0.0.1:${port}${path}" }`;
-  const scope = `namespaceSelector: { matchLabels: { crewgate-test: "${id}" } }`;
-  return `apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata: { name: ${configName} }
-webhooks:
-  - name: inject.crewgate.dev
-    admissionReviewVersions: [v1]
-    sideEffects: None
-    failurePolicy: Fail
-    clientConfig: ${client('/mutate-pods')}
-    rules: [{ apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods] }]
-    ${scope}
-  - name: review-approvalrequests.crewgate.dev
-    admissionReviewVersions: [v1]
-    sideEffects: None
-    failurePolicy: Fail
-    clientConfig: ${client('/mutate-approvalrequests')}
-    rules: [{ apiGroups: [crewgate.dev], apiVersions: [v1alpha1], operations: [CREATE, UPDATE], resources: [approvalrequests] }]
-    ${scope}
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata: { name: ${configName} }
-webhooks:
-  - name: validate-policies.crewgate.dev
-    admissionReviewVersions: [v1]
-    sideEffects: None
-    failurePolicy: Fail
-    clientConfig: ${client('/validate-policies')}
-    rules: [{ apiGroups: [crewgate.dev], apiVersions: [v1alpha1], operations: [CREATE, UPDATE], resources: [accesspolicies, maskingrules] }]
-    ${scope}
-  - name: validate-approvalrequests.crewgate.dev
-    admissionReviewVersions: [v1]
-    sideEffects: None
-    failurePolicy: Fail
-    clientConfig: ${client('/validate-approvalrequests')}
-    rules: [{ apiGroups: [crewgate.dev], apiVersions: [v1alpha1], operations: [CREATE, UPDATE], resources: [approvalrequests] }]
-    ${scope}
-`;
-}
 
 const apply = (manifest: string, kubeconfig?: string) => kubectl(harness, ['apply', '-f', '-'], { input: manifest, kubeconfig });
 
@@ -73,7 +31,7 @@ beforeAll(async () => {
   ] as const) {
     expect((await apply(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } }))).code).toBe(0);
   }
-  expect((await apply(webhookConfigurations(webhookPort))).stderr).toBe('');
+  expect((await apply(localWebhookConfigurations(configName, webhookPort, { namespaceLabel: ['crewgate-test', id] }))).stderr).toBe('');
   const config = operatorConfigFrom([], {
     CREWGATE_NAMESPACE: operatorNs,
     CREWGATE_IDENTITY: 'test-operator',
