@@ -10,17 +10,26 @@ import { ClassificationCache, SqlCommands } from '../sidecar/postgres/sql-comman
 import { loadManifests } from '../test/integration/support/postgres-proxy.js';
 
 export interface PolicyBenchResult {
-  classifyEvaluate: Record<'typical' | 'mix' | 'cached', { statements: number; p50Us: number; p99Us: number; meanUs: number }>;
+  classifyEvaluate: Record<
+    'typical' | 'mix' | 'cached',
+    { statements: number; p50Us: number; p99Us: number; meanUs: number }
+  >;
   masking: { rows: number; columns: number; detectors: number; rowsPerSecond: number };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 export async function benchPolicy(log: (line: string) => void): Promise<PolicyBenchResult> {
   await initSqlClassifier();
   const bundle = compileBundle(loadManifests('test/integration/fixtures/shop-policies.yaml'));
   const identity = { subject: 'agent-analyst', groups: ['crewai-viewer'] };
-  const session = { connection: 'shop-db', protocol: 'postgres' as const, identity, attributes: { database: 'shop' } };
+  const session = {
+    connection: 'shop-db',
+    protocol: 'postgres' as const,
+    identity,
+    attributes: { database: 'shop' },
+  };
   const statements = [
     'SELECT id, full_name, email FROM customers WHERE id = $1',
     'SELECT o.id, o.amount FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.email = $1 ORDER BY o.created_at DESC LIMIT 20',
@@ -51,13 +60,30 @@ export async function benchPolicy(log: (line: string) => void): Promise<PolicyBe
   const typical = measure([statements[0]!]);
   const mix = measure(statements);
   const cached = measure(statements, new ClassificationCache());
-  log(`classify + evaluate, typical SELECT, parsed every time: p50 ${typical.p50Us} µs, p99 ${typical.p99Us} µs`);
-  log(`classify + evaluate, mix of 5 (SELECT, JOIN, UPDATE, DELETE, DROP), parsed every time: p50 ${mix.p50Us} µs, p99 ${mix.p99Us} µs`);
-  log(`classify + evaluate, the same mix from the listener's classification cache: p50 ${cached.p50Us} µs, p99 ${cached.p99Us} µs`);
+  log(
+    `classify + evaluate, typical SELECT, parsed every time: p50 ${typical.p50Us} µs, p99 ${typical.p99Us} µs`,
+  );
+  log(
+    `classify + evaluate, mix of 5 (SELECT, JOIN, UPDATE, DELETE, DROP), parsed every time: p50 ${mix.p50Us} µs, p99 ${mix.p99Us} µs`,
+  );
+  log(
+    `classify + evaluate, the same mix from the listener's classification cache: p50 ${cached.p50Us} µs, p99 ${cached.p99Us} µs`,
+  );
   const classifyEvaluate = { typical, mix, cached };
 
   const masker = maskerFor([...bundle.masking.values()], identity);
-  const columns = ['id', 'full_name', 'email', 'phone', 'card_number', 'ssn', 'notes', 'city', 'created_at', 'status'].map((name) => ({ name, table: 'public.customers' }));
+  const columns = [
+    'id',
+    'full_name',
+    'email',
+    'phone',
+    'card_number',
+    'ssn',
+    'notes',
+    'city',
+    'created_at',
+    'status',
+  ].map((name) => ({ name, table: 'public.customers' }));
   const rows = Array.from({ length: 1_000 }, (_, i) => [
     String(i),
     `Customer ${i}`,
@@ -73,9 +99,17 @@ export async function benchPolicy(log: (line: string) => void): Promise<PolicyBe
   const iterations = 20;
   const started = performance.now();
   let masked = 0;
-  for (let n = 0; n < iterations; n++) for (const row of rows) masked += masker.maskRow(columns, row).maskedFields;
+  for (let n = 0; n < iterations; n++)
+    for (const row of rows) masked += masker.maskRow(columns, row).maskedFields;
   const seconds = (performance.now() - started) / 1000;
-  const masking = { rows: rows.length, columns: columns.length, detectors: 3, rowsPerSecond: Math.round((rows.length * iterations) / seconds) };
-  log(`masking ${rows.length} rows x ${columns.length} columns, 2 column selectors + 3 detectors: ${masking.rowsPerSecond} rows/s (${masked / iterations} fields masked per pass)`);
+  const masking = {
+    rows: rows.length,
+    columns: columns.length,
+    detectors: 3,
+    rowsPerSecond: Math.round((rows.length * iterations) / seconds),
+  };
+  log(
+    `masking ${rows.length} rows x ${columns.length} columns, 2 column selectors + 3 detectors: ${masking.rowsPerSecond} rows/s (${masked / iterations} fields masked per pass)`,
+  );
   return { classifyEvaluate, masking };
 }

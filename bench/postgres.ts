@@ -39,7 +39,8 @@ function parsePgbench(stdout: string): { tps: number; latencyMs: number; transac
   const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1]);
   const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
   const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1]);
-  if (!Number.isFinite(tps) || !Number.isFinite(transactions)) throw new Error(`could not read pgbench output:\n${stdout}`);
+  if (!Number.isFinite(tps) || !Number.isFinite(transactions))
+    throw new Error(`could not read pgbench output:\n${stdout}`);
   return { tps, latencyMs, transactions };
 }
 
@@ -73,9 +74,19 @@ export async function benchPostgres(log: (line: string) => void): Promise<Pgbenc
   const oidc = await startOidcProvider(ca, caFile);
   try {
     const pg = database.info;
-    const pgEnv = { ...process.env, PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.app.user, PGPASSWORD: pg.app.password, PGDATABASE: 'shop' };
+    const pgEnv = {
+      ...process.env,
+      PGHOST: pg.host,
+      PGPORT: String(pg.port),
+      PGUSER: pg.app.user,
+      PGPASSWORD: pg.app.password,
+      PGDATABASE: 'shop',
+    };
     log(`initialising pgbench tables (scale 1) in ${pg.host}:${pg.port}`);
-    const init = await runCommand('pgbench', ['-i', '-s', '1', '-q'], { env: { ...pgEnv, PGSSLMODE: 'disable' }, timeoutMs: 120_000 });
+    const init = await runCommand('pgbench', ['-i', '-s', '1', '-q'], {
+      env: { ...pgEnv, PGSSLMODE: 'disable' },
+      timeoutMs: 120_000,
+    });
     if (init.code !== 0) throw new Error(init.stderr);
     const token = await oidcToken(oidc.info, 'agent-operator');
 
@@ -94,7 +105,12 @@ export async function benchPostgres(log: (line: string) => void): Promise<Pgbenc
               name: 'bench-db',
               type: 'postgres',
               listen: { host: '127.0.0.1', port: 0 },
-              upstream: { host: pg.host, port: pg.port, database: 'shop', tls: { mode: UPSTREAM_TLS, caFile } },
+              upstream: {
+                host: pg.host,
+                port: pg.port,
+                database: 'shop',
+                tls: { mode: UPSTREAM_TLS, caFile },
+              },
               credentials: { username: pg.app.user, passwordFile },
             },
           ],
@@ -103,12 +119,18 @@ export async function benchPostgres(log: (line: string) => void): Promise<Pgbenc
       );
       // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the sidecar under load.
       const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-      const child = spawn(process.execPath, [...nodeArgs, join(repositoryRoot, 'dist/sidecar/main.js'), '--config', config], {
-        env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [...nodeArgs, join(repositoryRoot, 'dist/sidecar/main.js'), '--config', config],
+        {
+          env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       children.push(child);
-      const ready = JSON.parse(await waitForLine(child, /"ready":true/, `sidecar ${name}`)) as { listeners: Record<string, number> };
+      const ready = JSON.parse(await waitForLine(child, /"ready":true/, `sidecar ${name}`)) as {
+        listeners: Record<string, number>;
+      };
       return { port: ready.listeners['bench-db']!, pid: child.pid! };
     };
     const sidecar = await startSidecar('sidecar', 'policies.yaml');
@@ -144,16 +166,32 @@ export async function benchPostgres(log: (line: string) => void): Promise<Pgbenc
     );
     const user = serviceUser();
     chownRecursive(bouncerDir, user);
-    const bouncer = spawn('/usr/sbin/pgbouncer', [join(bouncerDir, 'pgbouncer.ini')], { uid: user.uid, gid: user.gid, stdio: ['ignore', 'pipe', 'pipe'] });
+    const bouncer = spawn('/usr/sbin/pgbouncer', [join(bouncerDir, 'pgbouncer.ini')], {
+      uid: user.uid,
+      gid: user.gid,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(bouncer);
     await new Promise((r) => setTimeout(r, 1_000));
     if (bouncer.exitCode !== null) throw new Error('pgbouncer did not start');
 
     const paths = [
       { path: 'direct', env: { ...pgEnv, PGSSLMODE: UPSTREAM_TLS, PGSSLROOTCERT: caFile } },
-      { path: 'pgbouncer', env: { ...pgEnv, PGPORT: String(bouncerPort), PGSSLMODE: 'disable' }, pid: bouncer.pid },
-      { path: 'sidecar', env: { ...pgEnv, PGPORT: String(sidecar.port), PGPASSWORD: token, PGSSLMODE: 'disable' }, pid: sidecar.pid },
-      { path: 'sidecar+masking', env: { ...pgEnv, PGPORT: String(masked.port), PGPASSWORD: token, PGSSLMODE: 'disable' }, pid: masked.pid },
+      {
+        path: 'pgbouncer',
+        env: { ...pgEnv, PGPORT: String(bouncerPort), PGSSLMODE: 'disable' },
+        pid: bouncer.pid,
+      },
+      {
+        path: 'sidecar',
+        env: { ...pgEnv, PGPORT: String(sidecar.port), PGPASSWORD: token, PGSSLMODE: 'disable' },
+        pid: sidecar.pid,
+      },
+      {
+        path: 'sidecar+masking',
+        env: { ...pgEnv, PGPORT: String(masked.port), PGPASSWORD: token, PGSSLMODE: 'disable' },
+        pid: masked.pid,
+      },
     ];
     const scenarios = [
       { script: 'select-only', args: ['-S'], mode: 'prepared', clients: 8 },
@@ -168,10 +206,25 @@ export async function benchPostgres(log: (line: string) => void): Promise<Pgbenc
     for (const s of scenarios.filter((_, i) => !picked || picked.includes(i))) {
       for (const p of paths) {
         const before = p.pid ? cpuSeconds(p.pid) : 0;
-        const run = await runCommand('pgbench', ['-n', ...s.args, '-M', s.mode, '-c', String(s.clients), '-j', String(Math.min(s.clients, 2)), '-T', String(SECONDS)], {
-          env: p.env,
-          timeoutMs: (SECONDS + 60) * 1000,
-        });
+        const run = await runCommand(
+          'pgbench',
+          [
+            '-n',
+            ...s.args,
+            '-M',
+            s.mode,
+            '-c',
+            String(s.clients),
+            '-j',
+            String(Math.min(s.clients, 2)),
+            '-T',
+            String(SECONDS),
+          ],
+          {
+            env: p.env,
+            timeoutMs: (SECONDS + 60) * 1000,
+          },
+        );
         if (run.code !== 0) throw new Error(`pgbench via ${p.path} failed: ${run.stderr}`);
         const parsed = parsePgbench(run.stdout);
         const cpu = p.pid ? cpuSeconds(p.pid) - before : undefined;
@@ -181,7 +234,9 @@ export async function benchPostgres(log: (line: string) => void): Promise<Pgbenc
           mode: s.mode,
           clients: s.clients,
           ...parsed,
-          ...(cpu !== undefined ? { proxyCpuUsPerTx: Math.round((cpu / parsed.transactions) * 1e6 * 10) / 10 } : {}),
+          ...(cpu !== undefined
+            ? { proxyCpuUsPerTx: Math.round((cpu / parsed.transactions) * 1e6 * 10) / 10 }
+            : {}),
         };
         results.push(result);
         log(

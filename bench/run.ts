@@ -12,7 +12,9 @@ import { benchPostgres, type PgbenchResult } from './postgres.js';
 
 const log = (line: string) => console.log(`  ${line}`);
 
-console.log(`crewgate benchmarks on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`);
+console.log(
+  `crewgate benchmarks on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`,
+);
 console.log('building the sidecar as it ships (tsc -> dist/)');
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repositoryRoot, stdio: 'inherit' });
 
@@ -31,7 +33,9 @@ if (!only || only.includes('postgres')) {
   const key = (r: PgbenchResult) => `${r.script} -M ${r.mode} -c ${r.clients}`;
   const groups = new Map<string, PgbenchResult[]>();
   for (const r of pg) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
-  console.log('\n| scenario | direct tps | pgbouncer tps | sidecar tps | sidecar/direct | sidecar/pgbouncer | CPU µs/tx pgbouncer | CPU µs/tx sidecar | masking CPU cost |');
+  console.log(
+    '\n| scenario | direct tps | pgbouncer tps | sidecar tps | sidecar/direct | sidecar/pgbouncer | CPU µs/tx pgbouncer | CPU µs/tx sidecar | masking CPU cost |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [name, rows] of groups) {
     const by = (p: string) => rows.find((r) => r.path === p)!;
@@ -44,10 +48,16 @@ if (!only || only.includes('postgres')) {
       `| ${name} | ${direct.tps.toFixed(0)} | ${bouncer.tps.toFixed(0)} | ${sidecar.tps.toFixed(0)} | ${ratio(sidecar.tps, direct.tps)} | ${ratio(sidecar.tps, bouncer.tps)} | ${bouncer.proxyCpuUsPerTx} | ${sidecar.proxyCpuUsPerTx} | ${(((masked.proxyCpuUsPerTx ?? 0) / (sidecar.proxyCpuUsPerTx ?? 1) - 1) * 100).toFixed(0)} % |`,
     );
   }
-  console.log('\nAdded latency at 1 client (ms over direct): ' + [...groups.entries()].filter(([n]) => n.endsWith('-c 1')).map(([n, rows]) => {
-    const d = rows.find((r) => r.path === 'direct')!.latencyMs;
-    return `${n}: pgbouncer +${(rows.find((r) => r.path === 'pgbouncer')!.latencyMs - d).toFixed(3)}, sidecar +${(rows.find((r) => r.path === 'sidecar')!.latencyMs - d).toFixed(3)}`;
-  }).join('; '));
+  console.log(
+    '\nAdded latency at 1 client (ms over direct): ' +
+      [...groups.entries()]
+        .filter(([n]) => n.endsWith('-c 1'))
+        .map(([n, rows]) => {
+          const d = rows.find((r) => r.path === 'direct')!.latencyMs;
+          return `${n}: pgbouncer +${(rows.find((r) => r.path === 'pgbouncer')!.latencyMs - d).toFixed(3)}, sidecar +${(rows.find((r) => r.path === 'sidecar')!.latencyMs - d).toFixed(3)}`;
+        })
+        .join('; '),
+  );
 }
 
 const outDir = join(repositoryRoot, 'bench/results');

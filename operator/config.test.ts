@@ -7,7 +7,12 @@ describe('operatorConfigFrom', () => {
       CREWGATE_NAMESPACE: 'crewgate',
       CREWGATE_WEBHOOK_PORT: '1',
     });
-    expect(config).toMatchObject({ namespace: 'crewgate', webhookPort: 10443, extraIpAddresses: ['127.0.0.1', '::1'], sidecarApiPort: 8443 });
+    expect(config).toMatchObject({
+      namespace: 'crewgate',
+      webhookPort: 10443,
+      extraIpAddresses: ['127.0.0.1', '::1'],
+      sidecarApiPort: 8443,
+    });
   });
 
   it('names the setting that is wrong', () => {

@@ -29,7 +29,11 @@ export const operatorConfigSchema = z.strictObject({
 
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 
-const LIST_SETTINGS = new Set(['extraIpAddresses', 'mutatingWebhookConfigurations', 'validatingWebhookConfigurations']);
+const LIST_SETTINGS = new Set([
+  'extraIpAddresses',
+  'mutatingWebhookConfigurations',
+  'validatingWebhookConfigurations',
+]);
 
 /** `--flag value` or CREWGATE_FLAG; lists are comma-separated. */
 export function operatorConfigFrom(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
@@ -41,11 +45,18 @@ export function operatorConfigFrom(argv: string[], env: NodeJS.ProcessEnv): Oper
     const i = argv.indexOf(flagName(key));
     const value = i >= 0 ? argv[i + 1] : env[envName(key)];
     if (value === undefined) continue;
-    raw[key] = LIST_SETTINGS.has(key) ? value.split(',').map((v) => v.trim()).filter(Boolean) : value;
+    raw[key] = LIST_SETTINGS.has(key)
+      ? value
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean)
+      : value;
   }
   const parsed = operatorConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`invalid operator settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `invalid operator settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

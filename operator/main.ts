@@ -12,7 +12,15 @@ const log = createLogger('crewgate-operator');
 try {
   const config = operatorConfigFrom(process.argv.slice(2), process.env);
   const operator = await startOperator(config, kubeClients(config.kubeconfig), log);
-  console.log(JSON.stringify({ ready: true, pid: process.pid, webhookPort: operator.webhookPort, sidecarApiPort: operator.sidecarApiPort, metricsPort: operator.metricsPort }));
+  console.log(
+    JSON.stringify({
+      ready: true,
+      pid: process.pid,
+      webhookPort: operator.webhookPort,
+      sidecarApiPort: operator.sidecarApiPort,
+      metricsPort: operator.metricsPort,
+    }),
+  );
   const stop = async () => {
     log.info('shutting down');
     await operator.stop();

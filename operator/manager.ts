@@ -9,7 +9,11 @@ import { Controller } from './controller/controller.js';
 import type { KubeClients } from './kube/client.js';
 import { EventRecorder } from './kube/events.js';
 import { customResourceInformer, secretInformer } from './kube/informers.js';
-import { connectionReconciler, connectionsNamingSecret, type ConnectionObject } from './reconcilers/connection-reconciler.js';
+import {
+  connectionReconciler,
+  connectionsNamingSecret,
+  type ConnectionObject,
+} from './reconcilers/connection-reconciler.js';
 import { accessPolicyReconciler, maskingRuleReconciler } from './reconcilers/policy-reconciler.js';
 
 export interface ManagerDeps {
@@ -25,8 +29,18 @@ export class Manager {
   private readonly reconcileSeconds: Histogram<'controller'>;
 
   constructor(private readonly deps: ManagerDeps) {
-    this.reconciles = new Counter({ name: 'crewgate_reconciles_total', help: 'Reconciles by controller and outcome.', labelNames: ['controller', 'outcome'], registers: [deps.registry] });
-    this.reconcileSeconds = new Histogram({ name: 'crewgate_reconcile_seconds', help: 'Reconcile time by controller.', labelNames: ['controller'], registers: [deps.registry] });
+    this.reconciles = new Counter({
+      name: 'crewgate_reconciles_total',
+      help: 'Reconciles by controller and outcome.',
+      labelNames: ['controller', 'outcome'],
+      registers: [deps.registry],
+    });
+    this.reconcileSeconds = new Histogram({
+      name: 'crewgate_reconcile_seconds',
+      help: 'Reconcile time by controller.',
+      labelNames: ['controller'],
+      registers: [deps.registry],
+    });
   }
 
   private observe(controller: string) {
@@ -43,17 +57,29 @@ export class Manager {
     const connections = customResourceInformer<ConnectionObject>(clients, 'connections');
     const maskingRules = customResourceInformer<KubernetesObject>(clients, 'maskingrules');
     const accessPolicies = customResourceInformer<KubernetesObject>(clients, 'accesspolicies');
-    const maskingNames = (namespace: string) => new Set(maskingRules.list(namespace).map((m) => m.metadata?.name ?? ''));
+    const maskingNames = (namespace: string) =>
+      new Set(maskingRules.list(namespace).map((m) => m.metadata?.name ?? ''));
     this.controllers = [
       new Controller<ConnectionObject>({
         name: 'connections',
         informer: connections,
         reconcile: connectionReconciler(reconcilerDeps),
-        watches: [{ informer: secretInformer(clients), keysFor: (secret) => connectionsNamingSecret(connections.list(), secret) }],
+        watches: [
+          {
+            informer: secretInformer(clients),
+            keysFor: (secret) => connectionsNamingSecret(connections.list(), secret),
+          },
+        ],
         logger,
         observe: this.observe('connections'),
       }) as unknown as Controller<KubernetesObject>,
-      new Controller({ name: 'maskingrules', informer: maskingRules, reconcile: maskingRuleReconciler(reconcilerDeps), logger, observe: this.observe('maskingrules') }),
+      new Controller({
+        name: 'maskingrules',
+        informer: maskingRules,
+        reconcile: maskingRuleReconciler(reconcilerDeps),
+        logger,
+        observe: this.observe('maskingrules'),
+      }),
       new Controller({
         name: 'accesspolicies',
         informer: accessPolicies,
@@ -62,7 +88,10 @@ export class Manager {
         watches: [
           {
             informer: customResourceInformer<KubernetesObject>(clients, 'maskingrules'),
-            keysFor: (rule) => accessPolicies.list(rule.metadata?.namespace).map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`),
+            keysFor: (rule) =>
+              accessPolicies
+                .list(rule.metadata?.namespace)
+                .map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`),
           },
         ],
         logger,

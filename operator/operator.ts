@@ -32,7 +32,11 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
-export async function startOperator(config: OperatorConfig, clients: KubeClients, logger: Logger): Promise<RunningOperator> {
+export async function startOperator(
+  config: OperatorConfig,
+  clients: KubeClients,
+  logger: Logger,
+): Promise<RunningOperator> {
   const registry = new Registry();
   const certificate = await webhookCertificate(clients, {
     namespace: config.namespace,
@@ -46,7 +50,9 @@ export async function startOperator(config: OperatorConfig, clients: KubeClients
     sidecarImage: config.sidecarImage,
     ...(config.redirectImage ? { redirectImage: config.redirectImage } : {}),
     mode: config.injectionMode,
-    controlPlaneUrl: config.controlPlaneUrl ?? `https://${config.serviceName}.${config.namespace}.svc:${config.sidecarApiPort}`,
+    controlPlaneUrl:
+      config.controlPlaneUrl ??
+      `https://${config.serviceName}.${config.namespace}.svc:${config.sidecarApiPort}`,
     controlPlaneCaBundle: certificate.ca.certificatePem,
   });
 
@@ -109,14 +115,18 @@ export async function startOperator(config: OperatorConfig, clients: KubeClients
 
   const metrics: Server = createServer((req, res) => {
     if (req.url === '/metrics') {
-      void registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body));
+      void registry
+        .metrics()
+        .then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body));
     } else if (req.url === '/healthz' || req.url === '/readyz') {
       res.end('ok');
     } else {
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => metrics.listen(config.metricsPort, config.bindAddress, () => resolve()));
+  await new Promise<void>((resolve) =>
+    metrics.listen(config.metricsPort, config.bindAddress, () => resolve()),
+  );
   const address = metrics.address();
 
   return {

@@ -37,10 +37,18 @@ const kubectl = async (args: string[], input?: string) => {
 };
 
 try {
-  step(1, `Local control plane, PostgreSQL, sshd and an OpenID Provider are up (${(startupMs.total! / 1000).toFixed(1)} s)`);
-  say(`kube-apiserver ${cp.version} at ${cp.server}; PostgreSQL at ${db.host}:${db.port} (TLS, SCRAM); IdP ${oidc.issuer}`);
+  step(
+    1,
+    `Local control plane, PostgreSQL, sshd and an OpenID Provider are up (${(startupMs.total! / 1000).toFixed(1)} s)`,
+  );
+  say(
+    `kube-apiserver ${cp.version} at ${cp.server}; PostgreSQL at ${db.host}:${db.port} (TLS, SCRAM); IdP ${oidc.issuer}`,
+  );
 
-  step(2, 'The recording store: a database of its own, an insert-only role for sidecars, a reader for auditors');
+  step(
+    2,
+    'The recording store: a database of its own, an insert-only role for sidecars, a reader for auditors',
+  );
   const storePassword = { sidecar: 'sidecar-demo-password', reader: 'reader-demo-password' };
   await provisionStore({
     admin: { host: db.host, port: db.port, user: db.superuser.user, password: db.superuser.password },
@@ -70,29 +78,47 @@ try {
     createLogger('crewgate-operator', { level: 'error' }),
   );
   stopOperator = () => operator.stop();
-  say(`webhooks on 127.0.0.1:${webhookPort}, sidecar API on 127.0.0.1:${sidecarApiPort}; caBundle written by the operator`);
+  say(
+    `webhooks on 127.0.0.1:${webhookPort}, sidecar API on 127.0.0.1:${sidecarApiPort}; caBundle written by the operator`,
+  );
 
   step(4, 'A platform engineer applies examples/crewai (namespace, Connection, policies, masking rule)');
   const examples = join(repositoryRoot, 'examples/crewai');
   const connection = readFileSync(join(examples, 'connection.yaml'), 'utf8')
     .replace('address: 127.0.0.1:5432', `address: ${db.host}:${db.port}`)
     .replace('password: replace-me', `password: ${db.app.password}`);
-  for (const manifest of [readFileSync(join(examples, 'namespace.yaml'), 'utf8'), connection, readFileSync(join(examples, 'policies.yaml'), 'utf8')]) {
+  for (const manifest of [
+    readFileSync(join(examples, 'namespace.yaml'), 'utf8'),
+    connection,
+    readFileSync(join(examples, 'policies.yaml'), 'utf8'),
+  ]) {
     say((await kubectl(['apply', '-f', '-'], manifest)).trim().split('\n').join('\n   '));
   }
   const refused = await runCommand(cp.kubectl, ['--kubeconfig', cp.adminKubeconfig, 'apply', '-f', '-'], {
-    input: readFileSync(join(examples, 'policies.yaml'), 'utf8').replace('timeout: 10m, scope: Once', 'scope: Window, duration: 12h').replace('name: viewers', 'name: viewers-too-long'),
+    input: readFileSync(join(examples, 'policies.yaml'), 'utf8')
+      .replace('timeout: 10m, scope: Once', 'scope: Window, duration: 12h')
+      .replace('name: viewers', 'name: viewers-too-long'),
   });
-  say(`a policy with a 12h approval window is refused at apply time: ${refused.stderr.trim().split('\n')[0]}`);
+  say(
+    `a policy with a 12h approval window is refused at apply time: ${refused.stderr.trim().split('\n')[0]}`,
+  );
 
   step(5, 'The crew’s pod is created; the operator’s webhook injects the sidecar');
   await kubectl(['apply', '-f', join(examples, 'crew-pod.yaml')]);
   const pod = JSON.parse(await kubectl(['get', 'pod', 'research-crew-0', '-n', 'agents', '-o', 'json']));
   const agent = pod.spec.containers.find((c: { name: string }) => c.name === 'agent');
-  say(`initContainers: ${pod.spec.initContainers.map((c: { name: string; restartPolicy?: string }) => `${c.name} (restartPolicy ${c.restartPolicy})`).join(', ')}`);
-  say(`agent env: ${agent.env.map((e: { name: string; value: string }) => `${e.name}=${e.value}`).join(' ')}`);
-  say(`agent token mounts: ${(agent.volumeMounts ?? []).filter((m: { mountPath: string }) => m.mountPath.includes('serviceaccount')).length} (automountServiceAccountToken: ${pod.spec.automountServiceAccountToken})`);
-  say('There is no kubelet in this control plane, so the pod never runs: the sidecar below runs as a local process with the same policies.');
+  say(
+    `initContainers: ${pod.spec.initContainers.map((c: { name: string; restartPolicy?: string }) => `${c.name} (restartPolicy ${c.restartPolicy})`).join(', ')}`,
+  );
+  say(
+    `agent env: ${agent.env.map((e: { name: string; value: string }) => `${e.name}=${e.value}`).join(' ')}`,
+  );
+  say(
+    `agent token mounts: ${(agent.volumeMounts ?? []).filter((m: { mountPath: string }) => m.mountPath.includes('serviceaccount')).length} (automountServiceAccountToken: ${pod.spec.automountServiceAccountToken})`,
+  );
+  say(
+    'There is no kubelet in this control plane, so the pod never runs: the sidecar below runs as a local process with the same policies.',
+  );
 
   step(6, 'The sidecar (standalone, from the same manifests; recording spooled and shipped to the store)');
   const passwordFile = join(dir, 'shop-db.password');
@@ -103,28 +129,46 @@ try {
   writeFileSync(
     config,
     stringify({
-      identity: { issuers: [{ issuer: oidc.issuer, audiences: [oidc.audience], caFile: oidc.caCertificateFile }] },
+      identity: {
+        issuers: [{ issuer: oidc.issuer, audiences: [oidc.audience], caFile: oidc.caCertificateFile }],
+      },
       policies: { files: [join(examples, 'policies.yaml')] },
       connections: [
         {
           name: 'shop-db',
           type: 'postgres',
           listen: { host: '127.0.0.1', port: 15432 },
-          upstream: { host: db.host, port: db.port, database: 'shop', tls: { mode: 'verify-full', caFile: db.caCertificateFile } },
+          upstream: {
+            host: db.host,
+            port: db.port,
+            database: 'shop',
+            tls: { mode: 'verify-full', caFile: db.caCertificateFile },
+          },
           credentials: { username: db.app.user, passwordFile },
         },
       ],
       recording: {
         spoolDir: join(dir, 'spool'),
-        store: { host: db.host, port: db.port, database: 'crewgate_audit', user: 'crewgate_sidecar', passwordFile: storePasswordFile, tls: { mode: 'verify-full', caFile: db.caCertificateFile } },
+        store: {
+          host: db.host,
+          port: db.port,
+          database: 'crewgate_audit',
+          user: 'crewgate_sidecar',
+          passwordFile: storePasswordFile,
+          tls: { mode: 'verify-full', caFile: db.caCertificateFile },
+        },
       },
       metrics: { host: '127.0.0.1', port: 15090 },
     }),
   );
-  const sidecar = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, 'sidecar/main.ts'), '--config', config], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
-  });
+  const sidecar = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repositoryRoot, 'sidecar/main.ts'), '--config', config],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
+    },
+  );
   children.push(sidecar);
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -138,7 +182,13 @@ try {
 
   step(7, 'The agent’s session: its usual PostgreSQL client, its OIDC token as the password');
   const token = await oidcToken(oidc, 'agent-analyst');
-  const client = new pg.Client({ host: '127.0.0.1', port: 15432, user: 'agent', database: 'shop', password: token });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: 15432,
+    user: 'agent',
+    database: 'shop',
+    password: token,
+  });
   await client.connect();
   const shown = async (title: string, sql: string) => {
     say(bold(title));
@@ -152,10 +202,19 @@ try {
       say(`  ✗ ERROR ${e.code}: ${e.message}`);
     }
   };
-  await shown('Allowed, masked (card numbers keep their last 4, e-mails are masked):', 'SELECT full_name, email, card_number FROM customers ORDER BY id LIMIT 3');
+  await shown(
+    'Allowed, masked (card numbers keep their last 4, e-mails are masked):',
+    'SELECT full_name, email, card_number FROM customers ORDER BY id LIMIT 3',
+  );
   await shown('Denied by rule no-drops:', 'DROP TABLE customers');
-  await shown('Needs a DBA’s approval (the approvals flow is being wired: until then it is refused, never run):', "UPDATE orders SET status = 'refunded' WHERE id = 1");
-  await shown('A write hidden in a read is still a write:', 'WITH d AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM d');
+  await shown(
+    'Needs a DBA’s approval (the approvals flow is being wired: until then it is refused, never run):',
+    "UPDATE orders SET status = 'refunded' WHERE id = 1",
+  );
+  await shown(
+    'A write hidden in a read is still a write:',
+    'WITH d AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM d',
+  );
   await shown('The session goes on after every denial:', 'SELECT count(*) AS orders FROM orders');
   await client.end();
   say('kubectl exec through the sidecar arrives with the Kubernetes proxy issue.');
@@ -163,7 +222,15 @@ try {
   step(8, 'The auditor replays and verifies the session from the store');
   await new Promise((r) => setTimeout(r, 1_500));
   const storeUrl = `postgresql://crewgate_reader:${storePassword.reader}@${db.host}:${db.port}/crewgate_audit?sslmode=disable`;
-  const cli = (args: string[]) => runCommand(process.execPath, ['--import', 'tsx', join(repositoryRoot, 'operator/cli/crewgate.ts'), ...args, '--store', storeUrl]);
+  const cli = (args: string[]) =>
+    runCommand(process.execPath, [
+      '--import',
+      'tsx',
+      join(repositoryRoot, 'operator/cli/crewgate.ts'),
+      ...args,
+      '--store',
+      storeUrl,
+    ]);
   const sessions = await cli(['sessions', '--json']);
   const parsed = JSON.parse(sessions.stdout || '[]') as { session: string }[] | { session: string };
   const session = (Array.isArray(parsed) ? parsed.at(-1) : parsed)?.session;
@@ -177,13 +244,17 @@ try {
   }
 
   step(9, 'Connect by hand');
-  say(`export KUBECONFIG=${cp.adminKubeconfig}   # kubectl get approvalrequests,accesspolicies,connections -A`);
+  say(
+    `export KUBECONFIG=${cp.adminKubeconfig}   # kubectl get approvalrequests,accesspolicies,connections -A`,
+  );
   const analyst = oidc.clients.find((c) => c.clientId === 'agent-analyst')!;
   say(
     `TOKEN=$(curl -s --cacert ${oidc.caCertificateFile} -u ${analyst.clientId}:${analyst.clientSecret} -d grant_type=client_credentials -d resource=${oidc.audience} ${oidc.issuer}/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
   );
   say(`PGPASSWORD="$TOKEN" psql "host=127.0.0.1 port=15432 user=agent dbname=shop sslmode=disable"`);
-  say(`PGPASSWORD='${db.app.password}' psql "host=${db.host} port=${db.port} user=app dbname=shop sslmode=verify-full sslrootcert=${db.caCertificateFile}"   # direct, as a DBA`);
+  say(
+    `PGPASSWORD='${db.app.password}' psql "host=${db.host} port=${db.port} user=app dbname=shop sslmode=verify-full sslrootcert=${db.caCertificateFile}"   # direct, as a DBA`,
+  );
   say(`CREWGATE_STORE_URL='${storeUrl}' npx tsx operator/cli/crewgate.ts sessions`);
 
   if (process.env.CREWGATE_DEMO_EXIT !== '1') {

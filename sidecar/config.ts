@@ -25,9 +25,16 @@ const postgresConnection = z.strictObject({
   name: z.string().min(1),
   type: z.literal('postgres'),
   listen: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }),
-  upstream: z.strictObject({ host: z.string(), port: z.number().int(), database: z.string(), tls: tlsFiles.default({ mode: 'verify-full' }) }),
+  upstream: z.strictObject({
+    host: z.string(),
+    port: z.number().int(),
+    database: z.string(),
+    tls: tlsFiles.default({ mode: 'verify-full' }),
+  }),
   credentials: credentialFiles,
-  clientTls: z.strictObject({ certFile: z.string(), keyFile: z.string(), require: z.boolean().default(false) }).optional(),
+  clientTls: z
+    .strictObject({ certFile: z.string(), keyFile: z.string(), require: z.boolean().default(false) })
+    .optional(),
   maxMessageBytes: z.number().int().positive().optional(),
 });
 
@@ -47,7 +54,12 @@ export const sidecarConfigSchema = z.strictObject({
       .default([]),
     /** The pod's identity, used when a client presents no token. */
     workload: z
-      .strictObject({ subject: z.string(), groups: z.array(z.string()).default([]), serviceAccount: z.string().optional(), pod: z.string().optional() })
+      .strictObject({
+        subject: z.string(),
+        groups: z.array(z.string()).default([]),
+        serviceAccount: z.string().optional(),
+        pod: z.string().optional(),
+      })
       .optional(),
   }),
   /** Standalone mode: AccessPolicy and MaskingRule manifests read from files. */
@@ -64,7 +76,11 @@ export const sidecarConfigSchema = z.strictObject({
       /** The pod's emptyDir. */
       spoolDir: z.string().min(1),
       /** Unshipped bytes at which new commands are refused (fail closed). */
-      spoolMaxBytes: z.number().int().positive().default(256 * 1024 * 1024),
+      spoolMaxBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024 * 1024),
       /**
        * `interval` (default): fdatasync every `intervalMs`, so a node crash loses at most that much
        * (a sidecar crash loses nothing either way); `always`: fdatasync every event (~0.4 ms each).
@@ -81,7 +97,9 @@ export const sidecarConfigSchema = z.strictObject({
       }),
     }),
   ]),
-  metrics: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).optional(),
+  metrics: z
+    .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) })
+    .optional(),
 });
 
 export type SidecarConfig = z.infer<typeof sidecarConfigSchema>;
@@ -96,7 +114,9 @@ export function loadSidecarConfig(path: string): SidecarConfig {
   try {
     raw = parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`cannot read sidecar config ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(
+      `cannot read sidecar config ${path}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const result = sidecarConfigSchema.safeParse(raw);
   if (!result.success) {

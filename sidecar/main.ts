@@ -20,25 +20,35 @@ import { startPostgresListener, type PostgresListener } from './postgres/listene
 
 const log = createLogger('crewgate-sidecar');
 
-function readManifests(files: string[]): { accessPolicies: ObjectManifest[]; maskingRules: ObjectManifest[] } {
+function readManifests(files: string[]): {
+  accessPolicies: ObjectManifest[];
+  maskingRules: ObjectManifest[];
+} {
   const docs = files.flatMap((f) =>
     parseAllDocuments(readFileSync(f, 'utf8'))
       .map((d) => d.toJS() as (ObjectManifest & { kind?: string }) | null)
       .filter((d): d is ObjectManifest & { kind?: string } => d !== null),
   );
-  return { accessPolicies: docs.filter((d) => d.kind === 'AccessPolicy'), maskingRules: docs.filter((d) => d.kind === 'MaskingRule') };
+  return {
+    accessPolicies: docs.filter((d) => d.kind === 'AccessPolicy'),
+    maskingRules: docs.filter((d) => d.kind === 'MaskingRule'),
+  };
 }
 
 const readIfSet = (file: string | undefined) => (file ? readFileSync(file, 'utf8') : undefined);
 
 /** The recorder the config asks for: the spooling, store-shipping one, or the JSON-lines stand-in. */
-function openRecorder(config: SidecarConfig['recording'], metrics: SidecarMetrics): { recorder: SessionRecorder; recording?: Recording } {
+function openRecorder(
+  config: SidecarConfig['recording'],
+  metrics: SidecarMetrics,
+): { recorder: SessionRecorder; recording?: Recording } {
   if ('file' in config) return { recorder: new JsonLinesRecorder(config.file) };
   const ca = readIfSet(config.store.tls.caFile);
   const recording = openRecording({
     dir: config.spoolDir,
     maxBytes: config.spoolMaxBytes,
-    fsync: config.fsync === 'always' ? { mode: 'always' } : { mode: 'interval', intervalMs: config.intervalMs },
+    fsync:
+      config.fsync === 'always' ? { mode: 'always' } : { mode: 'interval', intervalMs: config.intervalMs },
     store: {
       host: config.store.host,
       port: config.store.port,
@@ -48,7 +58,11 @@ function openRecorder(config: SidecarConfig['recording'], metrics: SidecarMetric
       ssl:
         config.store.tls.mode === 'disable'
           ? false
-          : { ca: ca ? [ca] : undefined, rejectUnauthorized: config.store.tls.mode === 'verify-full', servername: config.store.tls.serverName },
+          : {
+              ca: ca ? [ca] : undefined,
+              rejectUnauthorized: config.store.tls.mode === 'verify-full',
+              servername: config.store.tls.serverName,
+            },
     },
     metrics,
     logger: log.child({ component: 'recording' }),
@@ -56,7 +70,9 @@ function openRecorder(config: SidecarConfig['recording'], metrics: SidecarMetric
   return { recorder: recording.recorder, recording };
 }
 
-async function start(config: SidecarConfig): Promise<{ listeners: PostgresListener[]; http?: Server; recording?: Recording }> {
+async function start(
+  config: SidecarConfig,
+): Promise<{ listeners: PostgresListener[]; http?: Server; recording?: Recording }> {
   await initSqlClassifier();
   const metrics = new SidecarMetrics();
   const { recorder, recording } = openRecorder(config.recording, metrics);
@@ -90,9 +106,18 @@ async function start(config: SidecarConfig): Promise<{ listeners: PostgresListen
             // Read per session: a rotated Secret applies to the next session without a restart.
             user: c.credentials.username ?? readFileSync(c.credentials.usernameFile!, 'utf8').trim(),
             password: readFileSync(c.credentials.passwordFile, 'utf8').trim(),
-            tls: { mode: c.upstream.tls.mode, ca: ca ? [ca] : undefined, serverName: c.upstream.tls.serverName },
+            tls: {
+              mode: c.upstream.tls.mode,
+              ca: ca ? [ca] : undefined,
+              serverName: c.upstream.tls.serverName,
+            },
           }),
-          tls: c.clientTls ? { certificatePem: readFileSync(c.clientTls.certFile, 'utf8'), privateKeyPem: readFileSync(c.clientTls.keyFile, 'utf8') } : undefined,
+          tls: c.clientTls
+            ? {
+                certificatePem: readFileSync(c.clientTls.certFile, 'utf8'),
+                privateKeyPem: readFileSync(c.clientTls.keyFile, 'utf8'),
+              }
+            : undefined,
           requireTls: c.clientTls?.require ?? false,
           workloadIdentity: workload,
           maxMessageBytes: c.maxMessageBytes,
@@ -115,12 +140,16 @@ async function start(config: SidecarConfig): Promise<{ listeners: PostgresListen
       } else if (req.url === '/readyz') {
         // A wedged SQL parser fails every statement closed; report it so the pod is restarted.
         const faults = sqlParserFaults();
-        res.writeHead(faults === 0 ? 200 : 503).end(faults === 0 ? 'ok' : `sql parser faulted ${faults} times`);
+        res
+          .writeHead(faults === 0 ? 200 : 503)
+          .end(faults === 0 ? 'ok' : `sql parser faulted ${faults} times`);
       } else {
         res.writeHead(404).end();
       }
     });
-    await new Promise<void>((resolve) => http!.listen(config.metrics!.port, config.metrics!.host, () => resolve()));
+    await new Promise<void>((resolve) =>
+      http!.listen(config.metrics!.port, config.metrics!.host, () => resolve()),
+    );
   }
   const metricsAddress = http?.address();
   console.log(

@@ -18,7 +18,13 @@ export interface ApprovalAsk {
   command: { text: string; operations: string[]; resources: string[] };
   policy: string;
   rule: string;
-  approval: { approverGroups: string[]; minApprovals: number; timeoutMs: number; scope: 'Once' | 'Window'; durationMs?: number };
+  approval: {
+    approverGroups: string[];
+    minApprovals: number;
+    timeoutMs: number;
+    scope: 'Once' | 'Window';
+    durationMs?: number;
+  };
 }
 
 export class ApprovalAskError extends Error {
@@ -33,15 +39,26 @@ function duration(ms: number): string {
 
 /** A DNS-1123 name: the connection, then random characters. */
 export function approvalRequestName(connection: string): string {
-  const prefix = connection.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40).replace(/-+$/, '');
+  const prefix = connection
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 40)
+    .replace(/-+$/, '');
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
 /** The ApprovalRequest object for a sidecar's ask; refuses asks the pod is not entitled to. */
-export function approvalRequestFor(who: SidecarIdentity, ask: ApprovalAsk, now: Date): Record<string, unknown> {
-  if (!who.connections.includes(ask.connection)) throw new ApprovalAskError(`pod was not admitted with connection ${ask.connection}`);
-  if (!ask.policy.startsWith(`${who.namespace}/`)) throw new ApprovalAskError(`policy ${ask.policy} is not in the pod's namespace`);
-  if (ask.approval.approverGroups.length === 0) throw new ApprovalAskError('an approval needs approver groups');
+export function approvalRequestFor(
+  who: SidecarIdentity,
+  ask: ApprovalAsk,
+  now: Date,
+): Record<string, unknown> {
+  if (!who.connections.includes(ask.connection))
+    throw new ApprovalAskError(`pod was not admitted with connection ${ask.connection}`);
+  if (!ask.policy.startsWith(`${who.namespace}/`))
+    throw new ApprovalAskError(`policy ${ask.policy} is not in the pod's namespace`);
+  if (ask.approval.approverGroups.length === 0)
+    throw new ApprovalAskError('an approval needs approver groups');
   const spec: ApprovalRequestSpec = {
     requester: {
       subject: ask.requester.subject,
@@ -51,13 +68,19 @@ export function approvalRequestFor(who: SidecarIdentity, ask: ApprovalAsk, now: 
     },
     connection: ask.connection,
     protocol: ask.protocol,
-    command: { text: ask.command.text.slice(0, TEXT_LIMIT) || '(empty)', operations: ask.command.operations, resources: ask.command.resources },
+    command: {
+      text: ask.command.text.slice(0, TEXT_LIMIT) || '(empty)',
+      operations: ask.command.operations,
+      resources: ask.command.resources,
+    },
     policy: ask.policy,
     rule: ask.rule,
     approverGroups: ask.approval.approverGroups,
     minApprovals: ask.approval.minApprovals,
     scope: ask.approval.scope,
-    ...(ask.approval.scope === 'Window' && ask.approval.durationMs ? { duration: duration(ask.approval.durationMs) } : {}),
+    ...(ask.approval.scope === 'Window' && ask.approval.durationMs
+      ? { duration: duration(ask.approval.durationMs) }
+      : {}),
     expiresAt: new Date(now.getTime() + ask.approval.timeoutMs).toISOString(),
     session: ask.session,
     reviews: [],
@@ -68,7 +91,10 @@ export function approvalRequestFor(who: SidecarIdentity, ask: ApprovalAsk, now: 
     metadata: {
       name: approvalRequestName(ask.connection),
       namespace: who.namespace,
-      labels: { 'crewgate.dev/connection': ask.connection, 'crewgate.dev/pod': String(who.pod.metadata?.name ?? '') },
+      labels: {
+        'crewgate.dev/connection': ask.connection,
+        'crewgate.dev/pod': String(who.pod.metadata?.name ?? ''),
+      },
     },
     spec,
   };

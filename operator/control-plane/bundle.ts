@@ -20,13 +20,22 @@ export interface SidecarBundle {
   connections: { name: string; spec: unknown }[];
   accessPolicies: { metadata: { namespace: string; name: string }; spec: unknown }[];
   maskingRules: { metadata: { namespace: string; name: string }; spec: unknown }[];
-  grants: { name: string; subject: string; policy: string; rule: string; connection: string; expiresAt: string }[];
+  grants: {
+    name: string;
+    subject: string;
+    policy: string;
+    rule: string;
+    connection: string;
+    expiresAt: string;
+  }[];
 }
 
 type WithSpec = KubernetesObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
 
-const inNamespace = (list: readonly KubernetesObject[], ns: string) => (list as WithSpec[]).filter((o) => o.metadata?.namespace === ns);
-const byName = (a: KubernetesObject, b: KubernetesObject) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
+const inNamespace = (list: readonly KubernetesObject[], ns: string) =>
+  (list as WithSpec[]).filter((o) => o.metadata?.namespace === ns);
+const byName = (a: KubernetesObject, b: KubernetesObject) =>
+  (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
 
 export function sidecarBundle(inputs: BundleInputs): SidecarBundle {
   const wanted = new Set(inputs.podConnections);
@@ -34,7 +43,9 @@ export function sidecarBundle(inputs: BundleInputs): SidecarBundle {
     .filter((c) => wanted.has(c.metadata?.name ?? ''))
     .sort(byName)
     .map((c) => {
-      const { credentialsRef: _hidden, ...spec } = (c.spec ?? {}) as Record<string, unknown>;
+      // The Secret's name is the operator's business; the sidecar asks for credentials by connection.
+      const spec = { ...(c.spec ?? {}) } as Record<string, unknown>;
+      delete spec.credentialsRef;
       return { name: c.metadata!.name!, spec };
     });
   const policies = inNamespace(inputs.accessPolicies, inputs.namespace)
@@ -45,8 +56,16 @@ export function sidecarBundle(inputs: BundleInputs): SidecarBundle {
     .filter((m) => maskingNames.has(m.metadata?.name ?? ''))
     .sort(byName);
   const grants = inNamespace(inputs.approvalRequests, inputs.namespace)
-    .filter((r) => r.spec?.scope === 'Window' && r.status?.phase === 'Approved' && typeof r.status?.windowEndsAt === 'string')
-    .filter((r) => new Date(r.status!.windowEndsAt as string) > inputs.now && wanted.has(r.spec?.connection as string))
+    .filter(
+      (r) =>
+        r.spec?.scope === 'Window' &&
+        r.status?.phase === 'Approved' &&
+        typeof r.status?.windowEndsAt === 'string',
+    )
+    .filter(
+      (r) =>
+        new Date(r.status!.windowEndsAt as string) > inputs.now && wanted.has(r.spec?.connection as string),
+    )
     .sort(byName)
     .map((r) => ({
       name: r.metadata!.name!,
@@ -56,6 +75,14 @@ export function sidecarBundle(inputs: BundleInputs): SidecarBundle {
       connection: r.spec!.connection as string,
       expiresAt: r.status!.windowEndsAt as string,
     }));
-  const manifest = (o: WithSpec) => ({ metadata: { namespace: o.metadata!.namespace!, name: o.metadata!.name! }, spec: o.spec });
-  return { connections, accessPolicies: policies.map(manifest), maskingRules: maskingRules.map(manifest), grants };
+  const manifest = (o: WithSpec) => ({
+    metadata: { namespace: o.metadata!.namespace!, name: o.metadata!.name! },
+    spec: o.spec,
+  });
+  return {
+    connections,
+    accessPolicies: policies.map(manifest),
+    maskingRules: maskingRules.map(manifest),
+    grants,
+  };
 }

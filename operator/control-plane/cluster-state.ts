@@ -32,7 +32,10 @@ export class ClusterState {
       informer.on('delete', changed);
       informer.on('error', (error) => {
         if (this.stopped) return;
-        this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'informer stopped; restarting');
+        this.logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'informer stopped; restarting',
+        );
         setTimeout(() => void informer.start().catch(() => undefined), 1_000).unref();
       });
     }

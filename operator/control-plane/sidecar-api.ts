@@ -51,7 +51,11 @@ async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise<Record
 export async function startSidecarApi(options: SidecarApiOptions): Promise<SidecarApi> {
   const { clients, state, logger } = options;
   const now = options.now ?? (() => new Date());
-  const connected = new Gauge({ name: 'crewgate_connected_sidecars', help: 'Sidecars watching their bundle now.', registers: options.registry ? [options.registry] : [] });
+  const connected = new Gauge({
+    name: 'crewgate_connected_sidecars',
+    help: 'Sidecars watching their bundle now.',
+    registers: options.registry ? [options.registry] : [],
+  });
 
   const bundleFor = (who: SidecarIdentity): SidecarBundle =>
     sidecarBundle({
@@ -94,45 +98,67 @@ export async function startSidecarApi(options: SidecarApiOptions): Promise<Sidec
   const credentials = async (who: SidecarIdentity, req: IncomingMessage, res: ServerResponse) => {
     const { connection } = await readJson(req);
     if (typeof connection !== 'string' || !who.connections.includes(connection)) {
-      throw new SidecarAuthError(`pod ${who.namespace}/${who.pod.metadata?.name} was not admitted with connection ${String(connection)}`, 403);
+      throw new SidecarAuthError(
+        `pod ${who.namespace}/${who.pod.metadata?.name} was not admitted with connection ${String(connection)}`,
+        403,
+      );
     }
-    const object = state.connections.get(connection, who.namespace) as { spec?: { type: keyof typeof REQUIRED_SECRET_KEYS; credentialsRef: { name: string } } } | undefined;
-    if (!object?.spec) return json(res, 404, { error: `connection ${connection} not found in ${who.namespace}` });
+    const object = state.connections.get(connection, who.namespace) as
+      { spec?: { type: keyof typeof REQUIRED_SECRET_KEYS; credentialsRef: { name: string } } } | undefined;
+    if (!object?.spec)
+      return json(res, 404, { error: `connection ${connection} not found in ${who.namespace}` });
     let secret;
     try {
       // Read when a session starts and held in memory only: nothing is cached here or on disk.
-      secret = await clients.core.readNamespacedSecret({ name: object.spec.credentialsRef.name, namespace: who.namespace });
+      secret = await clients.core.readNamespacedSecret({
+        name: object.spec.credentialsRef.name,
+        namespace: who.namespace,
+      });
     } catch (error) {
-      if (isNotFound(error)) return json(res, 409, { error: `Secret ${object.spec.credentialsRef.name} for ${connection} does not exist` });
+      if (isNotFound(error))
+        return json(res, 409, {
+          error: `Secret ${object.spec.credentialsRef.name} for ${connection} does not exist`,
+        });
       throw error;
     }
-    const values = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-    logger.info({ namespace: who.namespace, pod: who.pod.metadata?.name, connection }, 'credentials handed to a sidecar');
+    const values = Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+    logger.info(
+      { namespace: who.namespace, pod: who.pod.metadata?.name, connection },
+      'credentials handed to a sidecar',
+    );
     json(res, 200, { connection, type: object.spec.type, credentials: values });
   };
 
-  const server: Server = createServer({ cert: options.certificate.cert, key: options.certificate.key }, (req, res) => {
-    const url = new URL(req.url ?? '/', 'https://control-plane');
-    if (url.pathname === '/healthz') return void res.end('ok');
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    authenticateSidecar(clients, token)
-      .then(async (who) => {
-        if (req.method === 'GET' && url.pathname === '/v1/bundle') {
-          if (url.searchParams.get('watch') === 'true') return watchBundle(who, req, res);
-          return json(res, 200, bundleFor(who));
-        }
-        if (req.method === 'POST' && url.pathname === '/v1/credentials') return credentials(who, req, res);
-        json(res, 404, { error: `no route ${req.method} ${url.pathname}` });
-      })
-      .catch((error: unknown) => {
-        if (error instanceof SidecarAuthError) {
-          logger.warn({ path: url.pathname, reason: error.message }, 'sidecar refused');
-          return json(res, error.status, { error: error.message });
-        }
-        logger.error({ path: url.pathname, err: error instanceof Error ? error.message : String(error) }, 'sidecar API failed');
-        json(res, 500, { error: 'internal error' });
-      });
-  });
+  const server: Server = createServer(
+    { cert: options.certificate.cert, key: options.certificate.key },
+    (req, res) => {
+      const url = new URL(req.url ?? '/', 'https://control-plane');
+      if (url.pathname === '/healthz') return void res.end('ok');
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      authenticateSidecar(clients, token)
+        .then(async (who) => {
+          if (req.method === 'GET' && url.pathname === '/v1/bundle') {
+            if (url.searchParams.get('watch') === 'true') return watchBundle(who, req, res);
+            return json(res, 200, bundleFor(who));
+          }
+          if (req.method === 'POST' && url.pathname === '/v1/credentials') return credentials(who, req, res);
+          json(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+        })
+        .catch((error: unknown) => {
+          if (error instanceof SidecarAuthError) {
+            logger.warn({ path: url.pathname, reason: error.message }, 'sidecar refused');
+            return json(res, error.status, { error: error.message });
+          }
+          logger.error(
+            { path: url.pathname, err: error instanceof Error ? error.message : String(error) },
+            'sidecar API failed',
+          );
+          json(res, 500, { error: 'internal error' });
+        });
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());

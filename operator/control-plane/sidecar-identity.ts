@@ -30,15 +30,29 @@ export class SidecarAuthError extends Error {
 }
 
 export function podConnections(pod: V1Pod): string[] {
-  return [...new Set((pod.metadata?.annotations?.[CONNECTIONS_ANNOTATION] ?? '').split(',').map((c) => c.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      (pod.metadata?.annotations?.[CONNECTIONS_ANNOTATION] ?? '')
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
-export async function authenticateSidecar(clients: KubeClients, token: string | undefined): Promise<SidecarIdentity> {
+export async function authenticateSidecar(
+  clients: KubeClients,
+  token: string | undefined,
+): Promise<SidecarIdentity> {
   if (!token) throw new SidecarAuthError('a bearer token is required');
-  const review = await clients.authentication.createTokenReview({ body: { spec: { token, audiences: [SIDECAR_AUDIENCE] } } });
+  const review = await clients.authentication.createTokenReview({
+    body: { spec: { token, audiences: [SIDECAR_AUDIENCE] } },
+  });
   const status = review.status;
-  if (!status?.authenticated || !status.user?.username) throw new SidecarAuthError(`token refused: ${status?.error ?? 'not authenticated'}`);
-  if (!(status.audiences ?? []).includes(SIDECAR_AUDIENCE)) throw new SidecarAuthError(`token is not for audience ${SIDECAR_AUDIENCE}`);
+  if (!status?.authenticated || !status.user?.username)
+    throw new SidecarAuthError(`token refused: ${status?.error ?? 'not authenticated'}`);
+  if (!(status.audiences ?? []).includes(SIDECAR_AUDIENCE))
+    throw new SidecarAuthError(`token is not for audience ${SIDECAR_AUDIENCE}`);
   const match = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(status.user.username);
   if (!match) throw new SidecarAuthError('only service-account tokens are accepted', 403);
   const [, namespace, serviceAccount] = match as unknown as [string, string, string];
@@ -53,13 +67,19 @@ export async function authenticateSidecar(clients: KubeClients, token: string | 
     if (isNotFound(error)) throw new SidecarAuthError(`pod ${namespace}/${podName} no longer exists`, 403);
     throw error;
   }
-  if (pod.metadata?.uid !== podUid) throw new SidecarAuthError(`pod ${namespace}/${podName} was replaced (UID differs)`, 403);
-  if (pod.metadata?.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
+  if (pod.metadata?.uid !== podUid)
+    throw new SidecarAuthError(`pod ${namespace}/${podName} was replaced (UID differs)`, 403);
+  if (
+    pod.metadata?.deletionTimestamp ||
+    pod.status?.phase === 'Succeeded' ||
+    pod.status?.phase === 'Failed'
+  ) {
     throw new SidecarAuthError(`pod ${namespace}/${podName} is not running`, 403);
   }
   if (pod.metadata?.annotations?.[INJECTED_ANNOTATION] !== 'injected') {
     throw new SidecarAuthError(`pod ${namespace}/${podName} was not injected by crewgate`, 403);
   }
-  if ((pod.spec?.serviceAccountName ?? 'default') !== serviceAccount) throw new SidecarAuthError('service account does not match the pod', 403);
+  if ((pod.spec?.serviceAccountName ?? 'default') !== serviceAccount)
+    throw new SidecarAuthError('service account does not match the pod', 403);
   return { namespace, serviceAccount, pod, connections: podConnections(pod) };
 }

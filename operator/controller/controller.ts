@@ -22,7 +22,7 @@ export interface ReconcileResult {
 export interface ControllerOptions<T extends KubernetesObject> {
   name: string;
   informer: Informer<T> & ObjectCache<T>;
-  reconcile: (key: ObjectKey) => Promise<ReconcileResult | void>;
+  reconcile: (key: ObjectKey) => Promise<ReconcileResult | undefined>;
   logger: Logger;
   workers?: number;
   resyncMs?: number;
@@ -40,7 +40,8 @@ export interface SecondaryWatch {
   keysFor: (object: KubernetesObject) => string[];
 }
 
-export const keyOf = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+export const keyOf = (o: KubernetesObject): string =>
+  `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 const parseKey = (key: string): ObjectKey => {
   const slash = key.indexOf('/');
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
@@ -56,7 +57,8 @@ export class Controller<T extends KubernetesObject> {
     this.log = options.logger.child({ controller: options.name });
     const enqueue = (o: T) => this.queue.add(keyOf(o));
     this.watch(options.informer, (o) => enqueue(o as T));
-    for (const w of options.watches ?? []) this.watch(w.informer, (o) => w.keysFor(o).forEach((k) => this.queue.add(k)));
+    for (const w of options.watches ?? [])
+      this.watch(w.informer, (o) => w.keysFor(o).forEach((k) => this.queue.add(k)));
   }
 
   private watch<O extends KubernetesObject>(informer: Informer<O>, onChange: (o: O) => void): void {
@@ -65,7 +67,10 @@ export class Controller<T extends KubernetesObject> {
     informer.on('delete', onChange);
     informer.on('error', (error) => {
       if (this.stopped) return;
-      this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'informer stopped; restarting');
+      this.log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'informer stopped; restarting',
+      );
       setTimeout(() => {
         if (!this.stopped) informer.start().catch(() => undefined);
       }, this.options.restartDelayMs ?? 1_000).unref();
@@ -73,7 +78,10 @@ export class Controller<T extends KubernetesObject> {
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.options.informer.start(), ...(this.options.watches ?? []).map((w) => w.informer.start())]);
+    await Promise.all([
+      this.options.informer.start(),
+      ...(this.options.watches ?? []).map((w) => w.informer.start()),
+    ]);
     for (let i = 0; i < (this.options.workers ?? 2); i++) void this.work();
     this.resyncTimer = setInterval(() => this.resync(), this.options.resyncMs ?? 5 * 60_000);
     this.resyncTimer.unref();
@@ -96,7 +104,10 @@ export class Controller<T extends KubernetesObject> {
         this.options.observe?.('success', (performance.now() - started) / 1000);
       } catch (error) {
         const delay = this.queue.addRateLimited(key);
-        this.log.warn({ key, err: error instanceof Error ? error.message : String(error), retryInMs: delay }, 'reconcile failed');
+        this.log.warn(
+          { key, err: error instanceof Error ? error.message : String(error), retryInMs: delay },
+          'reconcile failed',
+        );
         this.options.observe?.('error', (performance.now() - started) / 1000);
       } finally {
         this.queue.done(key);
@@ -108,6 +119,9 @@ export class Controller<T extends KubernetesObject> {
     this.stopped = true;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.queue.shutDown();
-    await Promise.all([this.options.informer.stop(), ...(this.options.watches ?? []).map((w) => w.informer.stop())]);
+    await Promise.all([
+      this.options.informer.stop(),
+      ...(this.options.watches ?? []).map((w) => w.informer.stop()),
+    ]);
   }
 }

@@ -60,7 +60,10 @@ export class LeaderElector {
         this.options.onStartedLeading();
       }
     } catch (error) {
-      this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'lease update failed');
+      this.options.logger.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'lease update failed',
+      );
     }
     if (this.leading && Date.now() - this.lastRenew > (this.options.renewDeadlineMs ?? 10_000)) {
       this.stepDown();
@@ -79,7 +82,11 @@ export class LeaderElector {
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity } = this.options;
     const now = this.now();
-    const spec = { holderIdentity: identity, leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000), renewTime: micro(now) };
+    const spec = {
+      holderIdentity: identity,
+      leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
+      renewTime: micro(now),
+    };
     let lease: V1Lease;
     try {
       lease = await this.clients.coordination.readNamespacedLease({ name, namespace });
@@ -88,7 +95,10 @@ export class LeaderElector {
       try {
         await this.clients.coordination.createNamespacedLease({
           namespace,
-          body: { metadata: { name, namespace }, spec: { ...spec, acquireTime: micro(now), leaseTransitions: 0 } },
+          body: {
+            metadata: { name, namespace },
+            spec: { ...spec, acquireTime: micro(now), leaseTransitions: 0 },
+          },
         });
         return true;
       } catch (createError) {
@@ -131,11 +141,18 @@ export class LeaderElector {
     if (!this.leading) return;
     this.stepDown();
     try {
-      const lease = await this.clients.coordination.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace });
+      const lease = await this.clients.coordination.readNamespacedLease({
+        name: this.options.name,
+        namespace: this.options.namespace,
+      });
       if (lease.spec?.holderIdentity === this.options.identity) {
         lease.spec.renewTime = micro(new Date(0));
         lease.spec.holderIdentity = '';
-        await this.clients.coordination.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body: lease });
+        await this.clients.coordination.replaceNamespacedLease({
+          name: this.options.name,
+          namespace: this.options.namespace,
+          body: lease,
+        });
       }
     } catch {
       // Best effort: the lease expires on its own.

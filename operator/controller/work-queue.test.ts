@@ -51,9 +51,13 @@ describe('WorkQueue', () => {
   it('backs off exponentially on failures, up to the maximum, and forgets after success', () => {
     const { deps, advance } = manualTimers();
     const q = new WorkQueue({ baseMs: 100, maxMs: 1_000 }, deps);
-    expect([q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a')]).toEqual([
-      100, 200, 400, 800, 1_000,
-    ]);
+    expect([
+      q.addRateLimited('a'),
+      q.addRateLimited('a'),
+      q.addRateLimited('a'),
+      q.addRateLimited('a'),
+      q.addRateLimited('a'),
+    ]).toEqual([100, 200, 400, 800, 1_000]);
     expect(q.length).toBe(0);
     advance(999);
     expect(q.length).toBe(0);

@@ -53,10 +53,13 @@ export class WorkQueue {
     if (existing !== undefined) this.deps.clearTimeout(existing);
     this.delayed.set(
       key,
-      this.deps.setTimeout(() => {
-        this.delayed.delete(key);
-        this.add(key);
-      }, Math.max(0, ms)),
+      this.deps.setTimeout(
+        () => {
+          this.delayed.delete(key);
+          this.add(key);
+        },
+        Math.max(0, ms),
+      ),
     );
   }
 

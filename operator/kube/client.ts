@@ -2,7 +2,15 @@
  * The operator's Kubernetes clients (@kubernetes/client-node 1.4.x; 2.x needs Node 22), built
  * once from a kubeconfig file or the in-cluster service account and passed to whatever needs them.
  */
-import { AdmissionregistrationV1Api, AuthenticationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  AuthenticationV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+} from '@kubernetes/client-node';
 
 export interface KubeClients {
   config: KubeConfig;

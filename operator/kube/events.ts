@@ -21,7 +21,12 @@ export class EventRecorder {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async emit(object: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  async emit(
+    object: InvolvedObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): Promise<void> {
     const key = `${object.kind}/${object.namespace}/${object.name}/${reason}/${message}`;
     const at = this.now();
     const last = this.recent.get(key);
@@ -32,7 +37,13 @@ export class EventRecorder {
       namespace: object.namespace,
       body: {
         metadata: { generateName: `${object.name}.`, namespace: object.namespace },
-        involvedObject: { apiVersion: object.apiVersion, kind: object.kind, namespace: object.namespace, name: object.name, uid: object.uid },
+        involvedObject: {
+          apiVersion: object.apiVersion,
+          kind: object.kind,
+          namespace: object.namespace,
+          name: object.name,
+          uid: object.uid,
+        },
         type,
         reason,
         message,

@@ -26,7 +26,10 @@ export interface WebhookCertificateOptions {
   now?: () => Date;
 }
 
-async function loadOrCreateCa(clients: KubeClients, options: WebhookCertificateOptions): Promise<CertificateAuthority> {
+async function loadOrCreateCa(
+  clients: KubeClients,
+  options: WebhookCertificateOptions,
+): Promise<CertificateAuthority> {
   const { namespace, caSecretName: name } = options;
   try {
     const secret = await clients.core.readNamespacedSecret({ name, namespace });
@@ -62,14 +65,23 @@ export interface WebhookCertificate {
   renewAt: Date;
 }
 
-export async function webhookCertificate(clients: KubeClients, options: WebhookCertificateOptions): Promise<WebhookCertificate> {
+export async function webhookCertificate(
+  clients: KubeClients,
+  options: WebhookCertificateOptions,
+): Promise<WebhookCertificate> {
   const ca = await loadOrCreateCa(clients, options);
   const { serviceName: svc, namespace: ns } = options;
   const now = options.now?.() ?? new Date();
   const validDays = options.validDays ?? 90;
   const serving = await issueCertificate(ca, {
     commonName: `${svc}.${ns}.svc`,
-    dnsNames: [svc, `${svc}.${ns}`, `${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`, ...(options.extraDnsNames ?? [])],
+    dnsNames: [
+      svc,
+      `${svc}.${ns}`,
+      `${svc}.${ns}.svc`,
+      `${svc}.${ns}.svc.cluster.local`,
+      ...(options.extraDnsNames ?? []),
+    ],
     ipAddresses: options.extraIpAddresses ?? [],
     usage: 'server',
     validDays,

@@ -15,7 +15,13 @@ import { setConditions } from './conditions.js';
 import { readCustomObject, writeStatus, type ReconcilerDeps } from './connection-reconciler.js';
 
 interface ApprovalRequestObject {
-  metadata: { name: string; namespace: string; generation?: number; uid?: string; creationTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    generation?: number;
+    uid?: string;
+    creationTimestamp?: string;
+  };
   spec: unknown;
   status?: ApprovalRequestStatus;
 }
@@ -33,16 +39,34 @@ export function approvalRequestReconciler(deps: ReconcilerDeps, options: Approva
     const request = await readCustomObject<ApprovalRequestObject>(deps.clients, 'approvalrequests', key);
     if (!request) return {};
     const at = now();
-    const involved = { apiVersion: API_VERSION, kind: 'ApprovalRequest', namespace: key.namespace, name: key.name, uid: request.metadata.uid };
+    const involved = {
+      apiVersion: API_VERSION,
+      kind: 'ApprovalRequest',
+      namespace: key.namespace,
+      name: key.name,
+      uid: request.metadata.uid,
+    };
     const phase = request.status?.phase;
 
     if (phase && FINISHED.has(phase)) {
       // Windows stay until they end; everything else from when it was decided.
-      const finishedAt = Date.parse(request.status?.windowEndsAt ?? request.status?.executedAt ?? request.status?.decidedAt ?? request.metadata.creationTimestamp ?? '');
+      const finishedAt = Date.parse(
+        request.status?.windowEndsAt ??
+          request.status?.executedAt ??
+          request.status?.decidedAt ??
+          request.metadata.creationTimestamp ??
+          '',
+      );
       const deleteAt = (Number.isNaN(finishedAt) ? at.getTime() : finishedAt) + options.retentionMs;
       if (at.getTime() < deleteAt) return { requeueAfterMs: deleteAt - at.getTime() };
       try {
-        await deps.clients.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'approvalrequests', namespace: key.namespace, name: key.name });
+        await deps.clients.custom.deleteNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: 'approvalrequests',
+          namespace: key.namespace,
+          name: key.name,
+        });
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
@@ -52,14 +76,30 @@ export function approvalRequestReconciler(deps: ReconcilerDeps, options: Approva
     const parsed = approvalRequestSpec.safeParse(request.spec);
     if (!parsed.success) {
       // The API server's schema should make this impossible; a request we cannot read is never approved.
-      await writeStatus(deps.clients, 'approvalrequests', key, { ...request.status, phase: 'Denied', decidedAt: at.toISOString(), deniedBy: 'crewgate-operator' });
-      await deps.events.emit(involved, 'Warning', 'Invalid', `spec cannot be read: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      await writeStatus(deps.clients, 'approvalrequests', key, {
+        ...request.status,
+        phase: 'Denied',
+        decidedAt: at.toISOString(),
+        deniedBy: 'crewgate-operator',
+      });
+      await deps.events.emit(
+        involved,
+        'Warning',
+        'Invalid',
+        `spec cannot be read: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      );
       return {};
     }
     const spec = parsed.data;
     const decision = decidePhase(spec, at);
     const generation = request.metadata.generation ?? 0;
-    if (!phase) await deps.events.emit(involved, 'Normal', 'Created', `${spec.requester.subject} asks to run on ${spec.connection}: ${spec.command.text.slice(0, 200)}`);
+    if (!phase)
+      await deps.events.emit(
+        involved,
+        'Normal',
+        'Created',
+        `${spec.requester.subject} asks to run on ${spec.connection}: ${spec.command.text.slice(0, 200)}`,
+      );
 
     const status: ApprovalRequestStatus = {
       observedGeneration: generation,
@@ -70,30 +110,47 @@ export function approvalRequestReconciler(deps: ReconcilerDeps, options: Approva
     };
     if (decision.phase === 'Approved' && spec.scope === 'Window') {
       const windowMs = parseDuration(spec.duration ?? '') ?? 0;
-      status.windowEndsAt = new Date(Date.parse(decision.decidedAt ?? at.toISOString()) + windowMs).toISOString();
+      status.windowEndsAt = new Date(
+        Date.parse(decision.decidedAt ?? at.toISOString()) + windowMs,
+      ).toISOString();
     }
     status.conditions = setConditions(
       request.status?.conditions,
       [
         decision.phase === 'Pending'
-          ? { type: 'Decided', status: 'False', reason: 'AwaitingReview', message: `${decision.approvedBy.length} of ${spec.minApprovals} approvals` }
+          ? {
+              type: 'Decided',
+              status: 'False',
+              reason: 'AwaitingReview',
+              message: `${decision.approvedBy.length} of ${spec.minApprovals} approvals`,
+            }
           : { type: 'Decided', status: 'True', reason: decision.phase, message: decisionMessage(decision) },
       ],
       generation,
       at,
     );
     const unchanged =
-      phase === status.phase && JSON.stringify(request.status?.approvedBy ?? []) === JSON.stringify(status.approvedBy) && request.status?.observedGeneration === generation;
+      phase === status.phase &&
+      JSON.stringify(request.status?.approvedBy ?? []) === JSON.stringify(status.approvedBy) &&
+      request.status?.observedGeneration === generation;
     if (!unchanged) {
       await writeStatus(deps.clients, 'approvalrequests', key, status);
-      for (const reviewer of decision.approvedBy.filter((r) => !(request.status?.approvedBy ?? []).includes(r))) {
+      for (const reviewer of decision.approvedBy.filter(
+        (r) => !(request.status?.approvedBy ?? []).includes(r),
+      )) {
         await deps.events.emit(involved, 'Normal', 'Reviewed', `approved by ${reviewer}`);
       }
       if (decision.phase !== 'Pending') {
-        await deps.events.emit(involved, decision.phase === 'Approved' ? 'Normal' : 'Warning', decision.phase, decisionMessage(decision));
+        await deps.events.emit(
+          involved,
+          decision.phase === 'Approved' ? 'Normal' : 'Warning',
+          decision.phase,
+          decisionMessage(decision),
+        );
       }
     }
-    if (decision.phase === 'Pending') return { requeueAfterMs: Math.max(0, Date.parse(spec.expiresAt) - at.getTime()) + 50 };
+    if (decision.phase === 'Pending')
+      return { requeueAfterMs: Math.max(0, Date.parse(spec.expiresAt) - at.getTime()) + 50 };
     return { requeueAfterMs: options.retentionMs };
   };
 }

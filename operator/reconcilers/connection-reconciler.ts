@@ -26,9 +26,19 @@ export interface ReconcilerDeps {
   now?: () => Date;
 }
 
-export async function readCustomObject<T>(clients: KubeClients, plural: string, key: ObjectKey): Promise<T | undefined> {
+export async function readCustomObject<T>(
+  clients: KubeClients,
+  plural: string,
+  key: ObjectKey,
+): Promise<T | undefined> {
   try {
-    return (await clients.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace: key.namespace, name: key.name })) as T;
+    return (await clients.custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural,
+      namespace: key.namespace,
+      name: key.name,
+    })) as T;
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
@@ -36,7 +46,12 @@ export async function readCustomObject<T>(clients: KubeClients, plural: string, 
 }
 
 /** Replaces `.status` through the status subresource (a JSON patch: add works whether or not it exists). */
-export async function writeStatus(clients: KubeClients, plural: string, key: ObjectKey, status: unknown): Promise<void> {
+export async function writeStatus(
+  clients: KubeClients,
+  plural: string,
+  key: ObjectKey,
+  status: unknown,
+): Promise<void> {
   await clients.custom.patchNamespacedCustomObjectStatus({
     group: GROUP,
     version: VERSION,
@@ -54,19 +69,37 @@ export function connectionReconciler(deps: ReconcilerDeps) {
     if (!connection) return {};
     let secret: { data?: Record<string, string> } | undefined;
     try {
-      secret = await deps.clients.core.readNamespacedSecret({ name: connection.spec.credentialsRef.name, namespace: key.namespace });
+      secret = await deps.clients.core.readNamespacedSecret({
+        name: connection.spec.credentialsRef.name,
+        namespace: key.namespace,
+      });
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
     const generation = connection.metadata.generation ?? 0;
-    const conditions = setConditions(connection.status?.conditions, connectionConditions(connection.spec, secret), generation, now());
-    if (sameConditions(connection.status?.conditions, conditions) && connection.status?.observedGeneration === generation) return {};
+    const conditions = setConditions(
+      connection.status?.conditions,
+      connectionConditions(connection.spec, secret),
+      generation,
+      now(),
+    );
+    if (
+      sameConditions(connection.status?.conditions, conditions) &&
+      connection.status?.observedGeneration === generation
+    )
+      return {};
     await writeStatus(deps.clients, 'connections', key, { observedGeneration: generation, conditions });
     const ready = conditions.find((c) => c.type === 'Ready')!;
     const wasReady = connection.status?.conditions?.find((c) => c.type === 'Ready')?.status;
     if (wasReady !== ready.status) {
       await deps.events.emit(
-        { apiVersion: API_VERSION, kind: 'Connection', namespace: key.namespace, name: key.name, uid: connection.metadata.uid },
+        {
+          apiVersion: API_VERSION,
+          kind: 'Connection',
+          namespace: key.namespace,
+          name: key.name,
+          uid: connection.metadata.uid,
+        },
         ready.status === 'True' ? 'Normal' : 'Warning',
         ready.status === 'True' ? 'Ready' : ready.reason,
         ready.message ?? '',
@@ -77,8 +110,15 @@ export function connectionReconciler(deps: ReconcilerDeps) {
 }
 
 /** Connections to requeue when a Secret changes: those in its namespace that name it. */
-export function connectionsNamingSecret(connections: readonly ConnectionObject[], secret: { metadata?: { name?: string; namespace?: string } }): string[] {
+export function connectionsNamingSecret(
+  connections: readonly ConnectionObject[],
+  secret: { metadata?: { name?: string; namespace?: string } },
+): string[] {
   return connections
-    .filter((c) => c.metadata.namespace === secret.metadata?.namespace && c.spec.credentialsRef.name === secret.metadata?.name)
+    .filter(
+      (c) =>
+        c.metadata.namespace === secret.metadata?.namespace &&
+        c.spec.credentialsRef.name === secret.metadata?.name,
+    )
     .map((c) => `${c.metadata.namespace}/${c.metadata.name}`);
 }

@@ -21,13 +21,28 @@ export function connectionConditions(
   const ref = spec.credentialsRef.name;
   let credentials: ConditionInput;
   if (!secret) {
-    credentials = { type: 'CredentialsResolved', status: 'False', reason: 'SecretNotFound', message: `Secret ${ref} does not exist` };
+    credentials = {
+      type: 'CredentialsResolved',
+      status: 'False',
+      reason: 'SecretNotFound',
+      message: `Secret ${ref} does not exist`,
+    };
   } else {
     const missing = REQUIRED_SECRET_KEYS[spec.type].filter((k) => !secret.data?.[k]);
     credentials =
       missing.length > 0
-        ? { type: 'CredentialsResolved', status: 'False', reason: 'MissingKeys', message: `Secret ${ref} lacks ${missing.join(', ')} (a ${spec.type} connection needs ${REQUIRED_SECRET_KEYS[spec.type].join(', ')})` }
-        : { type: 'CredentialsResolved', status: 'True', reason: 'SecretFound', message: `Secret ${ref} has ${REQUIRED_SECRET_KEYS[spec.type].join(', ')}` };
+        ? {
+            type: 'CredentialsResolved',
+            status: 'False',
+            reason: 'MissingKeys',
+            message: `Secret ${ref} lacks ${missing.join(', ')} (a ${spec.type} connection needs ${REQUIRED_SECRET_KEYS[spec.type].join(', ')})`,
+          }
+        : {
+            type: 'CredentialsResolved',
+            status: 'True',
+            reason: 'SecretFound',
+            message: `Secret ${ref} has ${REQUIRED_SECRET_KEYS[spec.type].join(', ')}`,
+          };
   }
   const conditions = [credentials];
   if (reachability) {
@@ -41,7 +56,12 @@ export function connectionConditions(
   conditions.push(
     notReady
       ? { type: 'Ready', status: 'False', reason: notReady.reason, message: notReady.message }
-      : { type: 'Ready', status: 'True', reason: 'Ready', message: 'sidecars can open sessions on this connection' },
+      : {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Ready',
+          message: 'sidecars can open sessions on this connection',
+        },
   );
   return conditions;
 }

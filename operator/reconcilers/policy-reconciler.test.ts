@@ -17,7 +17,10 @@ describe('accessPolicyConditions', () => {
       expect.objectContaining({ type: 'Valid', status: 'True' }),
       expect.objectContaining({ type: 'MaskingResolved', status: 'True' }),
     ]);
-    expect(ok.extra).toEqual({ coveredConnections: ['reporting-db'], coveredSubjects: ['group:crewai-viewer', 'serviceaccount:agents/research-crew'] });
+    expect(ok.extra).toEqual({
+      coveredConnections: ['reporting-db'],
+      coveredSubjects: ['group:crewai-viewer', 'serviceaccount:agents/research-crew'],
+    });
     const missing = accessPolicyConditions(key, spec(), new Set());
     expect(missing.conditions[1]).toMatchObject({ status: 'False', reason: 'MaskingRuleNotFound' });
   });
@@ -25,10 +28,21 @@ describe('accessPolicyConditions', () => {
   it('is not Valid with the compile error, naming the field', () => {
     const bad = accessPolicyConditions(
       key,
-      spec({ rules: [{ name: 'w', match: { operations: ['update'] }, action: 'RequireApproval', approval: { approverGroups: ['dba'], scope: 'Window', duration: '12h' } }] }),
+      spec({
+        rules: [
+          {
+            name: 'w',
+            match: { operations: ['update'] },
+            action: 'RequireApproval',
+            approval: { approverGroups: ['dba'], scope: 'Window', duration: '12h' },
+          },
+        ],
+      }),
       new Set(['pii']),
     );
-    expect(bad.conditions).toEqual([expect.objectContaining({ type: 'Valid', status: 'False', reason: 'CompileFailed' })]);
+    expect(bad.conditions).toEqual([
+      expect.objectContaining({ type: 'Valid', status: 'False', reason: 'CompileFailed' }),
+    ]);
     expect(bad.conditions[0]!.message).toMatch(/rules\[0\]\.approval\.duration: 12h exceeds maxDuration 8h/);
   });
 });

@@ -41,7 +41,11 @@ export class AdmissionReviewError extends Error {
 
 export function parseAdmissionReview(body: unknown): AdmissionRequest {
   const review = body as { apiVersion?: string; kind?: string; request?: AdmissionRequest };
-  if (review?.kind !== 'AdmissionReview' || review.apiVersion !== 'admission.k8s.io/v1' || !review.request?.uid) {
+  if (
+    review?.kind !== 'AdmissionReview' ||
+    review.apiVersion !== 'admission.k8s.io/v1' ||
+    !review.request?.uid
+  ) {
     throw new AdmissionReviewError('expected an admission.k8s.io/v1 AdmissionReview with a request');
   }
   return review.request;

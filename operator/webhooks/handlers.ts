@@ -6,9 +6,20 @@
 import type { ConnectionSpec } from '../../crds/schemas/connection.js';
 import { GROUP, VERSION } from '../../crds/schemas/common.js';
 import { compilePolicy, type CompiledPolicy } from '../../sidecar/policy/index.js';
-import { stampReviews, validateApprovalCreate, validateReviewUpdate, type ApprovalRequestObject } from '../admission/review-approval.js';
+import {
+  stampReviews,
+  validateApprovalCreate,
+  validateReviewUpdate,
+  type ApprovalRequestObject,
+} from '../admission/review-approval.js';
 import { validateCrewgateObject } from '../admission/validate-policy.js';
-import { alreadyInjected, grantsFromPolicies, injectPod, injectRequired, type InjectionConfig } from '../injection/index.js';
+import {
+  alreadyInjected,
+  grantsFromPolicies,
+  injectPod,
+  injectRequired,
+  type InjectionConfig,
+} from '../injection/index.js';
 import type { Pod } from '../injection/pod.js';
 import type { KubeClients } from '../kube/client.js';
 import type { AdmissionDecision, AdmissionRequest } from './admission-review.js';
@@ -26,8 +37,17 @@ interface Listed<S> {
   items: { metadata: { name: string; namespace: string }; spec: S }[];
 }
 
-async function listInNamespace<S>(clients: KubeClients, plural: string, namespace: string): Promise<Listed<S>['items']> {
-  const list = (await clients.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace })) as Listed<S>;
+async function listInNamespace<S>(
+  clients: KubeClients,
+  plural: string,
+  namespace: string,
+): Promise<Listed<S>['items']> {
+  const list = (await clients.custom.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural,
+    namespace,
+  })) as Listed<S>;
   return list.items ?? [];
 }
 
@@ -37,15 +57,23 @@ export function podInjectionHandler(deps: HandlerDeps): AdmissionHandler {
     const pod = request.object as unknown as Pod;
     const namespaceName = request.namespace ?? pod.metadata?.namespace ?? 'default';
     const namespace = await deps.clients.core.readNamespace({ name: namespaceName });
-    const selected = injectRequired(pod, { name: namespaceName, labels: namespace.metadata?.labels }, deps.injection);
+    const selected = injectRequired(
+      pod,
+      { name: namespaceName, labels: namespace.metadata?.labels },
+      deps.injection,
+    );
     if (!selected.inject) {
       const claimed = alreadyInjected(pod);
       // A pod may not skip injection by claiming to be injected: only a pod carrying our sidecar is.
       if (claimed && !(pod.spec.initContainers ?? []).some((c) => c.name === 'crewgate-sidecar')) {
-        return { allowed: false, message: `crewgate: pod claims ${claimed} but carries no crewgate sidecar; remove the annotation` };
+        return {
+          allowed: false,
+          message: `crewgate: pod claims ${claimed} but carries no crewgate sidecar; remove the annotation`,
+        };
       }
       // Selected but impossible to proxy: never create it unproxied (DESIGN.md §8).
-      if (selected.reason.startsWith('selected by')) return { allowed: false, message: `crewgate: ${selected.reason}` };
+      if (selected.reason.startsWith('selected by'))
+        return { allowed: false, message: `crewgate: ${selected.reason}` };
       return { allowed: true };
     }
     const [connections, policies] = await Promise.all([
@@ -75,7 +103,10 @@ export function policyValidationHandler(): AdmissionHandler {
     if (kind !== 'AccessPolicy' && kind !== 'MaskingRule') return { allowed: true };
     const object = request.object as { metadata?: { name?: string; namespace?: string }; spec?: unknown };
     const result = validateCrewgateObject(kind, {
-      metadata: { name: object.metadata?.name ?? request.name, namespace: object.metadata?.namespace ?? request.namespace },
+      metadata: {
+        name: object.metadata?.name ?? request.name,
+        namespace: object.metadata?.namespace ?? request.namespace,
+      },
       spec: object.spec,
     });
     return result.allowed ? { allowed: true } : { allowed: false, message: result.message, code: 422 };
@@ -101,8 +132,14 @@ export function approvalValidationHandler(deps: HandlerDeps): AdmissionHandler {
     const userInfo = { username: request.userInfo.username, groups: request.userInfo.groups ?? [] };
     const result =
       request.operation === 'CREATE'
-        ? validateApprovalCreate(request.object as ApprovalRequestObject, userInfo, { operatorUsername: deps.operatorUsername })
-        : validateReviewUpdate(request.oldObject as ApprovalRequestObject, request.object as ApprovalRequestObject, userInfo);
+        ? validateApprovalCreate(request.object as ApprovalRequestObject, userInfo, {
+            operatorUsername: deps.operatorUsername,
+          })
+        : validateReviewUpdate(
+            request.oldObject as ApprovalRequestObject,
+            request.object as ApprovalRequestObject,
+            userInfo,
+          );
     return result.allowed ? { allowed: true } : { allowed: false, message: result.message };
   };
 }

@@ -23,7 +23,14 @@ export interface BundleDocument {
   connections: { name: string; spec: Record<string, unknown> }[];
   accessPolicies: { metadata: { namespace: string; name: string }; spec: unknown }[];
   maskingRules: { metadata: { namespace: string; name: string }; spec: unknown }[];
-  grants: { name: string; subject: string; policy: string; rule: string; connection: string; expiresAt: string }[];
+  grants: {
+    name: string;
+    subject: string;
+    policy: string;
+    rule: string;
+    connection: string;
+    expiresAt: string;
+  }[];
 }
 
 export class ControlPlaneError extends Error {
@@ -72,7 +79,11 @@ export class ControlPlaneClient implements BundleSource {
 
   private requestOptions(method: string): RequestOptions {
     const token = readFileSync(this.options.tokenFile, 'utf8').trim();
-    return { method, ca: this.options.caCertificates, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } };
+    return {
+      method,
+      ca: this.options.caCertificates,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    };
   }
 
   start(): void {
@@ -85,37 +96,49 @@ export class ControlPlaneClient implements BundleSource {
       try {
         await this.watchOnce();
       } catch (error) {
-        this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'bundle watch failed; keeping the last bundle');
+        this.options.logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'bundle watch failed; keeping the last bundle',
+        );
       }
       if (this.stopped) return;
       // A watch that lived a while resets the backoff.
-      delayMs = Date.now() - started > 30_000 ? (this.options.reconnectBaseMs ?? 500) : Math.min(delayMs * 2, 30_000);
+      delayMs =
+        Date.now() - started > 30_000 ? (this.options.reconnectBaseMs ?? 500) : Math.min(delayMs * 2, 30_000);
       await new Promise((r) => setTimeout(r, delayMs));
     }
   }
 
   private watchOnce(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const req = request(new URL('/v1/bundle?watch=true', this.options.url), this.requestOptions('GET'), (res) => {
-        if (res.statusCode !== 200) {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => reject(new ControlPlaneError(`control plane answered ${res.statusCode}: ${text}`, res.statusCode)));
-          return;
-        }
-        let buffered = '';
-        res.on('data', (chunk: Buffer) => {
-          buffered += chunk.toString('utf8');
-          let newline: number;
-          while ((newline = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, newline);
-            buffered = buffered.slice(newline + 1);
-            if (line) this.onLine(line);
+      const req = request(
+        new URL('/v1/bundle?watch=true', this.options.url),
+        this.requestOptions('GET'),
+        (res) => {
+          if (res.statusCode !== 200) {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () =>
+              reject(
+                new ControlPlaneError(`control plane answered ${res.statusCode}: ${text}`, res.statusCode),
+              ),
+            );
+            return;
           }
-        });
-        res.on('end', () => resolve());
-        res.on('error', reject);
-      });
+          let buffered = '';
+          res.on('data', (chunk: Buffer) => {
+            buffered += chunk.toString('utf8');
+            let newline: number;
+            while ((newline = buffered.indexOf('\n')) >= 0) {
+              const line = buffered.slice(0, newline);
+              buffered = buffered.slice(newline + 1);
+              if (line) this.onLine(line);
+            }
+          });
+          res.on('end', () => resolve());
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       this.abort = () => req.destroy();
       req.end();
@@ -134,11 +157,21 @@ export class ControlPlaneClient implements BundleSource {
       });
     } catch (error) {
       // The operator validates policies before they exist; one that still fails here denies all.
-      this.options.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'bundle does not compile; denying every command');
+      this.options.logger.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'bundle does not compile; denying every command',
+      );
       this.bundle = EMPTY_BUNDLE;
     }
     this.document = document;
-    this.options.logger.info({ policies: document.accessPolicies.length, maskingRules: document.maskingRules.length, grants: document.grants.length }, 'policy bundle updated');
+    this.options.logger.info(
+      {
+        policies: document.accessPolicies.length,
+        maskingRules: document.maskingRules.length,
+        grants: document.grants.length,
+      },
+      'policy bundle updated',
+    );
     for (const l of this.listeners) l(document);
     this.resolveFirst();
   }
@@ -146,15 +179,27 @@ export class ControlPlaneClient implements BundleSource {
   /** The Connection's credentials, for one session; held in memory by the caller only. */
   credentials(connection: string): Promise<Record<string, string>> {
     return new Promise((resolve, reject) => {
-      const req = request(new URL('/v1/credentials', this.options.url), this.requestOptions('POST'), (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => {
-          if (res.statusCode !== 200) reject(new ControlPlaneError(`credentials for ${connection}: ${res.statusCode} ${text}`, res.statusCode));
-          else resolve((JSON.parse(text) as { credentials: Record<string, string> }).credentials);
-        });
-      });
-      req.on('error', (error) => reject(new ControlPlaneError(`control plane unreachable: ${error.message}`)));
+      const req = request(
+        new URL('/v1/credentials', this.options.url),
+        this.requestOptions('POST'),
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => {
+            if (res.statusCode !== 200)
+              reject(
+                new ControlPlaneError(
+                  `credentials for ${connection}: ${res.statusCode} ${text}`,
+                  res.statusCode,
+                ),
+              );
+            else resolve((JSON.parse(text) as { credentials: Record<string, string> }).credentials);
+          });
+        },
+      );
+      req.on('error', (error) =>
+        reject(new ControlPlaneError(`control plane unreachable: ${error.message}`)),
+      );
       req.end(JSON.stringify({ connection }));
     });
   }

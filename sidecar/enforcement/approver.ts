@@ -15,11 +15,14 @@ export interface ApprovalContext {
 }
 
 export type ApprovalOutcome =
-  | { approved: true; request: string; reason: string }
-  | { approved: false; request?: string; reason: string };
+  { approved: true; request: string; reason: string } | { approved: false; request?: string; reason: string };
 
 export interface Approver {
-  requestApproval(commands: Command[], decision: Decision, context: ApprovalContext): Promise<ApprovalOutcome>;
+  requestApproval(
+    commands: Command[],
+    decision: Decision,
+    context: ApprovalContext,
+  ): Promise<ApprovalOutcome>;
 }
 
 export class NoApprover implements Approver {

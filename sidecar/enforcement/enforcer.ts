@@ -52,7 +52,12 @@ export class Enforcer {
   }
 
   /** RequireApproval: asks the approver and waits; any failure of the approval path refuses. */
-  async approval(session: string, commands: Command[], decision: Decision, context: ApprovalContext): Promise<Verdict> {
+  async approval(
+    session: string,
+    commands: Command[],
+    decision: Decision,
+    context: ApprovalContext,
+  ): Promise<Verdict> {
     let verdict: Verdict | undefined = this.unrecorded(decision);
     if (verdict) {
       this.account(session, commands, decision, verdict);
@@ -64,10 +69,19 @@ export class Enforcer {
         const allowed = this.immediate({ ...decision, action: 'Allow' });
         verdict = { ...allowed, approvalRequest: outcome.request };
       } else {
-        verdict = { run: false, decision, reason: outcome.reason, ...(outcome.request ? { approvalRequest: outcome.request } : {}) };
+        verdict = {
+          run: false,
+          decision,
+          reason: outcome.reason,
+          ...(outcome.request ? { approvalRequest: outcome.request } : {}),
+        };
       }
     } catch (error) {
-      verdict = { run: false, decision, reason: `approval could not be obtained: ${error instanceof Error ? error.message : String(error)}` };
+      verdict = {
+        run: false,
+        decision,
+        reason: `approval could not be obtained: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
     this.account(session, commands, decision, verdict);
     return verdict;
@@ -80,7 +94,11 @@ export class Enforcer {
   private unrecorded(decision: Decision): Verdict | undefined {
     const readiness = this.deps.recorder.accepting();
     if (readiness.ok) return undefined;
-    return { run: false, decision, reason: `recording is unavailable, so no new command may run: ${readiness.reason}` };
+    return {
+      run: false,
+      decision,
+      reason: `recording is unavailable, so no new command may run: ${readiness.reason}`,
+    };
   }
 
   private immediate(decision: Decision): Verdict {
@@ -90,7 +108,11 @@ export class Enforcer {
     for (const name of decision.masking) {
       const rule = bundle.masking.get(name);
       if (!rule) {
-        return { run: false, decision, reason: `masking rule ${name} named by ${decision.policy ?? 'a policy'} is not available, so results cannot be masked` };
+        return {
+          run: false,
+          decision,
+          reason: `masking rule ${name} named by ${decision.policy ?? 'a policy'} is not available, so results cannot be masked`,
+        };
       }
       masking.push(rule);
     }
@@ -99,7 +121,11 @@ export class Enforcer {
 
   private account(session: string, commands: Command[], decision: Decision, verdict: Verdict): void {
     const protocol = commands[0]?.protocol ?? 'unknown';
-    const outcome = verdict.run ? 'allow' : decision.action === 'RequireApproval' ? 'approval_refused' : 'deny';
+    const outcome = verdict.run
+      ? 'allow'
+      : decision.action === 'RequireApproval'
+        ? 'approval_refused'
+        : 'deny';
     this.deps.metrics.commands.inc({ protocol, decision: outcome });
     this.deps.recorder.record(session, {
       type: 'command',

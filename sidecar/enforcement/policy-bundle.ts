@@ -3,7 +3,13 @@
  * they name, and the Window grants in force. The control plane pushes new bundles; a
  * `StaticBundleSource` serves one built from manifests (tests, the demo, a standalone sidecar).
  */
-import { compilePolicy, indexPolicies, formatCompileErrors, type PolicyIndex, type WindowGrant } from '../policy/index.js';
+import {
+  compilePolicy,
+  indexPolicies,
+  formatCompileErrors,
+  type PolicyIndex,
+  type WindowGrant,
+} from '../policy/index.js';
 import { compileMaskingRule, type CompiledMaskingRule } from '../masking/index.js';
 
 export interface PolicyBundle {
@@ -38,7 +44,10 @@ export function compileBundle(manifests: BundleManifests): PolicyBundle {
   const policies = manifests.accessPolicies.map((m) => {
     const ref = { namespace: m.metadata.namespace ?? 'default', name: m.metadata.name };
     const result = compilePolicy(ref, m.spec);
-    if (!result.ok) throw new BundleCompileError(`AccessPolicy ${ref.namespace}/${ref.name}: ${formatCompileErrors(result.errors)}`);
+    if (!result.ok)
+      throw new BundleCompileError(
+        `AccessPolicy ${ref.namespace}/${ref.name}: ${formatCompileErrors(result.errors)}`,
+      );
     return result.policy;
   });
   const masking = new Map<string, CompiledMaskingRule>();
@@ -47,7 +56,9 @@ export function compileBundle(manifests: BundleManifests): PolicyBundle {
     const id = `${ref.namespace}/${ref.name}`;
     const result = compileMaskingRule(ref, m.spec, { hashKey: manifests.hashKeys?.get(id) });
     if (!result.ok) {
-      throw new BundleCompileError(`MaskingRule ${id}: ${result.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+      throw new BundleCompileError(
+        `MaskingRule ${id}: ${result.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+      );
     }
     masking.set(id, result.rule);
   }

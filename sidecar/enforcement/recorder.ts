@@ -8,7 +8,12 @@ import type { Decision } from '../policy/index.js';
 
 export type SessionEvent =
   | { type: 'session.start'; identity: Identity; connection: string; protocol: Protocol; client: string }
-  | { type: 'command'; commands: Pick<Command, 'text' | 'operations' | 'resources'>[]; decision: Pick<Decision, 'action' | 'policy' | 'rule' | 'reason' | 'observed' | 'grant'>; approval?: string }
+  | {
+      type: 'command';
+      commands: Pick<Command, 'text' | 'operations' | 'resources'>[];
+      decision: Pick<Decision, 'action' | 'policy' | 'rule' | 'reason' | 'observed' | 'grant'>;
+      approval?: string;
+    }
   | { type: 'result'; rows?: number; tag?: string; maskedFields?: number; sample?: (string | null)[][] }
   | { type: 'error'; message: string; code?: string }
   | { type: 'session.end'; reason: string }

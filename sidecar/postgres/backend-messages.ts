@@ -47,7 +47,8 @@ export class BackendFramer {
     let offset = 0;
     while (buffer.length - offset >= 5) {
       const length = buffer.readInt32BE(offset + 1);
-      if (length < 4 || length > this.maxMessageBytes) throw new Error(`server sent a message of invalid length ${length}`);
+      if (length < 4 || length > this.maxMessageBytes)
+        throw new Error(`server sent a message of invalid length ${length}`);
       if (buffer.length - offset < length + 1) break;
       frames.push({ type: buffer[offset]!, raw: buffer.subarray(offset, offset + length + 1) });
       offset += length + 1;
@@ -85,7 +86,16 @@ export interface ErrorFields {
 
 /** ErrorResponse / NoticeResponse: typed fields, each a code byte and a string (§55.8). */
 function fields(f: ErrorFields): Buffer {
-  const parts = [Buffer.from('S'), cstring(f.severity), Buffer.from('V'), cstring(f.severity), Buffer.from('C'), cstring(f.code), Buffer.from('M'), cstring(f.message)];
+  const parts = [
+    Buffer.from('S'),
+    cstring(f.severity),
+    Buffer.from('V'),
+    cstring(f.severity),
+    Buffer.from('C'),
+    cstring(f.code),
+    Buffer.from('M'),
+    cstring(f.message),
+  ];
   if (f.detail) parts.push(Buffer.from('D'), cstring(f.detail));
   if (f.hint) parts.push(Buffer.from('H'), cstring(f.hint));
   parts.push(Buffer.from([0]));
@@ -93,9 +103,11 @@ function fields(f: ErrorFields): Buffer {
 }
 
 export const encodeErrorResponse = (f: ErrorFields) => message(BackendType.errorResponse, fields(f));
-export const encodeNoticeResponse = (f: Omit<ErrorFields, 'severity'> & { severity?: ErrorFields['severity'] }) =>
-  message(BackendType.noticeResponse, fields({ severity: 'NOTICE', ...f }));
-export const encodeReadyForQuery = (status: TransactionStatus) => message(BackendType.readyForQuery, Buffer.from(status, 'latin1'));
+export const encodeNoticeResponse = (
+  f: Omit<ErrorFields, 'severity'> & { severity?: ErrorFields['severity'] },
+) => message(BackendType.noticeResponse, fields({ severity: 'NOTICE', ...f }));
+export const encodeReadyForQuery = (status: TransactionStatus) =>
+  message(BackendType.readyForQuery, Buffer.from(status, 'latin1'));
 export const encodeParameterStatus = (name: string, value: string) =>
   message(BackendType.parameterStatus, Buffer.concat([cstring(name), cstring(value)]));
 

@@ -28,7 +28,8 @@ export class CancelRegistry {
   /** True when the key matched a live session, which was asked to cancel. */
   cancel(processId: number, secretKey: Buffer): boolean {
     const entry = this.sessions.get(processId);
-    if (!entry || entry.secretKey.length !== secretKey.length || !timingSafeEqual(entry.secretKey, secretKey)) return false;
+    if (!entry || entry.secretKey.length !== secretKey.length || !timingSafeEqual(entry.secretKey, secretKey))
+      return false;
     entry.session.cancel();
     return true;
   }

@@ -34,7 +34,13 @@ export class CatalogLookup {
   async load(tableOids: number[]): Promise<void> {
     if (tableOids.length === 0) return;
     const client = await this.connect();
-    const result = await client.query<{ oid: number; nspname: string; relname: string; attnum: number; attname: string }>(
+    const result = await client.query<{
+      oid: number;
+      nspname: string;
+      relname: string;
+      attnum: number;
+      attname: string;
+    }>(
       `SELECT c.oid::int AS oid, n.nspname, c.relname, a.attnum::int AS attnum, a.attname
          FROM pg_catalog.pg_class c
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -43,7 +49,10 @@ export class CatalogLookup {
       [tableOids],
     );
     for (const row of result.rows) {
-      this.known.set(key(row.oid, row.attnum), { table: `${row.nspname}.${row.relname}`, column: row.attname });
+      this.known.set(key(row.oid, row.attnum), {
+        table: `${row.nspname}.${row.relname}`,
+        column: row.attname,
+      });
     }
     for (const oid of tableOids) this.loadedTables.add(oid);
   }

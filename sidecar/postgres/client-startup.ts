@@ -72,8 +72,10 @@ class MessageSource {
     }
     this.deliver();
   };
-  private readonly onClose = () => this.fail(new StartupError('client closed the connection during startup', SqlState.connectionFailure));
-  private readonly onError = (error: Error) => this.fail(new StartupError(`client connection failed: ${error.message}`, SqlState.connectionFailure));
+  private readonly onClose = () =>
+    this.fail(new StartupError('client closed the connection during startup', SqlState.connectionFailure));
+  private readonly onError = (error: Error) =>
+    this.fail(new StartupError(`client connection failed: ${error.message}`, SqlState.connectionFailure));
 
   attach(socket: Socket) {
     this.socket = socket;
@@ -123,7 +125,9 @@ function upgradeToTls(socket: Socket, context: SecureContext): Promise<TLSSocket
   return new Promise((resolve, reject) => {
     const secure = new TLSSocket(socket, { isServer: true, secureContext: context });
     secure.once('secure', () => resolve(secure));
-    secure.once('error', (error) => reject(new StartupError(`TLS handshake failed: ${error.message}`, SqlState.protocolViolation)));
+    secure.once('error', (error) =>
+      reject(new StartupError(`TLS handshake failed: ${error.message}`, SqlState.protocolViolation)),
+    );
   });
 }
 
@@ -143,7 +147,8 @@ export async function clientStartup(socket: Socket, options: ClientStartupOption
         case 'SSLRequest':
           // Anything sent after SSLRequest and before our answer would be read as cleartext
           // inside the TLS session (CVE-2021-23214): refuse it.
-          if (source.buffered > 0) throw new StartupError('unexpected data after SSLRequest', SqlState.protocolViolation);
+          if (source.buffered > 0)
+            throw new StartupError('unexpected data after SSLRequest', SqlState.protocolViolation);
           if (options.tls && !tls) {
             socket.write('S');
             source.detach();
@@ -163,16 +168,23 @@ export async function clientStartup(socket: Socket, options: ClientStartupOption
           startup = message;
           break;
         default:
-          throw new StartupError(`unexpected ${message.kind} before StartupMessage`, SqlState.protocolViolation);
+          throw new StartupError(
+            `unexpected ${message.kind} before StartupMessage`,
+            SqlState.protocolViolation,
+          );
       }
     }
     if (options.requireTls && !tls) {
-      throw new StartupError('crewgate requires TLS on this listener (sslmode=require or stronger)', SqlState.invalidAuthorization);
+      throw new StartupError(
+        'crewgate requires TLS on this listener (sslmode=require or stronger)',
+        SqlState.invalidAuthorization,
+      );
     }
 
     source.socket.write(encodeAuthentication(AuthenticationCode.cleartextPassword));
     const reply = await source.next();
-    if (reply.kind !== 'Password') throw new StartupError(`expected a password message, got ${reply.kind}`, SqlState.protocolViolation);
+    if (reply.kind !== 'Password')
+      throw new StartupError(`expected a password message, got ${reply.kind}`, SqlState.protocolViolation);
     const nul = reply.payload.indexOf(0);
     const password = reply.payload.toString('utf8', 0, nul < 0 ? reply.payload.length : nul);
 
@@ -180,20 +192,33 @@ export async function clientStartup(socket: Socket, options: ClientStartupOption
     if (password === '' && options.workloadIdentity) {
       identity = options.workloadIdentity;
     } else if (password === '') {
-      throw new StartupError('crewgate: an OIDC token is required as the password', SqlState.invalidAuthorization, 'malformed');
+      throw new StartupError(
+        'crewgate: an OIDC token is required as the password',
+        SqlState.invalidAuthorization,
+        'malformed',
+      );
     } else {
       const verified = await options.verifier.verify(password);
       if (!verified.ok) {
         throw new StartupError(
           `crewgate: token refused (${verified.reason}): ${verified.detail}`,
-          verified.reason === 'bad signature' || verified.reason === 'malformed' ? SqlState.invalidPassword : SqlState.invalidAuthorization,
+          verified.reason === 'bad signature' || verified.reason === 'malformed'
+            ? SqlState.invalidPassword
+            : SqlState.invalidAuthorization,
           verified.reason,
         );
       }
       identity = verified.identity;
     }
     const pending = source.detach();
-    return { kind: 'session', socket: source.socket, parser, parameters: startup.parameters, identity, pending };
+    return {
+      kind: 'session',
+      socket: source.socket,
+      parser,
+      parameters: startup.parameters,
+      identity,
+      pending,
+    };
   } finally {
     clearTimeout(timer);
   }

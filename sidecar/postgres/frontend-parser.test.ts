@@ -26,7 +26,11 @@ const everything = Buffer.concat([startup, session]);
 
 const summary = (m: FrontendMessage) => {
   const { raw, ...rest } = m as FrontendMessage & { payload?: Buffer };
-  return { ...rest, ...(rest.payload ? { payload: rest.payload.toString('latin1') } : {}), rawLength: raw.length };
+  return {
+    ...rest,
+    ...(rest.payload ? { payload: rest.payload.toString('latin1') } : {}),
+    rawLength: raw.length,
+  };
 };
 
 function parseInChunks(bytes: Buffer, cuts: number[]): FrontendMessage[] {
@@ -46,13 +50,32 @@ describe('FrontendParser', () => {
 
   it('decodes what node-postgres sends, startup then typed messages', () => {
     expect(whole.map((m) => m.kind)).toEqual([
-      'StartupMessage', 'Password', 'Query', 'Parse', 'Bind', 'Describe', 'Execute', 'Close', 'Flush', 'Sync',
-      'CopyData', 'CopyDone', 'CopyFail', 'Terminate',
+      'StartupMessage',
+      'Password',
+      'Query',
+      'Parse',
+      'Bind',
+      'Describe',
+      'Execute',
+      'Close',
+      'Flush',
+      'Sync',
+      'CopyData',
+      'CopyDone',
+      'CopyFail',
+      'Terminate',
     ]);
-    expect(whole[0]).toMatchObject({ protocolVersion: 196608, parameters: { user: 'agent', database: 'shop', application_name: 'psql' } });
+    expect(whole[0]).toMatchObject({
+      protocolVersion: 196608,
+      parameters: { user: 'agent', database: 'shop', application_name: 'psql' },
+    });
     expect(whole[1]).toMatchObject({ payload: 'eyJhbGciOi.token\0' });
     expect(whole[2]).toMatchObject({ text: 'SELECT 1; SELECT ’é’' });
-    expect(whole[3]).toMatchObject({ statement: 'q1', text: 'SELECT * FROM customers WHERE id = $1', parameterTypes: [20] });
+    expect(whole[3]).toMatchObject({
+      statement: 'q1',
+      text: 'SELECT * FROM customers WHERE id = $1',
+      parameterTypes: [20],
+    });
     expect(whole[4]).toMatchObject({ statement: 'q1', portal: '', parameterCount: 2 });
     expect(whole[5]).toMatchObject({ target: 'P', name: '' });
     expect(whole[6]).toMatchObject({ portal: '', maxRows: 0 });
@@ -68,9 +91,12 @@ describe('FrontendParser', () => {
 
   it('gives the same messages for any set of split points (property)', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: everything.length }), { maxLength: 20 }), (cuts) => {
-        expect(parseInChunks(everything, cuts).map(summary)).toEqual(whole);
-      }),
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: everything.length }), { maxLength: 20 }),
+        (cuts) => {
+          expect(parseInChunks(everything, cuts).map(summary)).toEqual(whole);
+        },
+      ),
     );
   });
 
@@ -106,7 +132,9 @@ describe('FrontendParser', () => {
     };
 
     it('a 2 GB length header is refused from its first five bytes', () => {
-      expect(() => typedParser().push(Buffer.from([0x51, 0x7f, 0xff, 0xff, 0xff]))).toThrow(/exceeds the limit of 1048576 bytes/);
+      expect(() => typedParser().push(Buffer.from([0x51, 0x7f, 0xff, 0xff, 0xff]))).toThrow(
+        /exceeds the limit of 1048576 bytes/,
+      );
     });
 
     it('a length below the header size', () => {
@@ -114,11 +142,15 @@ describe('FrontendParser', () => {
     });
 
     it('an unknown message type', () => {
-      expect(() => typedParser().push(Buffer.from([0x7a, 0, 0, 0, 4]))).toThrow(/invalid frontend message type 122/);
+      expect(() => typedParser().push(Buffer.from([0x7a, 0, 0, 0, 4]))).toThrow(
+        /invalid frontend message type 122/,
+      );
     });
 
     it('a query string without its terminator', () => {
-      expect(() => typedParser().push(Buffer.from([0x51, 0, 0, 0, 6, 0x41, 0x42]))).toThrow(/unterminated string/);
+      expect(() => typedParser().push(Buffer.from([0x51, 0, 0, 0, 6, 0x41, 0x42]))).toThrow(
+        /unterminated string/,
+      );
     });
 
     it('a startup packet over PostgreSQL’s own limit', () => {

@@ -79,7 +79,9 @@ class Reader {
 
   end(): void {
     if (this.offset !== this.buffer.length) {
-      throw new PostgresProtocolError(`malformed ${this.what} message: ${this.buffer.length - this.offset} trailing bytes`);
+      throw new PostgresProtocolError(
+        `malformed ${this.what} message: ${this.buffer.length - this.offset} trailing bytes`,
+      );
     }
   }
 }
@@ -98,7 +100,8 @@ function decodeStartupPhase(raw: Buffer): StartupPhaseMessage {
       const processId = body.int32();
       const secretKey = Buffer.from(body.rest());
       // 3.0 keys are 4 bytes; 3.2 allows up to 256.
-      if (secretKey.length < 4 || secretKey.length > 256) throw new PostgresProtocolError('malformed CancelRequest: bad key length');
+      if (secretKey.length < 4 || secretKey.length > 256)
+        throw new PostgresProtocolError('malformed CancelRequest: bad key length');
       return { kind: 'CancelRequest', raw, processId, secretKey };
     }
     case PROTOCOL_3_0:
@@ -155,14 +158,16 @@ function decodeTyped(type: number, raw: Buffer): TypedMessage {
       const parameterFormats: number[] = [];
       for (let i = 0; i < formatCount; i++) parameterFormats.push(r.int16());
       const parameterCount = r.int16();
-      if (parameterCount < 0) throw new PostgresProtocolError('malformed Bind message: negative parameter count');
+      if (parameterCount < 0)
+        throw new PostgresProtocolError('malformed Bind message: negative parameter count');
       for (let i = 0; i < parameterCount; i++) {
         const length = r.int32();
         if (length < -1) throw new PostgresProtocolError('malformed Bind message: bad parameter length');
         if (length > 0) r.bytes(length);
       }
       const resultCount = r.int16();
-      if (resultCount < 0) throw new PostgresProtocolError('malformed Bind message: negative result format count');
+      if (resultCount < 0)
+        throw new PostgresProtocolError('malformed Bind message: negative result format count');
       const resultFormats: number[] = [];
       for (let i = 0; i < resultCount; i++) resultFormats.push(r.int16());
       r.end();
@@ -214,7 +219,9 @@ function decodeTyped(type: number, raw: Buffer): TypedMessage {
     case 0x70 /* p */:
       return { kind: 'Password', raw, payload: body };
     default:
-      throw new PostgresProtocolError(`invalid frontend message type ${type} ('${String.fromCharCode(type)}')`);
+      throw new PostgresProtocolError(
+        `invalid frontend message type ${type} ('${String.fromCharCode(type)}')`,
+      );
   }
 }
 

@@ -23,7 +23,14 @@ import { ClassificationCache, SqlCommands } from './sql-commands.js';
 import { connectUpstream, UpstreamError, type UpstreamTarget } from './upstream.js';
 
 /** Startup parameters passed on to the server. Others (notably `options`, which can set `role`) are dropped. */
-const FORWARDED_PARAMETERS = ['application_name', 'client_encoding', 'DateStyle', 'TimeZone', 'extra_float_digits', 'IntervalStyle'];
+const FORWARDED_PARAMETERS = [
+  'application_name',
+  'client_encoding',
+  'DateStyle',
+  'TimeZone',
+  'extra_float_digits',
+  'IntervalStyle',
+];
 
 export interface PostgresListenerOptions {
   /** Name of the Connection this listener serves. */
@@ -59,11 +66,16 @@ function writeFatal(socket: Socket, error: PostgresProtocolError): void {
   socket.end(encodeErrorResponse({ severity: 'FATAL', code: error.sqlState, message: error.message }));
 }
 
-export async function startPostgresListener(options: PostgresListenerOptions, deps: PostgresListenerDeps): Promise<PostgresListener> {
+export async function startPostgresListener(
+  options: PostgresListenerOptions,
+  deps: PostgresListenerDeps,
+): Promise<PostgresListener> {
   const cancels = new CancelRegistry();
   const classifications = new ClassificationCache();
   const sessions = new Set<PostgresSession>();
-  const secureContext = options.tls ? createSecureContext({ cert: options.tls.certificatePem, key: options.tls.privateKeyPem }) : undefined;
+  const secureContext = options.tls
+    ? createSecureContext({ cert: options.tls.certificatePem, key: options.tls.privateKeyPem })
+    : undefined;
   const log = deps.logger.child({ connection: options.connection, protocol: 'postgres' });
 
   const accept = async (socket: Socket) => {
@@ -81,20 +93,24 @@ export async function startPostgresListener(options: PostgresListenerOptions, de
       });
     } catch (error) {
       const e = error instanceof PostgresProtocolError ? error : new PostgresProtocolError(String(error));
-      if (e instanceof StartupError && e.authFailure) deps.metrics.authFailures.inc({ protocol: 'postgres', reason: e.authFailure });
+      if (e instanceof StartupError && e.authFailure)
+        deps.metrics.authFailures.inc({ protocol: 'postgres', reason: e.authFailure });
       log.info({ client, err: e.message }, 'client refused during startup');
       writeFatal(socket, e);
       return;
     }
     if (startup.kind === 'cancel') {
       socket.destroy();
-      if (!cancels.cancel(startup.processId, startup.secretKey)) log.info({ client }, 'cancel request for an unknown session');
+      if (!cancels.cancel(startup.processId, startup.secretKey))
+        log.info({ client }, 'cancel request for an unknown session');
       return;
     }
 
     const id = randomUUID();
     const { identity } = startup;
-    const forwarded = Object.fromEntries(Object.entries(startup.parameters).filter(([k]) => FORWARDED_PARAMETERS.includes(k)));
+    const forwarded = Object.fromEntries(
+      Object.entries(startup.parameters).filter(([k]) => FORWARDED_PARAMETERS.includes(k)),
+    );
     let target: UpstreamTarget;
     let upstream;
     try {
@@ -103,21 +119,35 @@ export async function startPostgresListener(options: PostgresListenerOptions, de
     } catch (error) {
       const message = error instanceof UpstreamError ? error.message : String(error);
       log.warn({ client, session: id, err: message }, 'upstream connection failed');
-      writeFatal(startup.socket, new PostgresProtocolError(`crewgate: cannot open a session on ${options.connection}: ${message}`, SqlState.connectionFailure));
+      writeFatal(
+        startup.socket,
+        new PostgresProtocolError(
+          `crewgate: cannot open a session on ${options.connection}: ${message}`,
+          SqlState.connectionFailure,
+        ),
+      );
       return;
     }
 
-    deps.recorder.record(id, { type: 'session.start', identity, connection: options.connection, protocol: 'postgres', client });
+    deps.recorder.record(id, {
+      type: 'session.start',
+      identity,
+      connection: options.connection,
+      protocol: 'postgres',
+      client,
+    });
     deps.metrics.activeSessions.inc({ protocol: 'postgres' });
-    let session: PostgresSession | undefined;
-    const cancelKey = cancels.register({ cancel: () => session?.cancel() });
+    // The cancel key must exist before the session (it is sent in BackendKeyData); the holder lets
+    // the registry reach the session once it does.
+    const holder: { session?: PostgresSession } = {};
+    const cancelKey = cancels.register({ cancel: () => holder.session?.cancel() });
     const context = {
       connection: options.connection,
       protocol: 'postgres' as const,
       identity,
       attributes: { database: target.database, user: startup.parameters.user ?? '' },
     };
-    session = new PostgresSession({
+    const session = new PostgresSession({
       id,
       connection: options.connection,
       identity,
@@ -133,9 +163,10 @@ export async function startPostgresListener(options: PostgresListenerOptions, de
       logger: log.child({ session: id, subject: identity.subject }),
       cancelKey,
     });
+    holder.session = session;
     sessions.add(session);
     session.onClosed = () => {
-      sessions.delete(session!);
+      sessions.delete(session);
       cancels.unregister(cancelKey.processId);
       deps.metrics.activeSessions.dec({ protocol: 'postgres' });
     };
@@ -165,4 +196,3 @@ export async function startPostgresListener(options: PostgresListenerOptions, de
     },
   };
 }
-

@@ -7,7 +7,12 @@ declare module 'pg/lib/crypto/sasl.js' {
     message: string;
   }
   export function startSession(mechanisms: string[], stream?: unknown): SaslSession;
-  export function continueSession(session: SaslSession, password: string, serverData: string, stream?: unknown): Promise<void>;
+  export function continueSession(
+    session: SaslSession,
+    password: string,
+    serverData: string,
+    stream?: unknown,
+  ): Promise<void>;
   export function finalizeSession(session: SaslSession, serverData: string): void;
 }
 

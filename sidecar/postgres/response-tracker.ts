@@ -50,7 +50,12 @@ export class ResponseTracker {
         this.statementColumns.delete(message.statement);
         break;
       case 'Bind':
-        this.queue.push({ kind: 'bind', portal: message.portal, statement: message.statement, resultFormats: message.resultFormats });
+        this.queue.push({
+          kind: 'bind',
+          portal: message.portal,
+          statement: message.statement,
+          resultFormats: message.resultFormats,
+        });
         break;
       case 'Describe':
         this.queue.push({ kind: 'describe', target: message.target, name: message.name });

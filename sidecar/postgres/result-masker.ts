@@ -10,12 +10,15 @@ import type { CatalogLookup } from './catalog.js';
 import type { ColumnInfo } from './response-tracker.js';
 
 /** Types whose binary form is their UTF-8 text (jsonb adds a version byte). */
-const TEXT_LIKE = new Set([25 /* text */, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */, 114 /* json */, 705 /* unknown */]);
+const TEXT_LIKE = new Set([
+  25 /* text */, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */, 114 /* json */, 705 /* unknown */,
+]);
 const JSONB = 3802;
 /** Binary types that cannot carry a detectable string: passed as they are. */
 const HARMLESS_BINARY = new Set([
-  16 /* bool */, 21 /* int2 */, 23 /* int4 */, 26 /* oid */, 700 /* float4 */, 701 /* float8 */, 1082 /* date */, 1083 /* time */,
-  1114 /* timestamp */, 1184 /* timestamptz */, 1186 /* interval */, 2950 /* uuid */, 1266 /* timetz */,
+  16 /* bool */, 21 /* int2 */, 23 /* int4 */, 26 /* oid */, 700 /* float4 */, 701 /* float8 */,
+  1082 /* date */, 1083 /* time */, 1114 /* timestamp */, 1184 /* timestamptz */, 1186 /* interval */,
+  2950 /* uuid */, 1266 /* timetz */,
 ]);
 
 export class BinaryColumnError extends Error {
@@ -65,7 +68,10 @@ export class ResultMasker {
   /** A row whose columns were never described (text format assumed): detectors and patterns only. */
   maskUndescribedRow(frame: BackendFrame): { raw: Buffer; maskedFields: number } {
     const count = frame.raw.readInt16BE(5);
-    return this.maskDataRow(frame, { columns: Array.from({ length: count }, () => ({ name: '' })), formats: Array(count).fill('text') });
+    return this.maskDataRow(frame, {
+      columns: Array.from({ length: count }, () => ({ name: '' })),
+      formats: Array(count).fill('text'),
+    });
   }
 
   /** The DataRow to send on, and how many fields were masked. */
@@ -87,7 +93,9 @@ export class ResultMasker {
     const out = fields.map((original, i) => {
       const masked = values[i];
       if (masked === texts[i] || masked === null || masked === undefined) return original;
-      return plan.formats[i] === 'jsonb' ? Buffer.concat([Buffer.from([1]), Buffer.from(masked, 'utf8')]) : Buffer.from(masked, 'utf8');
+      return plan.formats[i] === 'jsonb'
+        ? Buffer.concat([Buffer.from([1]), Buffer.from(masked, 'utf8')])
+        : Buffer.from(masked, 'utf8');
     });
     return { raw: encodeDataRow(out), maskedFields };
   }

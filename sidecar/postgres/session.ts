@@ -104,7 +104,9 @@ export class PostgresSession {
     client.on('error', (error) => this.close(`client error: ${error.message}`));
     upstream.socket.on('data', (chunk: Buffer) => this.onUpstreamData(chunk));
     upstream.socket.on('close', () => this.upstreamLost('the database closed the connection'));
-    upstream.socket.on('error', (error) => this.upstreamLost(`the database connection failed: ${error.message}`));
+    upstream.socket.on('error', (error) =>
+      this.upstreamLost(`the database connection failed: ${error.message}`),
+    );
 
     this.enqueue(pending as TypedMessage[]);
     if (upstream.leftover.length > 0) this.relayUpstream(upstream.leftover);
@@ -158,7 +160,10 @@ export class PostgresSession {
         }
       }
     } catch (error) {
-      this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'session failed');
+      this.deps.logger.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'session failed',
+      );
       this.fatal(new PostgresProtocolError('internal error in the crewgate proxy', SqlState.internalError));
     } finally {
       upstream.uncork();
@@ -202,7 +207,11 @@ export class PostgresSession {
     }
   }
 
-  private judged(message: TypedMessage, commands: Command[], mode: 'simple' | 'extended'): Promise<void> | undefined {
+  private judged(
+    message: TypedMessage,
+    commands: Command[],
+    mode: 'simple' | 'extended',
+  ): Promise<void> | undefined {
     if (commands.length === 0) {
       // An empty query string: nothing to judge; the server answers EmptyQueryResponse.
       this.forward(message);
@@ -217,7 +226,12 @@ export class PostgresSession {
     return this.awaitApproval(message, commands, mode, decision);
   }
 
-  private async awaitApproval(message: TypedMessage, commands: Command[], mode: 'simple' | 'extended', decision: Decision): Promise<void> {
+  private async awaitApproval(
+    message: TypedMessage,
+    commands: Command[],
+    mode: 'simple' | 'extended',
+    decision: Decision,
+  ): Promise<void> {
     const abort = new AbortController();
     this.approvalAbort = abort;
     try {
@@ -251,7 +265,8 @@ export class PostgresSession {
   private maskerFor(rules: CompiledMaskingRule[]): ResultMasker | undefined {
     if (rules.length === 0) return undefined;
     const cached = this.maskerRules;
-    if (cached && cached.length === rules.length && cached.every((r, i) => r === rules[i])) return this.resultMasker;
+    if (cached && cached.length === rules.length && cached.every((r, i) => r === rules[i]))
+      return this.resultMasker;
     this.maskerRules = rules;
     const masker = maskerFor(rules, this.deps.identity);
     return masker.active ? new ResultMasker(masker, this.deps.catalog) : undefined;
@@ -319,7 +334,10 @@ export class PostgresSession {
           this.upstreamBacklog.push(...frames.slice(i + 1));
           loading
             .catch((error: Error) => {
-              this.deps.logger.warn({ err: error.message }, 'catalog lookup failed; masking by column name only');
+              this.deps.logger.warn(
+                { err: error.message },
+                'catalog lookup failed; masking by column name only',
+              );
             })
             .finally(() => {
               this.upstreamPaused = false;
@@ -408,7 +426,13 @@ export class PostgresSession {
       case BackendType.portalSuspended:
         this.tracker.resultComplete();
         if (this.refusedResult) {
-          out.push(encodeErrorResponse({ severity: 'ERROR', code: SqlState.featureNotSupported, message: `crewgate: ${this.refusedResult.message}` }));
+          out.push(
+            encodeErrorResponse({
+              severity: 'ERROR',
+              code: SqlState.featureNotSupported,
+              message: `crewgate: ${this.refusedResult.message}`,
+            }),
+          );
           this.refusedResult = undefined;
         } else {
           out.push(frame.raw);
@@ -458,7 +482,13 @@ export class PostgresSession {
 
   private decodeColumns(frame: BackendFrame): ColumnInfo[] {
     const message = decodeBackend(frame) as unknown as {
-      fields: { name: string; tableID: number; columnID: number; dataTypeID: number; format: string | number }[];
+      fields: {
+        name: string;
+        tableID: number;
+        columnID: number;
+        dataTypeID: number;
+        format: string | number;
+      }[];
     };
     return message.fields.map((f) => ({
       name: f.name,
@@ -469,7 +499,12 @@ export class PostgresSession {
     }));
   }
 
-  private writeMaskedRow(frame: BackendFrame, columns: ColumnInfo[], masker: ResultMasker, out: Buffer[]): void {
+  private writeMaskedRow(
+    frame: BackendFrame,
+    columns: ColumnInfo[],
+    masker: ResultMasker,
+    out: Buffer[],
+  ): void {
     let plan;
     try {
       plan = masker.plan(columns);
@@ -497,7 +532,10 @@ export class PostgresSession {
     );
     if (maskedFields === 0) return frame.raw;
     this.countMasked(maskedFields);
-    const body = Buffer.from(`${values.map((v) => v ?? '\\N').join('\t')}${text.endsWith('\n') ? '\n' : ''}`, 'utf8');
+    const body = Buffer.from(
+      `${values.map((v) => v ?? '\\N').join('\t')}${text.endsWith('\n') ? '\n' : ''}`,
+      'utf8',
+    );
     const out = Buffer.allocUnsafe(5 + body.length);
     out[0] = BackendType.copyData;
     out.writeInt32BE(4 + body.length, 1);
@@ -513,7 +551,12 @@ export class PostgresSession {
 
   private finishResult(frame: BackendFrame): void {
     if (frame.type === BackendType.commandComplete) {
-      this.deps.recorder.record(this.deps.id, { type: 'result', tag: commandTag(frame), rows: this.rowsInResult, maskedFields: this.maskedInResult });
+      this.deps.recorder.record(this.deps.id, {
+        type: 'result',
+        tag: commandTag(frame),
+        rows: this.rowsInResult,
+        maskedFields: this.maskedInResult,
+      });
     }
     this.rowsInResult = 0;
     this.maskedInResult = 0;
@@ -528,13 +571,21 @@ export class PostgresSession {
 
   private upstreamLost(reason: string): void {
     if (this.phase === 'closed') return;
-    this.deps.client.write(encodeErrorResponse({ severity: 'FATAL', code: SqlState.adminShutdown, message: `crewgate: ${reason}` }));
+    this.deps.client.write(
+      encodeErrorResponse({
+        severity: 'FATAL',
+        code: SqlState.adminShutdown,
+        message: `crewgate: ${reason}`,
+      }),
+    );
     this.close(reason);
   }
 
   private fatal(error: PostgresProtocolError): void {
     if (this.phase === 'closed') return;
-    this.deps.client.write(encodeErrorResponse({ severity: 'FATAL', code: error.sqlState, message: error.message }));
+    this.deps.client.write(
+      encodeErrorResponse({ severity: 'FATAL', code: error.sqlState, message: error.message }),
+    );
     this.close(error.message);
   }
 

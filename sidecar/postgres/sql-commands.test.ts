@@ -2,14 +2,22 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initSqlClassifier } from '../classify/sql/index.js';
 import { ClassificationCache, SqlCommands } from './sql-commands.js';
 
-const session = { connection: 'shop-db', protocol: 'postgres' as const, identity: { subject: 'agent', groups: [] }, attributes: { database: 'shop' } };
+const session = {
+  connection: 'shop-db',
+  protocol: 'postgres' as const,
+  identity: { subject: 'agent', groups: [] },
+  attributes: { database: 'shop' },
+};
 
 describe('SqlCommands', () => {
   beforeAll(() => initSqlClassifier());
 
   it('judges EXECUTE of a SQL-level PREPARE as what the prepared statement does', () => {
     const commands = new SqlCommands(session);
-    expect(commands.fromText('PREPARE wipe AS DELETE FROM orders')[0]?.operations).toEqual(['prepare', 'delete']);
+    expect(commands.fromText('PREPARE wipe AS DELETE FROM orders')[0]?.operations).toEqual([
+      'prepare',
+      'delete',
+    ]);
     expect(commands.fromText('EXECUTE wipe')[0]?.operations).toEqual(['execute', 'delete']);
     expect(commands.fromText('EXECUTE unknown_name')[0]?.operations).toEqual(['execute']);
   });
@@ -17,7 +25,12 @@ describe('SqlCommands', () => {
   it('carries the session attributes on every command, one command per statement', () => {
     const commands = new SqlCommands(session).fromText('SELECT 1; DROP TABLE t');
     expect(commands.map((c) => c.operations[0])).toEqual(['select', 'ddl.drop']);
-    expect(commands[1]).toMatchObject({ connection: 'shop-db', protocol: 'postgres', attributes: { database: 'shop' }, text: 'DROP TABLE t' });
+    expect(commands[1]).toMatchObject({
+      connection: 'shop-db',
+      protocol: 'postgres',
+      attributes: { database: 'shop' },
+      text: 'DROP TABLE t',
+    });
   });
 });
 

@@ -29,7 +29,11 @@ export class SqlCommands {
     const cached = this.cache?.get(text);
     if (cached) return cached;
     const classifications = classifySql(text, { prepared: this.prepared });
-    if (this.cache && text.length <= 8_192 && !classifications.some((c) => c.operations.includes('execute'))) {
+    if (
+      this.cache &&
+      text.length <= 8_192 &&
+      !classifications.some((c) => c.operations.includes('execute'))
+    ) {
       this.cache.set(text, classifications);
     }
     return classifications;

@@ -10,7 +10,14 @@ import { continueSession, finalizeSession, startSession } from 'pg/lib/crypto/sa
 import { postgresMd5PasswordHash } from 'pg/lib/crypto/utils.js';
 import { serialize } from 'pg-protocol';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
-import { BackendFramer, BackendType, decodeBackend, readyForQueryStatus, type BackendFrame, type TransactionStatus } from './backend-messages.js';
+import {
+  BackendFramer,
+  BackendType,
+  decodeBackend,
+  readyForQueryStatus,
+  type BackendFrame,
+  type TransactionStatus,
+} from './backend-messages.js';
 
 export interface UpstreamTarget {
   host: string;
@@ -60,7 +67,8 @@ class FrameReader {
     this.deliver();
   };
   private readonly onEnd = () => this.fail(new UpstreamError('server closed the connection during startup'));
-  private readonly onError = (error: Error) => this.fail(new UpstreamError(`upstream connection failed: ${error.message}`));
+  private readonly onError = (error: Error) =>
+    this.fail(new UpstreamError(`upstream connection failed: ${error.message}`));
 
   constructor(private readonly socket: Socket) {
     socket.on('data', this.onData);
@@ -113,7 +121,9 @@ function openSocket(target: UpstreamTarget): Promise<Socket> {
       socket.setTimeout(0);
       resolve(socket);
     });
-    socket.once('error', (error) => reject(new UpstreamError(`cannot connect to ${target.host}:${target.port}: ${error.message}`)));
+    socket.once('error', (error) =>
+      reject(new UpstreamError(`cannot connect to ${target.host}:${target.port}: ${error.message}`)),
+    );
   });
 }
 
@@ -123,7 +133,11 @@ function negotiateTls(socket: Socket, target: UpstreamTarget): Promise<TLSSocket
     socket.once('data', (answer: Buffer) => {
       if (answer[0] !== 0x53 /* S */) {
         socket.destroy();
-        reject(new UpstreamError(`server at ${target.host}:${target.port} does not accept TLS but the connection requires it`));
+        reject(
+          new UpstreamError(
+            `server at ${target.host}:${target.port} does not accept TLS but the connection requires it`,
+          ),
+        );
         return;
       }
       const verify = target.tls.mode === 'verify-full';
@@ -133,10 +147,14 @@ function negotiateTls(socket: Socket, target: UpstreamTarget): Promise<TLSSocket
         servername: target.tls.serverName ?? (/^[\d.]+$|:/.test(target.host) ? undefined : target.host),
         rejectUnauthorized: verify,
         // SNI carries only DNS names; the identity check must see the IP itself for an IP address.
-        checkServerIdentity: verify ? (_host, cert) => checkServerIdentity(target.tls.serverName ?? target.host, cert) : () => undefined,
+        checkServerIdentity: verify
+          ? (_host, cert) => checkServerIdentity(target.tls.serverName ?? target.host, cert)
+          : () => undefined,
       });
       secure.once('secureConnect', () => resolve(secure));
-      secure.once('error', (error) => reject(new UpstreamError(`TLS to ${target.host}:${target.port} failed: ${error.message}`)));
+      secure.once('error', (error) =>
+        reject(new UpstreamError(`TLS to ${target.host}:${target.port} failed: ${error.message}`)),
+      );
     });
     socket.write(serialize.requestSsl());
   });
@@ -144,11 +162,17 @@ function negotiateTls(socket: Socket, target: UpstreamTarget): Promise<TLSSocket
 
 function serverError(message: BackendMessage): UpstreamError {
   const e = message as BackendMessage & { code?: string; message: string };
-  return new UpstreamError(`upstream refused the session: ${e.message}`, { code: e.code, message: e.message });
+  return new UpstreamError(`upstream refused the session: ${e.message}`, {
+    code: e.code,
+    message: e.message,
+  });
 }
 
 /** Connects, authenticates and waits for the first ReadyForQuery. */
-export async function connectUpstream(target: UpstreamTarget, clientParameters: Record<string, string>): Promise<UpstreamSession> {
+export async function connectUpstream(
+  target: UpstreamTarget,
+  clientParameters: Record<string, string>,
+): Promise<UpstreamSession> {
   const plain = await openSocket(target);
   let socket: Socket | TLSSocket = plain;
   try {
@@ -162,7 +186,14 @@ export async function connectUpstream(target: UpstreamTarget, clientParameters: 
     for (;;) {
       const frame = await reader.next();
       if (frame.type === BackendType.readyForQuery) {
-        return { socket, parameters, backendKey, transactionStatus: readyForQueryStatus(frame), leftover: reader.detach(), framer: reader.framer };
+        return {
+          socket,
+          parameters,
+          backendKey,
+          transactionStatus: readyForQueryStatus(frame),
+          leftover: reader.detach(),
+          framer: reader.framer,
+        };
       }
       if (frame.type === BackendType.backendKeyData) {
         backendKey = { processId: frame.raw.readInt32BE(5), secretKey: Buffer.from(frame.raw.subarray(9)) };
@@ -211,12 +242,17 @@ export async function connectUpstream(target: UpstreamTarget, clientParameters: 
     }
   } catch (error) {
     socket.destroy();
-    throw error instanceof UpstreamError ? error : new UpstreamError(error instanceof Error ? error.message : String(error));
+    throw error instanceof UpstreamError
+      ? error
+      : new UpstreamError(error instanceof Error ? error.message : String(error));
   }
 }
 
 /** Sends a CancelRequest for `key` on a fresh connection, as libpq does (§55.2.9). */
-export async function sendCancel(target: UpstreamTarget, key: { processId: number; secretKey: Buffer }): Promise<void> {
+export async function sendCancel(
+  target: UpstreamTarget,
+  key: { processId: number; secretKey: Buffer },
+): Promise<void> {
   const plain = await openSocket(target);
   let socket: Socket | TLSSocket = plain;
   try {

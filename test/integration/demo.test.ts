@@ -7,10 +7,14 @@ import { runCommand } from '../harness/run.js';
 
 describe('make demo', () => {
   it('injects the crew’s pod and shows allow with masking, deny, approval held, replay and a verified chain', async () => {
-    const demo = await runCommand(process.execPath, ['--import', 'tsx', join(repositoryRoot, 'scripts/demo.ts')], {
-      env: { ...process.env, CREWGATE_DEMO_EXIT: '1' },
-      timeoutMs: 240_000,
-    });
+    const demo = await runCommand(
+      process.execPath,
+      ['--import', 'tsx', join(repositoryRoot, 'scripts/demo.ts')],
+      {
+        env: { ...process.env, CREWGATE_DEMO_EXIT: '1' },
+        timeoutMs: 240_000,
+      },
+    );
     const out = demo.stdout;
     expect(demo.code, demo.stderr).toBe(0);
     expect(out).toMatch(/initContainers: crewgate-sidecar \(restartPolicy Always\)/);

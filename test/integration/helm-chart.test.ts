@@ -17,12 +17,26 @@ describe('charts/crewgate', () => {
   });
 
   it('renders manifests the real API server accepts (apply --dry-run=server)', async () => {
-    const rendered = await runCommand(locateHelm(), ['template', 'crewgate', chart, '-n', 'crewgate-system', ...kubeVersion]);
+    const rendered = await runCommand(locateHelm(), [
+      'template',
+      'crewgate',
+      chart,
+      '-n',
+      'crewgate-system',
+      ...kubeVersion,
+    ]);
     expect(rendered.code, rendered.stderr).toBe(0);
     await kubectl(harness, ['create', 'namespace', 'crewgate-system']);
-    const applied = await kubectl(harness, ['apply', '--dry-run=server', '-f', '-'], { input: rendered.stdout });
+    const applied = await kubectl(harness, ['apply', '--dry-run=server', '-f', '-'], {
+      input: rendered.stdout,
+    });
     expect(applied.stderr).toBe('');
-    for (const kind of ['deployment.apps/crewgate-operator', 'mutatingwebhookconfiguration.admissionregistration.k8s.io/crewgate-operator', 'clusterrole.rbac.authorization.k8s.io/crewgate-operator', 'poddisruptionbudget.policy/crewgate-operator']) {
+    for (const kind of [
+      'deployment.apps/crewgate-operator',
+      'mutatingwebhookconfiguration.admissionregistration.k8s.io/crewgate-operator',
+      'clusterrole.rbac.authorization.k8s.io/crewgate-operator',
+      'poddisruptionbudget.policy/crewgate-operator',
+    ]) {
       expect(applied.stdout).toContain(`${kind} created (server dry run)`);
     }
   });

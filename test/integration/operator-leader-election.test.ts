@@ -44,7 +44,15 @@ describe('leader election on a Lease', () => {
     b.elector.start();
     await new Promise((r) => setTimeout(r, 1_500));
     expect(b.state.leading).toBe(false);
-    const holder = await kubectl(harness, ['get', 'lease', 'crewgate-operator', '-n', ns, '-o', 'jsonpath={.spec.holderIdentity}']);
+    const holder = await kubectl(harness, [
+      'get',
+      'lease',
+      'crewgate-operator',
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={.spec.holderIdentity}',
+    ]);
     expect(holder.stdout).toBe('operator-a');
 
     // A dies: it stops renewing without releasing the lease.

@@ -13,19 +13,39 @@ let manager: Manager;
 
 beforeAll(async () => {
   expect((await kubectl(harness, ['create', 'namespace', ns])).code).toBe(0);
-  manager = new Manager({ clients: kubeClients(harness.controlPlane.adminKubeconfig), logger: silentLogger(), registry: new Registry() });
+  manager = new Manager({
+    clients: kubeClients(harness.controlPlane.adminKubeconfig),
+    logger: silentLogger(),
+    registry: new Registry(),
+  });
   await manager.start();
 });
 afterAll(async () => {
   await manager?.stop();
 });
 
-async function condition(kind: string, name: string, type: string): Promise<{ status?: string; reason?: string; message?: string; observedGeneration?: number }> {
-  const out = await kubectl(harness, ['get', kind, name, '-n', ns, '-o', `jsonpath={.status.conditions[?(@.type=="${type}")]}`]);
+async function condition(
+  kind: string,
+  name: string,
+  type: string,
+): Promise<{ status?: string; reason?: string; message?: string; observedGeneration?: number }> {
+  const out = await kubectl(harness, [
+    'get',
+    kind,
+    name,
+    '-n',
+    ns,
+    '-o',
+    `jsonpath={.status.conditions[?(@.type=="${type}")]}`,
+  ]);
   return out.stdout ? JSON.parse(out.stdout) : {};
 }
 
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -49,20 +69,56 @@ spec:
   address: 127.0.0.1:5432
   credentialsRef: { name: reporting-db-credentials }
 `);
-    const missing = await eventually(() => condition('connection', 'reporting-db', 'CredentialsResolved'), (c) => c.reason === 'SecretNotFound');
+    const missing = await eventually(
+      () => condition('connection', 'reporting-db', 'CredentialsResolved'),
+      (c) => c.reason === 'SecretNotFound',
+    );
     expect(missing).toMatchObject({ status: 'False', reason: 'SecretNotFound', observedGeneration: 1 });
 
-    await kubectl(harness, ['create', 'secret', 'generic', 'reporting-db-credentials', '-n', ns, '--from-literal=username=app']);
-    const partial = await eventually(() => condition('connection', 'reporting-db', 'CredentialsResolved'), (c) => c.reason === 'MissingKeys');
+    await kubectl(harness, [
+      'create',
+      'secret',
+      'generic',
+      'reporting-db-credentials',
+      '-n',
+      ns,
+      '--from-literal=username=app',
+    ]);
+    const partial = await eventually(
+      () => condition('connection', 'reporting-db', 'CredentialsResolved'),
+      (c) => c.reason === 'MissingKeys',
+    );
     expect(partial.message).toMatch(/lacks password/);
 
-    await kubectl(harness, ['patch', 'secret', 'reporting-db-credentials', '-n', ns, '--type=merge', '-p', JSON.stringify({ stringData: { password: 'x' } })]);
-    const ready = await eventually(() => condition('connection', 'reporting-db', 'Ready'), (c) => c.status === 'True', 5_000);
+    await kubectl(harness, [
+      'patch',
+      'secret',
+      'reporting-db-credentials',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ stringData: { password: 'x' } }),
+    ]);
+    const ready = await eventually(
+      () => condition('connection', 'reporting-db', 'Ready'),
+      (c) => c.status === 'True',
+      5_000,
+    );
     expect(ready).toMatchObject({ status: 'True', reason: 'Ready' });
 
     const printed = await kubectl(harness, ['get', 'connections', '-n', ns]);
     expect(printed.stdout).toMatch(/reporting-db\s+postgres\s+127\.0\.0\.1:5432\s+True/);
-    const events = await kubectl(harness, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=reporting-db', '-o', 'jsonpath={range .items[*]}{.reason} {end}']);
+    const events = await kubectl(harness, [
+      'get',
+      'events',
+      '-n',
+      ns,
+      '--field-selector',
+      'involvedObject.name=reporting-db',
+      '-o',
+      'jsonpath={range .items[*]}{.reason} {end}',
+    ]);
     expect(events.stdout).toMatch(/SecretNotFound/);
     expect(events.stdout).toMatch(/Ready/);
   });
@@ -80,10 +136,21 @@ spec:
     - { name: reads, match: { operations: [select] }, action: Allow }
   masking: [pii]
 `);
-    const unresolved = await eventually(() => condition('accesspolicy', 'analysts', 'MaskingResolved'), (c) => c.status === 'False');
+    const unresolved = await eventually(
+      () => condition('accesspolicy', 'analysts', 'MaskingResolved'),
+      (c) => c.status === 'False',
+    );
     expect(unresolved.reason).toBe('MaskingRuleNotFound');
     expect((await condition('accesspolicy', 'analysts', 'Valid')).status).toBe('True');
-    const covered = await kubectl(harness, ['get', 'accesspolicy', 'analysts', '-n', ns, '-o', 'jsonpath={.status.coveredSubjects}']);
+    const covered = await kubectl(harness, [
+      'get',
+      'accesspolicy',
+      'analysts',
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={.status.coveredSubjects}',
+    ]);
     expect(JSON.parse(covered.stdout)).toEqual(['group:crewai-viewer']);
 
     await apply(`apiVersion: crewgate.dev/v1alpha1
@@ -91,8 +158,18 @@ kind: MaskingRule
 metadata: { name: pii, namespace: ${ns} }
 spec: { detectors: [email] }
 `);
-    expect(await eventually(() => condition('accesspolicy', 'analysts', 'MaskingResolved'), (c) => c.status === 'True')).toMatchObject({ status: 'True' });
-    expect(await eventually(() => condition('maskingrule', 'pii', 'Valid'), (c) => c.status === 'True')).toMatchObject({ reason: 'Compiled' });
+    expect(
+      await eventually(
+        () => condition('accesspolicy', 'analysts', 'MaskingResolved'),
+        (c) => c.status === 'True',
+      ),
+    ).toMatchObject({ status: 'True' });
+    expect(
+      await eventually(
+        () => condition('maskingrule', 'pii', 'Valid'),
+        (c) => c.status === 'True',
+      ),
+    ).toMatchObject({ reason: 'Compiled' });
   });
 
   it('mark a policy the sidecar could not compile as not Valid, with the compile error', async () => {
@@ -109,7 +186,10 @@ spec:
       action: RequireApproval
       approval: { approverGroups: [dba], scope: Window, duration: 12h }
 `);
-    const invalid = await eventually(() => condition('accesspolicy', 'too-long-window', 'Valid'), (c) => c.status === 'False');
+    const invalid = await eventually(
+      () => condition('accesspolicy', 'too-long-window', 'Valid'),
+      (c) => c.status === 'False',
+    );
     expect(invalid).toMatchObject({ reason: 'CompileFailed' });
     expect(invalid.message).toMatch(/12h exceeds maxDuration 8h/);
   });

@@ -22,11 +22,23 @@ const ca = readFileSync(harness.caCertificateFile, 'utf8');
 let api: SidecarApi;
 let state: ClusterState;
 
-function call(method: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: string }> {
+function call(
+  method: string,
+  path: string,
+  token: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       `https://127.0.0.1:${api.port}${path}`,
-      { method, ca, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' } },
+      {
+        method,
+        ca,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          'content-type': 'application/json',
+        },
+      },
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
@@ -53,7 +65,12 @@ ${injected ? '    crewgate.dev/status: injected\n' : ''}spec:
 const tokenFor = async (podName?: string, audience = 'crewgate') =>
   (
     await kubectl(harness, [
-      'create', 'token', 'research-crew', '-n', ns, `--audience=${audience}`,
+      'create',
+      'token',
+      'research-crew',
+      '-n',
+      ns,
+      `--audience=${audience}`,
       ...(podName ? ['--bound-object-kind=Pod', `--bound-object-name=${podName}`] : []),
     ])
   ).stdout.trim();
@@ -61,7 +78,16 @@ const tokenFor = async (podName?: string, audience = 'crewgate') =>
 beforeAll(async () => {
   await kubectl(harness, ['create', 'namespace', ns]);
   await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
-  await kubectl(harness, ['create', 'secret', 'generic', 'shop-db-credentials', '-n', ns, '--from-literal=username=app', '--from-literal=password=s3cret']);
+  await kubectl(harness, [
+    'create',
+    'secret',
+    'generic',
+    'shop-db-credentials',
+    '-n',
+    ns,
+    '--from-literal=username=app',
+    '--from-literal=password=s3cret',
+  ]);
   const manifests = `apiVersion: crewgate.dev/v1alpha1
 kind: Connection
 metadata: { name: shop-db, namespace: ${ns} }
@@ -82,10 +108,22 @@ ${pod('not-injected', false)}`;
 
   const clients = kubeClients(harness.controlPlane.adminKubeconfig);
   const authority = await loadCertificateAuthority(ca, readFileSync(harness.caKeyFile, 'utf8'));
-  const serving = await issueCertificate(authority, { commonName: 'crewgate-operator', ipAddresses: ['127.0.0.1'], usage: 'server' });
+  const serving = await issueCertificate(authority, {
+    commonName: 'crewgate-operator',
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
   state = new ClusterState(clients, silentLogger());
   await state.start();
-  api = await startSidecarApi({ port: 0, host: '127.0.0.1', certificate: { cert: serving.certificatePem, key: serving.privateKeyPem }, clients, state, logger: silentLogger(), registry: new Registry() });
+  api = await startSidecarApi({
+    port: 0,
+    host: '127.0.0.1',
+    certificate: { cert: serving.certificatePem, key: serving.privateKeyPem },
+    clients,
+    state,
+    logger: silentLogger(),
+    registry: new Registry(),
+  });
 });
 afterAll(async () => {
   await api?.close();
@@ -97,21 +135,44 @@ describe('the sidecar control plane', () => {
     const result = await call('GET', '/v1/bundle', await tokenFor('crew-0'));
     expect(result.status).toBe(200);
     const bundle = JSON.parse(result.body);
-    expect(bundle.connections).toEqual([{ name: 'shop-db', spec: { type: 'postgres', address: '127.0.0.1:5432', database: 'shop' } }]);
-    expect(bundle.accessPolicies.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(['crew']);
+    expect(bundle.connections).toEqual([
+      { name: 'shop-db', spec: { type: 'postgres', address: '127.0.0.1:5432', database: 'shop' } },
+    ]);
+    expect(bundle.accessPolicies.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual([
+      'crew',
+    ]);
     expect(result.body).not.toContain('shop-db-credentials');
   });
 
   it('streams a policy edit to a watching sidecar in under 2 s', async () => {
     const token = await tokenFor('crew-0');
     const lines: { at: number; line: string }[] = [];
-    const req = request(`https://127.0.0.1:${api.port}/v1/bundle?watch=true`, { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      res.on('data', (c: Buffer) => c.toString().split('\n').filter(Boolean).forEach((line) => lines.push({ at: Date.now(), line })));
-    });
+    const req = request(
+      `https://127.0.0.1:${api.port}/v1/bundle?watch=true`,
+      { ca, headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        res.on('data', (c: Buffer) =>
+          c
+            .toString()
+            .split('\n')
+            .filter(Boolean)
+            .forEach((line) => lines.push({ at: Date.now(), line })),
+        );
+      },
+    );
     req.end();
     while (lines.length === 0) await new Promise((r) => setTimeout(r, 50));
     const editedAt = Date.now();
-    await kubectl(harness, ['patch', 'accesspolicy', 'crew', '-n', ns, '--type=json', '-p', '[{"op":"add","path":"/spec/rules/-","value":{"name":"no-drops","match":{"operations":["ddl.drop"]},"action":"Deny"}}]']);
+    await kubectl(harness, [
+      'patch',
+      'accesspolicy',
+      'crew',
+      '-n',
+      ns,
+      '--type=json',
+      '-p',
+      '[{"op":"add","path":"/spec/rules/-","value":{"name":"no-drops","match":{"operations":["ddl.drop"]},"action":"Deny"}}]',
+    ]);
     const deadline = Date.now() + 5_000;
     let update: { at: number; line: string } | undefined;
     while (!update && Date.now() < deadline) {
@@ -128,7 +189,10 @@ describe('the sidecar control plane', () => {
     const token = await tokenFor('crew-0');
     const ok = await call('POST', '/v1/credentials', token, { connection: 'shop-db' });
     expect(ok.status).toBe(200);
-    expect(JSON.parse(ok.body)).toMatchObject({ connection: 'shop-db', credentials: { username: 'app', password: 's3cret' } });
+    expect(JSON.parse(ok.body)).toMatchObject({
+      connection: 'shop-db',
+      credentials: { username: 'app', password: 's3cret' },
+    });
     const other = await call('POST', '/v1/credentials', token, { connection: 'billing-db' });
     expect(other.status).toBe(403);
   });
@@ -138,7 +202,11 @@ describe('the sidecar control plane', () => {
     expect(notInjected).toMatchObject({ status: 403 });
     expect(notInjected.body).toMatch(/was not injected/);
     expect(await call('GET', '/v1/bundle', await tokenFor(undefined))).toMatchObject({ status: 403 });
-    const agentsOwn = await call('GET', '/v1/bundle', await tokenFor('crew-0', 'https://kubernetes.default.svc'));
+    const agentsOwn = await call(
+      'GET',
+      '/v1/bundle',
+      await tokenFor('crew-0', 'https://kubernetes.default.svc'),
+    );
     expect(agentsOwn.status).toBe(401);
     expect((await call('GET', '/v1/bundle', undefined)).status).toBe(401);
   });
@@ -157,11 +225,20 @@ describe('the sidecar’s control-plane client', () => {
   it('enforces nothing before its first bundle, then the pod’s policies, and follows an edit in under 2 s', async () => {
     const tokenFile = join(mkdtempSync(join(tmpdir(), 'crewgate-token-')), 'token');
     writeFileSync(tokenFile, await tokenFor('crew-0'));
-    const client = new ControlPlaneClient({ url: `https://127.0.0.1:${api.port}`, tokenFile, caCertificates: [ca], logger: silentLogger() });
+    const client = new ControlPlaneClient({
+      url: `https://127.0.0.1:${api.port}`,
+      tokenFile,
+      caCertificates: [ca],
+      logger: silentLogger(),
+    });
     const command = (operations: string[]) => ({
       connection: 'shop-db',
       protocol: 'postgres' as const,
-      identity: { subject: `system:serviceaccount:${ns}:research-crew`, groups: [], serviceAccount: `${ns}/research-crew` },
+      identity: {
+        subject: `system:serviceaccount:${ns}:research-crew`,
+        groups: [],
+        serviceAccount: `${ns}/research-crew`,
+      },
       operations,
       resources: ['orders', 'read:orders'],
       text: 'x',
@@ -174,8 +251,20 @@ describe('the sidecar’s control-plane client', () => {
     expect(await client.credentials('shop-db')).toEqual({ username: 'app', password: 's3cret' });
 
     const editedAt = Date.now();
-    await kubectl(harness, ['patch', 'accesspolicy', 'crew', '-n', ns, '--type=json', '-p', '[{"op":"replace","path":"/spec/rules/0/action","value":"Deny"}]']);
-    while (evaluate(client.current().policies, command(['select']), [], new Date()).action !== 'Deny' && Date.now() - editedAt < 5_000) {
+    await kubectl(harness, [
+      'patch',
+      'accesspolicy',
+      'crew',
+      '-n',
+      ns,
+      '--type=json',
+      '-p',
+      '[{"op":"replace","path":"/spec/rules/0/action","value":"Deny"}]',
+    ]);
+    while (
+      evaluate(client.current().policies, command(['select']), [], new Date()).action !== 'Deny' &&
+      Date.now() - editedAt < 5_000
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     const took = Date.now() - editedAt;

@@ -19,7 +19,8 @@ const plain = `plain-${id}`;
 const configName = `crewgate-test-${id}`;
 let operator: RunningOperator;
 
-const apply = (manifest: string, kubeconfig?: string) => kubectl(harness, ['apply', '-f', '-'], { input: manifest, kubeconfig });
+const apply = (manifest: string, kubeconfig?: string) =>
+  kubectl(harness, ['apply', '-f', '-'], { input: manifest, kubeconfig });
 
 beforeAll(async () => {
   const webhookPort = await freePort();
@@ -29,9 +30,18 @@ beforeAll(async () => {
     [agents, { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' }],
     [plain, { 'crewgate-test': id }],
   ] as const) {
-    expect((await apply(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } }))).code).toBe(0);
+    expect(
+      (await apply(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } })))
+        .code,
+    ).toBe(0);
   }
-  expect((await apply(localWebhookConfigurations(configName, webhookPort, { namespaceLabel: ['crewgate-test', id] }))).stderr).toBe('');
+  expect(
+    (
+      await apply(
+        localWebhookConfigurations(configName, webhookPort, { namespaceLabel: ['crewgate-test', id] }),
+      )
+    ).stderr,
+  ).toBe('');
   const config = operatorConfigFrom([], {
     CREWGATE_NAMESPACE: operatorNs,
     CREWGATE_IDENTITY: 'test-operator',
@@ -47,7 +57,16 @@ beforeAll(async () => {
   operator = await startOperator(config, kubeClients(harness.controlPlane.adminKubeconfig), silentLogger());
 
   await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', agents]);
-  await kubectl(harness, ['create', 'secret', 'generic', 'shop-db-credentials', '-n', agents, '--from-literal=username=app', '--from-literal=password=never-in-a-pod']);
+  await kubectl(harness, [
+    'create',
+    'secret',
+    'generic',
+    'shop-db-credentials',
+    '-n',
+    agents,
+    '--from-literal=username=app',
+    '--from-literal=password=never-in-a-pod',
+  ]);
   const setup = await apply(`apiVersion: crewgate.dev/v1alpha1
 kind: Connection
 metadata: { name: shop-db, namespace: ${agents} }
@@ -71,7 +90,12 @@ spec:
 
 afterAll(async () => {
   await operator?.stop();
-  await kubectl(harness, ['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', configName, '--ignore-not-found']);
+  await kubectl(harness, [
+    'delete',
+    'mutatingwebhookconfiguration,validatingwebhookconfiguration',
+    configName,
+    '--ignore-not-found',
+  ]);
 });
 
 const podManifest = (name: string, ns: string, connections: string | undefined, extra = '') => `apiVersion: v1
@@ -91,7 +115,9 @@ describe('pod injection by the real API server calling the operator', () => {
   it('injects a pod in a labelled namespace: native sidecar, no token for the agent, env pointing at the sidecar', async () => {
     const created = await apply(podManifest('crew-0', agents, 'shop-db'));
     expect(created.stderr).toBe('');
-    const pod = JSON.parse((await kubectl(harness, ['get', 'pod', 'crew-0', '-n', agents, '-o', 'json'])).stdout);
+    const pod = JSON.parse(
+      (await kubectl(harness, ['get', 'pod', 'crew-0', '-n', agents, '-o', 'json'])).stdout,
+    );
     const sidecar = pod.spec.initContainers[0];
     expect(sidecar).toMatchObject({ name: 'crewgate-sidecar', restartPolicy: 'Always' });
     expect(pod.spec.automountServiceAccountToken).toBe(false);
@@ -106,7 +132,9 @@ describe('pod injection by the real API server calling the operator', () => {
     const tokenVolume = pod.spec.volumes.find((v: { name: string }) => v.name === 'crewgate-token');
     expect(tokenVolume.projected.sources[0].serviceAccountToken).toMatchObject({ audience: 'crewgate' });
     const inPodConfig = parse(pod.metadata.annotations['crewgate.dev/sidecar-config']);
-    expect(inPodConfig.connections).toEqual([{ name: 'shop-db', type: 'postgres', listen: { host: '127.0.0.1', port: 15432 } }]);
+    expect(inPodConfig.connections).toEqual([
+      { name: 'shop-db', type: 'postgres', listen: { host: '127.0.0.1', port: 15432 } },
+    ]);
   });
 
   it('refuses a pod asking for a connection no policy grants to its service account', async () => {
@@ -124,7 +152,9 @@ describe('pod injection by the real API server calling the operator', () => {
   it('leaves a pod outside the selection untouched', async () => {
     await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', plain]);
     expect((await apply(podManifest('untouched', plain, undefined))).stderr).toBe('');
-    const pod = JSON.parse((await kubectl(harness, ['get', 'pod', 'untouched', '-n', plain, '-o', 'json'])).stdout);
+    const pod = JSON.parse(
+      (await kubectl(harness, ['get', 'pod', 'untouched', '-n', plain, '-o', 'json'])).stdout,
+    );
     expect(pod.spec.initContainers).toBeUndefined();
     expect(pod.spec.containers[0].env).toEqual([{ name: 'PGHOST', value: 'db.internal' }]);
   });
@@ -149,7 +179,17 @@ spec:
     const deadline = Date.now() + 15_000;
     let valid = '';
     while (Date.now() < deadline && valid !== 'True') {
-      valid = (await kubectl(harness, ['get', 'accesspolicy', 'crew', '-n', agents, '-o', 'jsonpath={.status.conditions[?(@.type=="Valid")].status}'])).stdout;
+      valid = (
+        await kubectl(harness, [
+          'get',
+          'accesspolicy',
+          'crew',
+          '-n',
+          agents,
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Valid")].status}',
+        ])
+      ).stdout;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(valid).toBe('True');
@@ -181,7 +221,9 @@ spec:
   beforeAll(async () => {
     const cp = harness.controlPlane;
     // The operator creates requests; its identity, as the API server will see it.
-    asOperator = await writeUserKubeconfig(cp, `system:serviceaccount:${operatorNs}:crewgate-operator`, ['system:masters']);
+    asOperator = await writeUserKubeconfig(cp, `system:serviceaccount:${operatorNs}:crewgate-operator`, [
+      'system:masters',
+    ]);
     rita = await writeUserKubeconfig(cp, 'rita', ['dba']);
     sam = await writeUserKubeconfig(cp, 'sam', ['dba']);
     requester = await writeUserKubeconfig(cp, 'agent-analyst', ['dba']);
@@ -202,14 +244,44 @@ subjects:
 `);
   });
 
-  const review = (name: string, kubeconfig: string, decision: 'Approve' | 'Deny', claims: Record<string, unknown> = {}) =>
-    kubectl(harness, ['patch', 'approvalrequest', name, '-n', agents, '--type=json', '-p', JSON.stringify([{ op: 'add', path: '/spec/reviews/-', value: { decision, comment: 'ok', ...claims } }])], { kubeconfig });
+  const review = (
+    name: string,
+    kubeconfig: string,
+    decision: 'Approve' | 'Deny',
+    claims: Record<string, unknown> = {},
+  ) =>
+    kubectl(
+      harness,
+      [
+        'patch',
+        'approvalrequest',
+        name,
+        '-n',
+        agents,
+        '--type=json',
+        '-p',
+        JSON.stringify([
+          { op: 'add', path: '/spec/reviews/-', value: { decision, comment: 'ok', ...claims } },
+        ]),
+      ],
+      { kubeconfig },
+    );
 
   const phase = async (name: string, want: string) => {
     const deadline = Date.now() + 10_000;
     let got = '';
     while (Date.now() < deadline && got !== want) {
-      got = (await kubectl(harness, ['get', 'approvalrequest', name, '-n', agents, '-o', 'jsonpath={.status.phase}'])).stdout;
+      got = (
+        await kubectl(harness, [
+          'get',
+          'approvalrequest',
+          name,
+          '-n',
+          agents,
+          '-o',
+          'jsonpath={.status.phase}',
+        ])
+      ).stdout;
       await new Promise((r) => setTimeout(r, 100));
     }
     return got;
@@ -223,10 +295,29 @@ subjects:
   });
 
   it('stamps the reviewer from the API server even when the patch claims another, and approves', async () => {
-    const patched = await review('refund-42', rita, 'Approve', { reviewer: 'someone-else', reviewerGroups: ['dba'] });
+    const patched = await review('refund-42', rita, 'Approve', {
+      reviewer: 'someone-else',
+      reviewerGroups: ['dba'],
+    });
     expect(patched.stderr).toBe('');
-    const reviews = JSON.parse((await kubectl(harness, ['get', 'approvalrequest', 'refund-42', '-n', agents, '-o', 'jsonpath={.spec.reviews}'])).stdout);
-    expect(reviews[0]).toMatchObject({ decision: 'Approve', reviewer: 'rita', reviewerGroups: expect.arrayContaining(['dba']) });
+    const reviews = JSON.parse(
+      (
+        await kubectl(harness, [
+          'get',
+          'approvalrequest',
+          'refund-42',
+          '-n',
+          agents,
+          '-o',
+          'jsonpath={.spec.reviews}',
+        ])
+      ).stdout,
+    );
+    expect(reviews[0]).toMatchObject({
+      decision: 'Approve',
+      reviewer: 'rita',
+      reviewerGroups: expect.arrayContaining(['dba']),
+    });
     expect(await phase('refund-42', 'Approved')).toBe('Approved');
   });
 
@@ -248,7 +339,17 @@ subjects:
     expect(await phase('refund-44', 'Pending')).toBe('Pending');
     expect((await review('refund-44', sam, 'Approve')).code).toBe(0);
     expect(await phase('refund-44', 'Approved')).toBe('Approved');
-    const approvedBy = (await kubectl(harness, ['get', 'approvalrequest', 'refund-44', '-n', agents, '-o', 'jsonpath={.status.approvedBy}'])).stdout;
+    const approvedBy = (
+      await kubectl(harness, [
+        'get',
+        'approvalrequest',
+        'refund-44',
+        '-n',
+        agents,
+        '-o',
+        'jsonpath={.status.approvedBy}',
+      ])
+    ).stdout;
     expect(JSON.parse(approvedBy)).toEqual(['rita', 'sam']);
   });
 });

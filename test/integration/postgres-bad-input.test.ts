@@ -30,7 +30,12 @@ afterAll(async () => {
  * Sends raw bytes, returns everything the proxy answered before it closed (or `waitMs` passed).
  * With `stepwise`, each chunk after the first waits for an answer to the one before.
  */
-function exchange(port: number, chunks: Buffer[], waitMs = 2_000, stepwise = false): Promise<{ bytes: Buffer; closed: boolean }> {
+function exchange(
+  port: number,
+  chunks: Buffer[],
+  waitMs = 2_000,
+  stepwise = false,
+): Promise<{ bytes: Buffer; closed: boolean }> {
   return new Promise((resolve) => {
     const socket: Socket = connect(port, '127.0.0.1');
     const received: Buffer[] = [];
@@ -85,7 +90,13 @@ function firstError(bytes: Buffer): { severity?: string; code?: string; message?
 }
 
 async function stillServes(): Promise<void> {
-  const c = new pg.Client({ host: '127.0.0.1', port: proxy.listener.port, user: 'agent', database: 'shop', password: token });
+  const c = new pg.Client({
+    host: '127.0.0.1',
+    port: proxy.listener.port,
+    user: 'agent',
+    database: 'shop',
+    password: token,
+  });
   await c.connect();
   expect((await c.query('SELECT 1 AS one')).rows[0].one).toBe(1);
   await c.end();
@@ -93,9 +104,15 @@ async function stillServes(): Promise<void> {
 
 describe('bad input closes only its own connection', () => {
   it('a 2 GB length header in the startup packet', async () => {
-    const { bytes, closed } = await exchange(proxy.listener.port, [Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 3, 0, 0])]);
+    const { bytes, closed } = await exchange(proxy.listener.port, [
+      Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 3, 0, 0]),
+    ]);
     expect(closed).toBe(true);
-    expect(firstError(bytes)).toMatchObject({ severity: 'FATAL', code: '08P01', message: expect.stringMatching(/exceeds the limit/) });
+    expect(firstError(bytes)).toMatchObject({
+      severity: 'FATAL',
+      code: '08P01',
+      message: expect.stringMatching(/exceeds the limit/),
+    });
     await stillServes();
   });
 
@@ -134,13 +151,21 @@ describe('bad input closes only its own connection', () => {
 
   it('bytes sent together with SSLRequest before the answer (CVE-2021-23214) are refused', async () => {
     const sslRequest = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
-    const { bytes, closed } = await exchange(proxy.listener.port, [Buffer.concat([sslRequest, serialize.startup({ user: 'x' })])]);
+    const { bytes, closed } = await exchange(proxy.listener.port, [
+      Buffer.concat([sslRequest, serialize.startup({ user: 'x' })]),
+    ]);
     expect(closed).toBe(true);
-    expect(firstError(bytes)).toMatchObject({ severity: 'FATAL', message: expect.stringMatching(/unexpected data after SSLRequest/) });
+    expect(firstError(bytes)).toMatchObject({
+      severity: 'FATAL',
+      message: expect.stringMatching(/unexpected data after SSLRequest/),
+    });
   });
 
   it('fuzzed frames after authentication never crash the proxy (property)', async () => {
-    const startup = Buffer.concat([serialize.startup({ user: 'agent', database: 'shop' }), serialize.password(token)]);
+    const startup = Buffer.concat([
+      serialize.startup({ user: 'agent', database: 'shop' }),
+      serialize.password(token),
+    ]);
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 200 }), async (garbage) => {
         const { bytes } = await exchange(proxy.listener.port, [startup, Buffer.from(garbage)], 300);
@@ -183,7 +208,13 @@ describe('faults', () => {
   });
 
   it('the database restarting mid-session: the client gets an error, new sessions work after', async () => {
-    const c = new pg.Client({ host: '127.0.0.1', port: faultProxy.listener.port, user: 'agent', database: 'shop', password: token });
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port: faultProxy.listener.port,
+      user: 'agent',
+      database: 'shop',
+      password: token,
+    });
     const errors: Error[] = [];
     c.on('error', (e) => errors.push(e));
     await c.connect();
@@ -194,13 +225,25 @@ describe('faults', () => {
     expect(failed).toBeInstanceOf(Error);
 
     // While the database is down, a new session is refused with a FATAL naming the connection.
-    const refused = new pg.Client({ host: '127.0.0.1', port: faultProxy.listener.port, user: 'agent', database: 'shop', password: token });
+    const refused = new pg.Client({
+      host: '127.0.0.1',
+      port: faultProxy.listener.port,
+      user: 'agent',
+      database: 'shop',
+      password: token,
+    });
     refused.on('error', () => undefined);
     const refusal = (await refused.connect().catch((e: unknown) => e)) as pg.DatabaseError;
     expect(refusal.message).toMatch(/cannot open a session on shop-db/);
 
     await database.start();
-    const fresh = new pg.Client({ host: '127.0.0.1', port: faultProxy.listener.port, user: 'agent', database: 'shop', password: token });
+    const fresh = new pg.Client({
+      host: '127.0.0.1',
+      port: faultProxy.listener.port,
+      user: 'agent',
+      database: 'shop',
+      password: token,
+    });
     await fresh.connect();
     expect((await fresh.query('SELECT count(*)::int AS n FROM orders')).rows[0].n).toBe(6);
     await fresh.end();
@@ -213,7 +256,10 @@ describe('FunctionCall (the fastpath interface)', () => {
     const received: Buffer[] = [];
     const waitFor = (predicate: (all: Buffer) => boolean) =>
       new Promise<Buffer>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out; got ${Buffer.concat(received).toString('latin1')}`)), 5_000);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out; got ${Buffer.concat(received).toString('latin1')}`)),
+          5_000,
+        );
         const check = () => {
           const all = Buffer.concat(received);
           if (predicate(all)) {
@@ -231,7 +277,9 @@ describe('FunctionCall (the fastpath interface)', () => {
       });
     const endsWithReady = (all: Buffer) => all.length >= 6 && all[all.length - 6] === 0x5a;
     await new Promise((r) => socket.once('connect', r));
-    socket.write(Buffer.concat([serialize.startup({ user: 'agent', database: 'shop' }), serialize.password(token)]));
+    socket.write(
+      Buffer.concat([serialize.startup({ user: 'agent', database: 'shop' }), serialize.password(token)]),
+    );
     await waitFor(endsWithReady);
     received.length = 0;
     // FunctionCall: oid 2255 (pg_cancel_backend... any oid), no argument formats, no arguments, text result.

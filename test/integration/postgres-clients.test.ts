@@ -60,29 +60,45 @@ print(json.dumps(out))
 describe('pgbench through the proxy', () => {
   beforeAll(async () => {
     // Initialised directly on the database, as a DBA would; the benchmark then runs through the proxy.
-    const init = await runCommand('pgbench', ['-i', '-s', '1', '-q', '-h', pgInfo.host, '-p', String(pgInfo.port), '-U', pgInfo.app.user, 'shop'], {
-      env: { ...process.env, PGPASSWORD: pgInfo.app.password, PGSSLMODE: 'disable' },
-      timeoutMs: 60_000,
-    });
+    const init = await runCommand(
+      'pgbench',
+      ['-i', '-s', '1', '-q', '-h', pgInfo.host, '-p', String(pgInfo.port), '-U', pgInfo.app.user, 'shop'],
+      {
+        env: { ...process.env, PGPASSWORD: pgInfo.app.password, PGSSLMODE: 'disable' },
+        timeoutMs: 60_000,
+      },
+    );
     expect(init.code, init.stderr).toBe(0);
   });
 
-  it.each(['simple', 'extended', 'prepared'])('runs the TPC-B-like script with -M %s, no failed transactions', async (mode) => {
-    const result = await runCommand('pgbench', ['-n', '-M', mode, '-c', '2', '-t', '25', 'shop'], { env: viaProxy(operator), timeoutMs: 60_000 });
-    expect(result.stderr).not.toMatch(/error|aborted/i);
-    expect(result.stdout).toMatch(/number of transactions actually processed: 50\/50/);
-    expect(result.stdout).toMatch(/number of failed transactions: 0/);
-  });
+  it.each(['simple', 'extended', 'prepared'])(
+    'runs the TPC-B-like script with -M %s, no failed transactions',
+    async (mode) => {
+      const result = await runCommand('pgbench', ['-n', '-M', mode, '-c', '2', '-t', '25', 'shop'], {
+        env: viaProxy(operator),
+        timeoutMs: 60_000,
+      });
+      expect(result.stderr).not.toMatch(/error|aborted/i);
+      expect(result.stdout).toMatch(/number of transactions actually processed: 50\/50/);
+      expect(result.stdout).toMatch(/number of failed transactions: 0/);
+    },
+  );
 
   it('runs select-only (-S) with -M prepared', async () => {
-    const result = await runCommand('pgbench', ['-n', '-S', '-M', 'prepared', '-c', '2', '-t', '50', 'shop'], { env: viaProxy(operator), timeoutMs: 60_000 });
+    const result = await runCommand(
+      'pgbench',
+      ['-n', '-S', '-M', 'prepared', '-c', '2', '-t', '50', 'shop'],
+      { env: viaProxy(operator), timeoutMs: 60_000 },
+    );
     expect(result.stdout).toMatch(/number of transactions actually processed: 100\/100/);
   });
 });
 
 describe('cancel', () => {
   it('Ctrl-C in psql cancels the running query on the database', async () => {
-    const psql = spawn(join(pgInfo.binDir, 'psql'), ['-XAt', '-c', 'SELECT pg_sleep(30)'], { env: viaProxy(operator) });
+    const psql = spawn(join(pgInfo.binDir, 'psql'), ['-XAt', '-c', 'SELECT pg_sleep(30)'], {
+      env: viaProxy(operator),
+    });
     let stderr = '';
     psql.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const started = Date.now();

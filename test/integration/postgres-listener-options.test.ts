@@ -20,13 +20,25 @@ let tlsProxy: ProxyUnderTest;
 let analyst: string;
 
 beforeAll(async () => {
-  const ca = await loadCertificateAuthority(readFileSync(harness.caCertificateFile, 'utf8'), readFileSync(harness.caKeyFile, 'utf8'));
-  const serving = await issueCertificate(ca, { commonName: 'crewgate-sidecar', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' });
+  const ca = await loadCertificateAuthority(
+    readFileSync(harness.caCertificateFile, 'utf8'),
+    readFileSync(harness.caKeyFile, 'utf8'),
+  );
+  const serving = await issueCertificate(ca, {
+    commonName: 'crewgate-sidecar',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
   tlsProxy = await startProxy(harness, {
     listener: {
       tls: { certificatePem: serving.certificatePem, privateKeyPem: serving.privateKeyPem },
       requireTls: true,
-      workloadIdentity: { subject: 'system:serviceaccount:agents:research-crew', groups: ['crewai-viewer'], serviceAccount: 'agents/research-crew' },
+      workloadIdentity: {
+        subject: 'system:serviceaccount:agents:research-crew',
+        groups: ['crewai-viewer'],
+        serviceAccount: 'agents/research-crew',
+      },
     },
   });
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
@@ -37,12 +49,23 @@ afterAll(async () => {
 
 const psql = (env: Record<string, string>, sql: string) =>
   runCommand(join(harness.postgres.binDir, 'psql'), ['-XAt', '-c', sql], {
-    env: { ...process.env, PGHOST: '127.0.0.1', PGPORT: String(tlsProxy.listener.port), PGUSER: 'agent', PGDATABASE: 'shop', PGCONNECT_TIMEOUT: '5', ...env },
+    env: {
+      ...process.env,
+      PGHOST: '127.0.0.1',
+      PGPORT: String(tlsProxy.listener.port),
+      PGUSER: 'agent',
+      PGDATABASE: 'shop',
+      PGCONNECT_TIMEOUT: '5',
+      ...env,
+    },
   });
 
 describe('TLS between the agent and the sidecar', () => {
   it('psql with sslmode=verify-full against the pod’s CA works, and the server is the sidecar', async () => {
-    const result = await psql({ PGPASSWORD: analyst, PGSSLMODE: 'verify-full', PGSSLROOTCERT: harness.caCertificateFile }, 'SELECT count(*) FROM orders');
+    const result = await psql(
+      { PGPASSWORD: analyst, PGSSLMODE: 'verify-full', PGSSLROOTCERT: harness.caCertificateFile },
+      'SELECT count(*) FROM orders',
+    );
     expect(result.stderr).toBe('');
     expect(result.stdout.trim()).toBe('6');
   });
@@ -70,7 +93,9 @@ describe('workload identity', () => {
     await client.end();
     expect(rows.rows[0].email).not.toBe('ada@example.com');
     expect(drop.code).toBe('42501');
-    const start = tlsProxy.recorder.events.find((e) => e.type === 'session.start' && e.identity.subject.startsWith('system:serviceaccount:'));
+    const start = tlsProxy.recorder.events.find(
+      (e) => e.type === 'session.start' && e.identity.subject.startsWith('system:serviceaccount:'),
+    );
     expect(start).toBeDefined();
   });
 });
@@ -80,7 +105,14 @@ const binaryQuery = (text: string, values: unknown[]) => ({ text, values, binary
 
 describe('binary results under masking', () => {
   const binaryClient = async () => {
-    const c = new pg.Client({ host: '127.0.0.1', port: tlsProxy.listener.port, user: 'agent', database: 'shop', password: analyst, ssl: { ca: readFileSync(harness.caCertificateFile, 'utf8') } });
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port: tlsProxy.listener.port,
+      user: 'agent',
+      database: 'shop',
+      password: analyst,
+      ssl: { ca: readFileSync(harness.caCertificateFile, 'utf8') },
+    });
     await c.connect();
     return c;
   };
@@ -89,13 +121,17 @@ describe('binary results under masking', () => {
     const c = await binaryClient();
     const result = await c.query(binaryQuery('SELECT email FROM customers WHERE id = $1', [2]));
     await c.end();
-    const email = Buffer.isBuffer(result.rows[0].email) ? result.rows[0].email.toString('utf8') : String(result.rows[0].email);
+    const email = Buffer.isBuffer(result.rows[0].email)
+      ? result.rows[0].email.toString('utf8')
+      : String(result.rows[0].email);
     expect(email).not.toContain('grace@example.com');
   });
 
   it('refuses a binary column it cannot read as text rather than pass it unmasked', async () => {
     const c = await binaryClient();
-    const error = (await c.query(binaryQuery('SELECT id, card_number::bytea AS raw FROM customers WHERE id = $1', [1])).catch((e: unknown) => e)) as pg.DatabaseError;
+    const error = (await c
+      .query(binaryQuery('SELECT id, card_number::bytea AS raw FROM customers WHERE id = $1', [1]))
+      .catch((e: unknown) => e)) as pg.DatabaseError;
     const after = await c.query('SELECT 1 AS ok');
     await c.end();
     expect(error.code).toBe('0A000');
@@ -112,14 +148,27 @@ describe('the sidecar process', () => {
     writeFileSync(
       config,
       stringify({
-        identity: { issuers: [{ issuer: harness.oidc.issuer, audiences: [harness.oidc.audience], caFile: harness.oidc.caCertificateFile }] },
+        identity: {
+          issuers: [
+            {
+              issuer: harness.oidc.issuer,
+              audiences: [harness.oidc.audience],
+              caFile: harness.oidc.caCertificateFile,
+            },
+          ],
+        },
         policies: { files: [join(repositoryRoot, 'test/integration/fixtures/shop-policies.yaml')] },
         connections: [
           {
             name: 'shop-db',
             type: 'postgres',
             listen: { host: '127.0.0.1', port: 0 },
-            upstream: { host: pgInfo.host, port: pgInfo.port, database: 'shop', tls: { mode: 'verify-full', caFile: pgInfo.caCertificateFile } },
+            upstream: {
+              host: pgInfo.host,
+              port: pgInfo.port,
+              database: 'shop',
+              tls: { mode: 'verify-full', caFile: pgInfo.caCertificateFile },
+            },
             credentials: { username: pgInfo.app.user, passwordFile: join(dir, 'app.password') },
           },
         ],
@@ -127,18 +176,30 @@ describe('the sidecar process', () => {
         metrics: { host: '127.0.0.1', port: 0 },
       }),
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, 'sidecar/main.ts'), '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repositoryRoot, 'sidecar/main.ts'), '--config', config],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     try {
-      const ready = await new Promise<{ listeners: Record<string, number>; metricsPort: number }>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const line = out.split('\n').find((l) => l.includes('"ready":true'));
-          if (line) resolve(JSON.parse(line));
-        });
-        child.once('exit', (code) => reject(new Error(`sidecar exited ${code}: ${out}`)));
+      const ready = await new Promise<{ listeners: Record<string, number>; metricsPort: number }>(
+        (resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (c: Buffer) => {
+            out += c.toString();
+            const line = out.split('\n').find((l) => l.includes('"ready":true'));
+            if (line) resolve(JSON.parse(line));
+          });
+          child.once('exit', (code) => reject(new Error(`sidecar exited ${code}: ${out}`)));
+        },
+      );
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: ready.listeners['shop-db'],
+        user: 'agent',
+        database: 'shop',
+        password: analyst,
       });
-      const c = new pg.Client({ host: '127.0.0.1', port: ready.listeners['shop-db'], user: 'agent', database: 'shop', password: analyst });
       await c.connect();
       await c.query('SELECT 1');
       await c.query('DROP TABLE orders').catch(() => undefined);

@@ -24,21 +24,46 @@ afterAll(async () => {
 const psql = (token: string, sql: string, extra: string[] = []) =>
   runCommand(
     join(harness.postgres.binDir, 'psql'),
-    ['-h', '127.0.0.1', '-p', String(proxy.listener.port), '-U', 'agent', '-d', 'shop', '-XAt', '-v', 'ON_ERROR_STOP=0', ...extra],
+    [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(proxy.listener.port),
+      '-U',
+      'agent',
+      '-d',
+      'shop',
+      '-XAt',
+      '-v',
+      'ON_ERROR_STOP=0',
+      ...extra,
+    ],
     { input: sql, env: { ...process.env, PGPASSWORD: token, PGSSLMODE: 'disable', PGCONNECT_TIMEOUT: '5' } },
   );
 
 const client = async (token: string) => {
-  const c = new pg.Client({ host: '127.0.0.1', port: proxy.listener.port, user: 'agent', database: 'shop', password: token });
+  const c = new pg.Client({
+    host: '127.0.0.1',
+    port: proxy.listener.port,
+    user: 'agent',
+    database: 'shop',
+    password: token,
+  });
   await c.connect();
   return c;
 };
 
 describe('psql through the proxy', () => {
   it('runs an allowed SELECT and masks card numbers and e-mails', async () => {
-    const result = await psql(analyst, 'SELECT full_name, email, card_number FROM customers ORDER BY id LIMIT 2;\n');
+    const result = await psql(
+      analyst,
+      'SELECT full_name, email, card_number FROM customers ORDER BY id LIMIT 2;\n',
+    );
     expect(result.stderr).toBe('');
-    const rows = result.stdout.trim().split('\n').map((l) => l.split('|'));
+    const rows = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|'));
     expect(rows[0]![0]).toBe('Ada Lovelace');
     expect(rows[0]![1]).not.toContain('ada@example.com');
     expect(rows[0]![2]).not.toMatch(/4111.?1111.?1111/);
@@ -73,13 +98,23 @@ describe('denials in the protocol’s own words, and the session goes on', () =>
   it('answers a denial inside the extended protocol and keeps the connection in sync', async () => {
     const c = await client(analyst);
     try {
-      const denied = (await c.query({ text: 'DELETE FROM orders WHERE id = $1', values: [1] }).catch((e: unknown) => e)) as pg.DatabaseError;
+      const denied = (await c
+        .query({ text: 'DELETE FROM orders WHERE id = $1', values: [1] })
+        .catch((e: unknown) => e)) as pg.DatabaseError;
       expect(denied.code).toBe('42501');
       const rows = await c.query({ text: 'SELECT id, status FROM orders WHERE id = $1', values: [3] });
       expect(rows.rows).toEqual([{ id: '3', status: 'open' }]);
-      const named = await c.query({ name: 'by-status', text: 'SELECT count(*)::int AS n FROM orders WHERE status = $1', values: ['open'] });
+      const named = await c.query({
+        name: 'by-status',
+        text: 'SELECT count(*)::int AS n FROM orders WHERE status = $1',
+        values: ['open'],
+      });
       expect(named.rows[0].n).toBe(3);
-      const again = await c.query({ name: 'by-status', text: 'SELECT count(*)::int AS n FROM orders WHERE status = $1', values: ['shipped'] });
+      const again = await c.query({
+        name: 'by-status',
+        text: 'SELECT count(*)::int AS n FROM orders WHERE status = $1',
+        values: ['shipped'],
+      });
       expect(again.rows[0].n).toBe(2);
     } finally {
       await c.end();

@@ -12,12 +12,20 @@ import { repositoryRoot } from '../../harness/paths.js';
 import { NoApprover, type Approver } from '../../../sidecar/enforcement/approver.js';
 import { Enforcer } from '../../../sidecar/enforcement/enforcer.js';
 import { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
-import { compileBundle, StaticBundleSource, type ObjectManifest } from '../../../sidecar/enforcement/policy-bundle.js';
+import {
+  compileBundle,
+  StaticBundleSource,
+  type ObjectManifest,
+} from '../../../sidecar/enforcement/policy-bundle.js';
 import { MemoryRecorder, type SessionRecorder } from '../../../sidecar/enforcement/recorder.js';
 import { TokenVerifier } from '../../../sidecar/identity/token-verifier.js';
 import { silentLogger } from '../../../sidecar/logging.js';
 import { initSqlClassifier } from '../../../sidecar/classify/sql/index.js';
-import { startPostgresListener, type PostgresListener, type PostgresListenerOptions } from '../../../sidecar/postgres/listener.js';
+import {
+  startPostgresListener,
+  type PostgresListener,
+  type PostgresListenerOptions,
+} from '../../../sidecar/postgres/listener.js';
 
 export interface ProxyUnderTest {
   listener: PostgresListener;
@@ -26,8 +34,13 @@ export interface ProxyUnderTest {
   bundle: StaticBundleSource;
 }
 
-export function loadManifests(file: string): { accessPolicies: ObjectManifest[]; maskingRules: ObjectManifest[] } {
-  const docs = parseAllDocuments(readFileSync(join(repositoryRoot, file), 'utf8')).map((d) => d.toJS() as ObjectManifest & { kind: string });
+export function loadManifests(file: string): {
+  accessPolicies: ObjectManifest[];
+  maskingRules: ObjectManifest[];
+} {
+  const docs = parseAllDocuments(readFileSync(join(repositoryRoot, file), 'utf8')).map(
+    (d) => d.toJS() as ObjectManifest & { kind: string },
+  );
   return {
     accessPolicies: docs.filter((d) => d.kind === 'AccessPolicy'),
     maskingRules: docs.filter((d) => d.kind === 'MaskingRule'),
@@ -46,7 +59,9 @@ export async function startProxy(
   } = {},
 ): Promise<ProxyUnderTest> {
   await initSqlClassifier();
-  const bundle = new StaticBundleSource(compileBundle(loadManifests(options.policies ?? 'test/integration/fixtures/shop-policies.yaml')));
+  const bundle = new StaticBundleSource(
+    compileBundle(loadManifests(options.policies ?? 'test/integration/fixtures/shop-policies.yaml')),
+  );
   const recorder = new MemoryRecorder();
   const extra = options.recorder;
   const recording: SessionRecorder = extra
@@ -59,9 +74,18 @@ export async function startProxy(
       }
     : recorder;
   const metrics = options.metrics ?? new SidecarMetrics();
-  const enforcer = new Enforcer({ bundle, approver: options.approver ?? new NoApprover(), recorder: recording, metrics });
+  const enforcer = new Enforcer({
+    bundle,
+    approver: options.approver ?? new NoApprover(),
+    recorder: recording,
+    metrics,
+  });
   const verifier = new TokenVerifier([
-    { issuer: harness.oidc.issuer, audiences: [harness.oidc.audience], caCertificates: [readFileSync(harness.oidc.caCertificateFile, 'utf8')] },
+    {
+      issuer: harness.oidc.issuer,
+      audiences: [harness.oidc.audience],
+      caCertificates: [readFileSync(harness.oidc.caCertificateFile, 'utf8')],
+    },
     {
       issuer: harness.controlPlane.serviceAccountIssuer,
       audiences: ['crewgate'],
