@@ -9,6 +9,7 @@ import { request, type RequestOptions } from 'node:https';
 import type { Logger } from 'pino';
 import { compileBundle, type BundleSource, type PolicyBundle } from '../enforcement/policy-bundle.js';
 import { indexPolicies } from '../policy/index.js';
+import type { SidecarBundle } from '../../operator/control-plane/bundle.js';
 
 export interface ControlPlaneOptions {
   url: string;
@@ -19,19 +20,8 @@ export interface ControlPlaneOptions {
   reconnectBaseMs?: number;
 }
 
-export interface BundleDocument {
-  connections: { name: string; spec: Record<string, unknown> }[];
-  accessPolicies: { metadata: { namespace: string; name: string }; spec: unknown }[];
-  maskingRules: { metadata: { namespace: string; name: string }; spec: unknown }[];
-  grants: {
-    name: string;
-    subject: string;
-    policy: string;
-    rule: string;
-    connection: string;
-    expiresAt: string;
-  }[];
-}
+/** The bundle as the control plane sends it: one shape, defined where it is built. */
+export type BundleDocument = SidecarBundle;
 
 export class ControlPlaneError extends Error {
   override name = 'ControlPlaneError';

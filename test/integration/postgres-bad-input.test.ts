@@ -1,17 +1,14 @@
 // Bad input and faults: each closes only its own connection with a protocol-native error, and the
 // proxy keeps serving everyone else. The database restart uses a PostgreSQL of this file's own.
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createCertificateAuthority } from '../../operator/pki/certificates.js';
-import { locateBinaries } from '../harness/binaries.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import type { PostgresServer } from '../harness/postgres.js';
+import { startPrivatePostgres } from '../harness/private-postgres.js';
 import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
@@ -183,11 +180,7 @@ describe('faults', () => {
   let faultProxy: ProxyUnderTest;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crewgate-pgfault-'));
-    chmodSync(dir, 0o755);
-    const ca = await createCertificateAuthority('fault-ca');
-    writeFileSync(join(dir, 'ca.crt'), ca.certificatePem);
-    database = await startPostgres(locateBinaries(), join(dir, 'pg'), ca, join(dir, 'ca.crt'));
+    database = await startPrivatePostgres('pgfault');
     const info = database.info;
     faultProxy = await startProxy(harness, {
       listener: {

@@ -4,31 +4,29 @@
 // SIGKILL mid-session and restarted on the same spool (what it spooled is shipped).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createCertificateAuthority } from '../../operator/pki/certificates.js';
-import { provisionStore } from '../../operator/recording-store/index.js';
 import {
   openRecording,
   verifyChain,
   type RecordedEvent,
   type Recording,
 } from '../../sidecar/recording/index.js';
-import { locateBinaries } from '../harness/binaries.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { repositoryRoot } from '../harness/paths.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import type { PostgresServer } from '../harness/postgres.js';
+import { startRecordingStore } from './support/recording-store.js';
 import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
 const DATABASE = 'crewgate_audit';
 const sidecarRole = { name: 'crewgate_sidecar', password: randomBytes(12).toString('hex') };
 const dir = mkdtempSync(join(tmpdir(), 'crewgate-recfault-'));
-let server: PostgresServer;
+let server: PostgresServer & { dir: string };
 let token: string;
 
 const storeOptions = () => ({
@@ -88,19 +86,7 @@ async function until(
 }
 
 beforeAll(async () => {
-  chmodSync(dir, 0o755);
-  const ca = await createCertificateAuthority('store-ca');
-  writeFileSync(join(dir, 'ca.crt'), ca.certificatePem);
-  server = await startPostgres(locateBinaries(), join(dir, 'pg'), ca, join(dir, 'ca.crt'));
-  const info = server.info;
-  await provisionStore({
-    admin: { host: info.host, port: info.port, user: info.superuser.user, password: info.superuser.password },
-    database: DATABASE,
-    sidecar: sidecarRole,
-  });
-  // The harness runs PostgreSQL with synchronous_commit off (test data is thrown away); a store
-  // must not acknowledge what it could lose when killed, so the audit database turns it back on.
-  await withAdmin((c) => c.query(`ALTER DATABASE ${DATABASE} SET synchronous_commit = on`));
+  server = (await startRecordingStore('recfault', { sidecarRole, durable: true })).server;
   token = await oidcToken(harness.oidc, 'agent-analyst');
 }, 60_000);
 afterAll(async () => {
@@ -296,7 +282,7 @@ describe('the sidecar process is killed', () => {
             database: DATABASE,
             user: sidecarRole.name,
             passwordFile: join(dir, 'store.password'),
-            tls: { mode: 'verify-full', caFile: join(dir, 'ca.crt') },
+            tls: { mode: 'verify-full', caFile: join(server.dir, 'ca.crt') },
           },
         },
       }),

@@ -2,22 +2,20 @@
 // this file's own: every event of every session lands, in order, with an intact chain. Prints
 // (does not assert) events per second shipped and the store's size per 1,000 statements.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createCertificateAuthority } from '../../operator/pki/certificates.js';
-import { provisionStore } from '../../operator/recording-store/index.js';
 import {
   openRecording,
   verifyChain,
   type RecordedEvent,
   type Recording,
 } from '../../sidecar/recording/index.js';
-import { locateBinaries } from '../harness/binaries.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import type { PostgresServer } from '../harness/postgres.js';
+import { startRecordingStore } from './support/recording-store.js';
 import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
@@ -26,7 +24,7 @@ const SESSIONS = 200;
 const STATEMENTS = 10;
 const sidecarRole = { name: 'crewgate_sidecar', password: randomBytes(12).toString('hex') };
 const dir = mkdtempSync(join(tmpdir(), 'crewgate-recload-'));
-let server: PostgresServer;
+let server: PostgresServer & { dir: string };
 let admin: pg.Client;
 let recording: Recording;
 let proxy: ProxyUnderTest;
@@ -34,15 +32,10 @@ let token: string;
 
 beforeAll(async () => {
   chmodSync(dir, 0o755);
-  const ca = await createCertificateAuthority('store-ca');
-  writeFileSync(join(dir, 'ca.crt'), ca.certificatePem);
-  server = await startPostgres(locateBinaries(), join(dir, 'pg'), ca, join(dir, 'ca.crt'));
+  const store = await startRecordingStore('recload', { sidecarRole });
+  server = store.server;
   const info = server.info;
-  await provisionStore({
-    admin: { host: info.host, port: info.port, user: info.superuser.user, password: info.superuser.password },
-    database: DATABASE,
-    sidecar: sidecarRole,
-  });
+  const ca = { certificatePem: store.caCertificatePem };
   admin = new pg.Client({
     host: info.host,
     port: info.port,

@@ -4,14 +4,12 @@
 // CLI (run as a process) lists, replays, exports and verifies the session.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createCertificateAuthority } from '../../operator/pki/certificates.js';
-import { provisionStore } from '../../operator/recording-store/index.js';
 import type { Approver } from '../../sidecar/enforcement/approver.js';
 import { SidecarMetrics } from '../../sidecar/enforcement/metrics.js';
 import {
@@ -20,10 +18,10 @@ import {
   type RecordedEvent,
   type Recording,
 } from '../../sidecar/recording/index.js';
-import { locateBinaries } from '../harness/binaries.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { repositoryRoot } from '../harness/paths.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import type { PostgresServer } from '../harness/postgres.js';
+import { startRecordingStore } from './support/recording-store.js';
 import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
 
 const run = promisify(execFile);
@@ -32,7 +30,7 @@ const DATABASE = 'crewgate_audit';
 const sidecarRole = { name: 'crewgate_sidecar', password: randomBytes(12).toString('hex') };
 const readerRole = { name: 'crewgate_reader', password: randomBytes(12).toString('hex') };
 const spoolDir = mkdtempSync(join(tmpdir(), 'crewgate-spool-'));
-let server: PostgresServer;
+let server: PostgresServer & { dir: string };
 let admin: pg.Client;
 let recording: Recording;
 let proxy: ProxyUnderTest;
@@ -61,18 +59,11 @@ const crewgate = (...args: string[]) =>
   );
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'crewgate-store-'));
-  chmodSync(dir, 0o755);
-  const ca = await createCertificateAuthority('store-ca');
-  writeFileSync(join(dir, 'ca.crt'), ca.certificatePem);
-  server = await startPostgres(locateBinaries(), join(dir, 'pg'), ca, join(dir, 'ca.crt'));
+  const store = await startRecordingStore('recproxy', { sidecarRole, readerRole });
+  server = store.server;
+  const dir = server.dir;
+  const ca = { certificatePem: store.caCertificatePem };
   const info = server.info;
-  await provisionStore({
-    admin: { host: info.host, port: info.port, user: info.superuser.user, password: info.superuser.password },
-    database: DATABASE,
-    sidecar: sidecarRole,
-    reader: readerRole,
-  });
   admin = new pg.Client({
     host: info.host,
     port: info.port,

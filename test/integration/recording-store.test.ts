@@ -3,8 +3,6 @@
 // does not duplicate, retention is a partition drop, and an edited event fails `crewgate verify`.
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -17,16 +15,15 @@ import {
   dropPartitionsBefore,
   partitionName,
 } from '../../operator/recording-store/index.js';
-import { createCertificateAuthority } from '../../operator/pki/certificates.js';
 import type { SessionEvent } from '../../sidecar/enforcement/recorder.js';
 import { PgEventStore, sealEvent, type RecordedEvent } from '../../sidecar/recording/index.js';
-import { locateBinaries } from '../harness/binaries.js';
 import { repositoryRoot } from '../harness/paths.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import type { PostgresServer } from '../harness/postgres.js';
+import { startRecordingStore } from './support/recording-store.js';
 
 const run = promisify(execFile);
 const DATABASE = 'crewgate_audit';
-let server: PostgresServer;
+let server: PostgresServer & { dir: string };
 const sidecarRole = { name: 'crewgate_sidecar', password: randomBytes(12).toString('hex') };
 const readerRole = { name: 'crewgate_reader', password: randomBytes(12).toString('hex') };
 let admin: pg.Client;
@@ -87,18 +84,8 @@ const sample: SessionEvent[] = [
 ];
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'crewgate-store-'));
-  chmodSync(dir, 0o755);
-  const ca = await createCertificateAuthority('store-ca');
-  writeFileSync(join(dir, 'ca.crt'), ca.certificatePem);
-  server = await startPostgres(locateBinaries(), join(dir, 'pg'), ca, join(dir, 'ca.crt'));
+  server = (await startRecordingStore('recstore', { sidecarRole, readerRole })).server;
   const info = server.info;
-  await provisionStore({
-    admin: { host: info.host, port: info.port, user: info.superuser.user, password: info.superuser.password },
-    database: DATABASE,
-    sidecar: sidecarRole,
-    reader: readerRole,
-  });
   admin = await connect('admin');
   readerUrl = `postgres://${readerRole.name}:${readerRole.password}@${info.host}:${info.port}/${DATABASE}`;
 }, 60_000);

@@ -1,0 +1,91 @@
+/**
+ * A recording store on a PostgreSQL of the test file's own, provisioned by the operator's own
+ * code: database `crewgate_audit`, an insert-only role for sidecars and a reader role.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { provisionStore } from '../../../operator/recording-store/index.js';
+import { startPrivatePostgres } from '../../harness/private-postgres.js';
+
+export const STORE_DATABASE = 'crewgate_audit';
+
+export interface RecordingStoreUnderTest {
+  server: Awaited<ReturnType<typeof startPrivatePostgres>>;
+  /** PEM of the CA that signed the store's serving certificate. */
+  caCertificatePem: string;
+  sidecarRole: { name: string; password: string };
+  readerRole: { name: string; password: string };
+  /** What a PgEventStore needs to write as the sidecar role. */
+  storeOptions(): { host: string; port: number; database: string; user: string; password: string };
+  /** A connection string for the reader role, as the CLI takes it. */
+  readerUrl(): string;
+  /** Runs `f` as the superuser on the store database. */
+  asAdmin<T>(f: (client: pg.Client) => Promise<T>): Promise<T>;
+}
+
+export interface RecordingStoreOptions {
+  sidecarRole?: { name: string; password: string };
+  readerRole?: { name: string; password: string };
+  /**
+   * The harness runs PostgreSQL with synchronous_commit off (test data is thrown away); a store
+   * that is killed on purpose must not acknowledge what it could lose, so this turns it back on.
+   */
+  durable?: boolean;
+}
+
+export async function startRecordingStore(
+  purpose: string,
+  options: RecordingStoreOptions = {},
+): Promise<RecordingStoreUnderTest> {
+  const server = await startPrivatePostgres(purpose);
+  const sidecarRole = options.sidecarRole ?? {
+    name: 'crewgate_sidecar',
+    password: randomBytes(12).toString('hex'),
+  };
+  const readerRole = options.readerRole ?? {
+    name: 'crewgate_reader',
+    password: randomBytes(12).toString('hex'),
+  };
+  const info = server.info;
+  await provisionStore({
+    admin: { host: info.host, port: info.port, user: info.superuser.user, password: info.superuser.password },
+    database: STORE_DATABASE,
+    sidecar: sidecarRole,
+    reader: readerRole,
+  });
+  const store: RecordingStoreUnderTest = {
+    server,
+    caCertificatePem: readFileSync(join(server.dir, 'ca.crt'), 'utf8'),
+    sidecarRole,
+    readerRole,
+    storeOptions: () => ({
+      host: info.host,
+      port: info.port,
+      database: STORE_DATABASE,
+      user: sidecarRole.name,
+      password: sidecarRole.password,
+    }),
+    readerUrl: () =>
+      `postgresql://${readerRole.name}:${readerRole.password}@${info.host}:${info.port}/${STORE_DATABASE}?sslmode=disable`,
+    async asAdmin(f) {
+      const client = new pg.Client({
+        host: info.host,
+        port: info.port,
+        user: info.superuser.user,
+        password: info.superuser.password,
+        database: STORE_DATABASE,
+      });
+      await client.connect();
+      try {
+        return await f(client);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+  if (options.durable)
+    await store.asAdmin((c) => c.query(`ALTER DATABASE ${STORE_DATABASE} SET synchronous_commit = on`));
+  return store;
+}
