@@ -331,6 +331,27 @@ subjects:
     expect(outside.stderr).toMatch(/dba/);
   });
 
+  it('expires a request nobody decides, by requeue at expiresAt', async () => {
+    const soon = request('refund-45').replace(
+      /expiresAt: ".*"/,
+      `expiresAt: "${new Date(Date.now() + 2_000).toISOString()}"`,
+    );
+    expect((await apply(soon, asOperator)).stderr).toBe('');
+    expect(await phase('refund-45', 'Expired')).toBe('Expired');
+    const events = await kubectl(harness, [
+      'get',
+      'events',
+      '-n',
+      agents,
+      '--field-selector',
+      'involvedObject.name=refund-45',
+      '-o',
+      'jsonpath={range .items[*]}{.reason} {end}',
+    ]);
+    expect(events.stdout).toMatch(/Created/);
+    expect(events.stdout).toMatch(/Expired/);
+  });
+
   it('needs two distinct reviewers for minApprovals 2: the same reviewer twice counts once', async () => {
     await apply(request('refund-44', 2), asOperator);
     expect((await review('refund-44', rita, 'Approve')).code).toBe(0);
@@ -351,5 +372,16 @@ subjects:
       ])
     ).stdout;
     expect(JSON.parse(approvedBy)).toEqual(['rita', 'sam']);
+  });
+});
+
+describe('operations', () => {
+  it('serves /metrics with reconcile and webhook figures, and /healthz', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(
+      /crewgate_reconciles_total\{controller="accesspolicies",outcome="success"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/crewgate_webhook_duration_seconds_count\{path="\/mutate-pods"\} [1-9]/);
+    expect(await (await fetch(`http://127.0.0.1:${operator.metricsPort}/healthz`)).text()).toBe('ok');
   });
 });
