@@ -21,6 +21,11 @@ export const operatorConfigSchema = z.strictObject({
   injectionMode: z.enum(['env', 'transparent']).default('env'),
   /** Where injected sidecars reach the control plane; defaults to the Service's DNS name. */
   controlPlaneUrl: z.string().optional(),
+  /**
+   * The username the API server sees for this operator (it alone may create ApprovalRequests).
+   * Defaults to its service account; an operator run with another identity (the demo) says so here.
+   */
+  operatorUsername: z.string().optional(),
   /** Finished ApprovalRequests are deleted after this long. */
   approvalRetention: z.string().default('168h'),
   mutatingWebhookConfigurations: z.array(z.string()).default(['crewgate-operator']),

@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { isNotFound, type KubeClients } from '../kube/client.js';
 import { REQUIRED_SECRET_KEYS } from '../reconcilers/connection-status.js';
+import { GROUP, VERSION } from '../../crds/schemas/common.js';
+import { approvalRequestFor, ApprovalAskError, type ApprovalAsk } from './approvals.js';
 import { sidecarBundle, type SidecarBundle } from './bundle.js';
 import type { ClusterState } from './cluster-state.js';
 import { authenticateSidecar, SidecarAuthError, type SidecarIdentity } from './sidecar-identity.js';
@@ -131,6 +133,117 @@ export async function startSidecarApi(options: SidecarApiOptions): Promise<Sidec
     json(res, 200, { connection, type: object.spec.type, credentials: values });
   };
 
+  type RequestObject = {
+    metadata?: { name?: string; namespace?: string };
+    spec?: {
+      requester?: { pod?: string };
+      scope?: string;
+      reviews?: { reviewer?: string; decision?: string; comment?: string }[];
+    };
+    status?: Record<string, unknown>;
+  };
+  const ownRequest = (who: SidecarIdentity, name: string): RequestObject => {
+    const object = state.approvalRequests.get(name, who.namespace) as RequestObject | undefined;
+    if (!object || object.spec?.requester?.pod !== `${who.namespace}/${who.pod.metadata?.name}`) {
+      throw new SidecarAuthError(`no ApprovalRequest ${name} of this pod`, 403);
+    }
+    return object;
+  };
+  const approvalView = (o: RequestObject) => ({
+    name: o.metadata?.name,
+    namespace: o.metadata?.namespace,
+    status: o.status ?? {},
+    reviews: o.spec?.reviews ?? [],
+  });
+  const setPhase = async (
+    who: SidecarIdentity,
+    name: string,
+    from: string[],
+    phase: string,
+    extra: Record<string, unknown>,
+  ) => {
+    const current = (await clients.custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'approvalrequests',
+      namespace: who.namespace,
+      name,
+    })) as RequestObject;
+    if (!from.includes(String(current.status?.phase ?? 'Pending'))) return current;
+    await clients.custom.patchNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      plural: 'approvalrequests',
+      namespace: who.namespace,
+      name,
+      body: [{ op: 'add', path: '/status', value: { ...current.status, phase, ...extra } }],
+    });
+    return current;
+  };
+
+  const approvals = async (
+    who: SidecarIdentity,
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string[],
+  ) => {
+    const [name, action] = path;
+    if (req.method === 'POST' && !name) {
+      let object;
+      try {
+        object = approvalRequestFor(who, (await readJson(req)) as unknown as ApprovalAsk, now());
+      } catch (error) {
+        if (error instanceof ApprovalAskError) throw new SidecarAuthError(error.message, 403);
+        throw error;
+      }
+      const created = (await clients.custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: 'approvalrequests',
+        namespace: who.namespace,
+        body: object,
+      })) as RequestObject;
+      logger.info(
+        { namespace: who.namespace, name: created.metadata?.name, pod: who.pod.metadata?.name },
+        'approval requested',
+      );
+      return json(res, 201, { name: created.metadata?.name, namespace: who.namespace });
+    }
+    if (!name) return json(res, 404, { error: 'no such approvals route' });
+    ownRequest(who, name);
+    if (req.method === 'GET' && !action) {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      let last = '';
+      const send = () => {
+        const object = state.approvalRequests.get(name, who.namespace) as RequestObject | undefined;
+        if (!object) return;
+        const line = JSON.stringify(approvalView(object));
+        if (line !== last) {
+          last = line;
+          res.write(`${line}\n`);
+        }
+      };
+      send();
+      const unsubscribe = state.onChange((ns) => ns === who.namespace && send());
+      const heartbeat = setInterval(() => res.write('{"type":"heartbeat"}\n'), options.heartbeatMs ?? 30_000);
+      req.on('close', () => {
+        unsubscribe();
+        clearInterval(heartbeat);
+      });
+      return;
+    }
+    if (req.method === 'POST' && action === 'cancel') {
+      await setPhase(who, name, ['Pending'], 'Cancelled', { decidedAt: now().toISOString() });
+      return json(res, 200, { name, phase: 'Cancelled' });
+    }
+    if (req.method === 'POST' && action === 'executed') {
+      await setPhase(who, name, ['Approved'], 'Executed', { executedAt: now().toISOString() });
+      return json(res, 200, { name, phase: 'Executed' });
+    }
+    return json(res, 404, { error: `no route ${req.method} ${pathOf(req)}` });
+  };
+  const pathOf = (req: IncomingMessage) => new URL(req.url ?? '/', 'https://control-plane').pathname;
+
   const server: Server = createServer(
     { cert: options.certificate.cert, key: options.certificate.key },
     (req, res) => {
@@ -144,6 +257,14 @@ export async function startSidecarApi(options: SidecarApiOptions): Promise<Sidec
             return json(res, 200, bundleFor(who));
           }
           if (req.method === 'POST' && url.pathname === '/v1/credentials') return credentials(who, req, res);
+          if (url.pathname === '/v1/approvals' || url.pathname.startsWith('/v1/approvals/')) {
+            return approvals(
+              who,
+              req,
+              res,
+              url.pathname.slice('/v1/approvals'.length).split('/').filter(Boolean),
+            );
+          }
           json(res, 404, { error: `no route ${req.method} ${url.pathname}` });
         })
         .catch((error: unknown) => {

@@ -38,9 +38,14 @@ export function loadManifests(file: string): {
   accessPolicies: ObjectManifest[];
   maskingRules: ObjectManifest[];
 } {
-  const docs = parseAllDocuments(readFileSync(join(repositoryRoot, file), 'utf8')).map(
-    (d) => d.toJS() as ObjectManifest & { kind: string },
-  );
+  return loadManifestsFromText(readFileSync(join(repositoryRoot, file), 'utf8'));
+}
+
+export function loadManifestsFromText(text: string): {
+  accessPolicies: ObjectManifest[];
+  maskingRules: ObjectManifest[];
+} {
+  const docs = parseAllDocuments(text).map((d) => d.toJS() as ObjectManifest & { kind: string });
   return {
     accessPolicies: docs.filter((d) => d.kind === 'AccessPolicy'),
     maskingRules: docs.filter((d) => d.kind === 'MaskingRule'),
@@ -51,6 +56,8 @@ export async function startProxy(
   harness: HarnessInfo,
   options: {
     policies?: string;
+    /** Manifests given directly (e.g. rewritten for a test's own namespace); wins over `policies`. */
+    manifests?: ReturnType<typeof loadManifestsFromText>;
     approver?: Approver;
     listener?: Partial<PostgresListenerOptions>;
     /** Also record to this one (e.g. the spooling recorder); it decides `accepting()`. `recorder` still gets every event. */
@@ -60,7 +67,9 @@ export async function startProxy(
 ): Promise<ProxyUnderTest> {
   await initSqlClassifier();
   const bundle = new StaticBundleSource(
-    compileBundle(loadManifests(options.policies ?? 'test/integration/fixtures/shop-policies.yaml')),
+    compileBundle(
+      options.manifests ?? loadManifests(options.policies ?? 'test/integration/fixtures/shop-policies.yaml'),
+    ),
   );
   const recorder = new MemoryRecorder();
   const extra = options.recorder;
