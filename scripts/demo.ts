@@ -17,12 +17,25 @@ import { provisionStore } from '../operator/recording-store/index.js';
 import { createLogger } from '../sidecar/logging.js';
 import { startHarness } from '../test/harness/index.js';
 import { localWebhookConfigurations } from '../test/harness/local-webhooks.js';
+import { writeUserKubeconfig } from '../test/harness/kubeconfig.js';
 import { oidcToken } from '../test/harness/oidc-token.js';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { freePort } from '../test/harness/ports.js';
 import { runCommand } from '../test/harness/run.js';
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
+/** What the chart's crewgate-reviewer ClusterRole grants, bound to group dba. */
+const REVIEWER_RBAC = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: crewgate-reviewer }
+rules: [{ apiGroups: [crewgate.dev], resources: [approvalrequests], verbs: [get, list, watch, patch] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: crewgate-reviewers-dba }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crewgate-reviewer }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: dba }]
+`;
 const step = (n: number, text: string) => console.log(`\n${bold(`== ${n}. ${text}`)}`);
 const say = (text: string) => console.log(`   ${text}`);
 const children: ChildProcess[] = [];
@@ -73,6 +86,8 @@ try {
       CREWGATE_METRICS_PORT: '0',
       CREWGATE_EXTRA_IP_ADDRESSES: '127.0.0.1',
       CREWGATE_CONTROL_PLANE_URL: `https://127.0.0.1:${sidecarApiPort}`,
+      // Run with the admin's kubeconfig here; in a cluster it is its own service account.
+      CREWGATE_OPERATOR_USERNAME: 'crewgate-admin',
     }),
     kubeClients(cp.adminKubeconfig),
     createLogger('crewgate-operator', { level: 'error' }),
@@ -117,8 +132,25 @@ try {
     `agent token mounts: ${(agent.volumeMounts ?? []).filter((m: { mountPath: string }) => m.mountPath.includes('serviceaccount')).length} (automountServiceAccountToken: ${pod.spec.automountServiceAccountToken})`,
   );
   say(
-    'There is no kubelet in this control plane, so the pod never runs: the sidecar below runs as a local process with the same policies.',
+    'There is no kubelet in this control plane, so the pod never runs: the sidecar below runs as a local process with the same policies,',
   );
+  say(
+    'proving itself to the operator with a token bound to this pod (kubectl create token --bound-object-kind=Pod), as the injected one would.',
+  );
+  const podToken = await kubectl([
+    'create',
+    'token',
+    'research-crew',
+    '-n',
+    'agents',
+    '--audience=crewgate',
+    '--bound-object-kind=Pod',
+    '--bound-object-name=research-crew-0',
+  ]);
+  const podTokenFile = join(dir, 'pod-token');
+  writeFileSync(podTokenFile, podToken.trim(), { mode: 0o600 });
+  const controlPlaneCa = join(dir, 'control-plane-ca.crt');
+  writeFileSync(controlPlaneCa, operator.caCertificatePem);
 
   step(6, 'The sidecar (standalone, from the same manifests; recording spooled and shipped to the store)');
   const passwordFile = join(dir, 'shop-db.password');
@@ -159,6 +191,13 @@ try {
         },
       },
       metrics: { host: '127.0.0.1', port: 15090 },
+      approvals: {
+        controlPlane: {
+          url: `https://127.0.0.1:${sidecarApiPort}`,
+          tokenFile: podTokenFile,
+          caFile: controlPlaneCa,
+        },
+      },
     }),
   );
   const sidecar = spawn(
@@ -207,13 +246,77 @@ try {
     'SELECT full_name, email, card_number FROM customers ORDER BY id LIMIT 3',
   );
   await shown('Denied by rule no-drops:', 'DROP TABLE customers');
-  await shown(
-    'Needs a DBA’s approval (the approvals flow is being wired: until then it is refused, never run):',
+  client.on('notice', (notice) => say(`  … NOTICE: ${notice.message}`));
+  const reviewer = await writeUserKubeconfig(cp, 'rita', ['dba']);
+  await kubectl(['apply', '-f', '-'], REVIEWER_RBAC);
+  /** Runs a statement that will be held, then reviews its ApprovalRequest as rita (group dba). */
+  const heldAndReviewed = async (
+    title: string,
+    sql: string,
+    decision: 'Approve' | 'Deny',
+    comment: string,
+  ) => {
+    say(bold(title));
+    say(`  ${sql}`);
+    const held = client.query(sql).then(
+      (r) => `  → ${r.command} ${r.rowCount ?? ''}${r.rows.length ? ` ${JSON.stringify(r.rows)}` : ''}`,
+      (e: pg.DatabaseError) => `  ✗ ERROR ${e.code}: ${e.message}`,
+    );
+    let pending = '';
+    for (let i = 0; i < 100 && !pending; i++) {
+      pending = (
+        await kubectl([
+          'get',
+          'approvalrequests',
+          '-n',
+          'agents',
+          '-o',
+          'jsonpath={range .items[?(@.status.phase=="Pending")]}{.metadata.name}{end}',
+        ])
+      ).trim();
+      if (!pending) await new Promise((r) => setTimeout(r, 100));
+    }
+    say('  $ kubectl get approvalrequests -n agents');
+    say(
+      (await kubectl(['get', 'approvalrequests', '-n', 'agents']))
+        .trim()
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n   '),
+    );
+    const patch = JSON.stringify([{ op: 'add', path: '/spec/reviews/-', value: { decision, comment } }]);
+    say(
+      `  $ kubectl patch approvalrequest ${pending} -n agents --type=json -p '${patch}'    # as rita, group dba`,
+    );
+    const patched = await runCommand(cp.kubectl, [
+      '--kubeconfig',
+      reviewer,
+      'patch',
+      'approvalrequest',
+      pending,
+      '-n',
+      'agents',
+      '--type=json',
+      '-p',
+      patch,
+    ]);
+    say(`    ${patched.stdout.trim() || patched.stderr.trim()}`);
+    say(await held);
+    say(
+      `  reviewer stamped by the API server: ${await kubectl(['get', 'approvalrequest', pending, '-n', 'agents', '-o', 'jsonpath={.spec.reviews[0].reviewer} ({.status.phase})'])}`,
+    );
+  };
+  await heldAndReviewed(
+    'Held until a DBA approves with kubectl patch:',
     "UPDATE orders SET status = 'refunded' WHERE id = 1",
+    'Approve',
+    'refund agreed',
   );
-  await shown(
-    'A write hidden in a read is still a write:',
+  await heldAndReviewed(
+    'A write hidden in a read is still a write, held too; this time the DBA denies it:',
     'WITH d AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM d',
+    'Deny',
+    'no bulk deletes',
   );
   await shown('The session goes on after every denial:', 'SELECT count(*) AS orders FROM orders');
   await client.end();

@@ -100,6 +100,19 @@ export const sidecarConfigSchema = z.strictObject({
   metrics: z
     .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) })
     .optional(),
+  /**
+   * Where RequireApproval commands are sent for review: the operator's sidecar API, authenticated
+   * with the pod's projected token. Without it, such commands are refused.
+   */
+  approvals: z
+    .strictObject({
+      controlPlane: z.strictObject({
+        url: z.string().url(),
+        tokenFile: z.string(),
+        caFile: z.string().optional(),
+      }),
+    })
+    .optional(),
 });
 
 export type SidecarConfig = z.infer<typeof sidecarConfigSchema>;

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { parseAllDocuments } from 'yaml';
 import { initSqlClassifier, sqlParserFaults } from './classify/sql/index.js';
 import { loadSidecarConfig, type SidecarConfig } from './config.js';
+import { ControlPlaneApprover } from './control-plane/control-plane-approver.js';
 import { NoApprover } from './enforcement/approver.js';
 import { Enforcer } from './enforcement/enforcer.js';
 import { SidecarMetrics } from './enforcement/metrics.js';
@@ -77,7 +78,15 @@ async function start(
   const metrics = new SidecarMetrics();
   const { recorder, recording } = openRecorder(config.recording, metrics);
   const bundle = new StaticBundleSource(compileBundle(readManifests(config.policies.files)));
-  const enforcer = new Enforcer({ bundle, approver: new NoApprover(), recorder, metrics });
+  const approvalPlane = config.approvals?.controlPlane;
+  const approver = approvalPlane
+    ? new ControlPlaneApprover({
+        url: approvalPlane.url,
+        tokenFile: approvalPlane.tokenFile,
+        caCertificates: approvalPlane.caFile ? [readFileSync(approvalPlane.caFile, 'utf8')] : undefined,
+      })
+    : new NoApprover();
+  const enforcer = new Enforcer({ bundle, approver, recorder, metrics });
   const verifier = new TokenVerifier(
     config.identity.issuers.map((i) => ({
       issuer: i.issuer,
