@@ -1,18 +1,16 @@
 // The listener's other front doors: TLS to the sidecar (verify-full against a CA the pod trusts),
 // the pod's workload identity when no token is sent, binary-format results under masking, a
 // FunctionCall, and the sidecar as the process a pod runs, with its /metrics.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { issueCertificate, loadCertificateAuthority } from '../../operator/pki/certificates.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { repositoryRoot } from '../harness/paths.js';
 import { runCommand } from '../harness/run.js';
 import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
+import { startSidecarProcess, writeShopSidecarConfig } from './support/sidecar-process.js';
 
 const harness = inject('harness');
 const dir = mkdtempSync(join(tmpdir(), 'crewgate-listener-'));
@@ -143,56 +141,14 @@ describe('binary results under masking', () => {
 describe('the sidecar process', () => {
   it('serves PostgreSQL from its config file and counts decisions on /metrics', async () => {
     const pgInfo = harness.postgres;
-    writeFileSync(join(dir, 'app.password'), pgInfo.app.password, { mode: 0o600 });
-    const config = join(dir, 'sidecar.yaml');
-    writeFileSync(
-      config,
-      stringify({
-        identity: {
-          issuers: [
-            {
-              issuer: harness.oidc.issuer,
-              audiences: [harness.oidc.audience],
-              caFile: harness.oidc.caCertificateFile,
-            },
-          ],
-        },
-        policies: { files: [join(repositoryRoot, 'test/integration/fixtures/shop-policies.yaml')] },
-        connections: [
-          {
-            name: 'shop-db',
-            type: 'postgres',
-            listen: { host: '127.0.0.1', port: 0 },
-            upstream: {
-              host: pgInfo.host,
-              port: pgInfo.port,
-              database: 'shop',
-              tls: { mode: 'verify-full', caFile: pgInfo.caCertificateFile },
-            },
-            credentials: { username: pgInfo.app.user, passwordFile: join(dir, 'app.password') },
-          },
-        ],
-        recording: { file: join(dir, 'sessions.jsonl') },
-        metrics: { host: '127.0.0.1', port: 0 },
-      }),
-    );
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(repositoryRoot, 'sidecar/main.ts'), '--config', config],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const config = writeShopSidecarConfig(harness, dir, {
+      recording: { file: join(dir, 'sessions.jsonl') },
+      metrics: { host: '127.0.0.1', port: 0 },
+    });
+    const sidecar = await startSidecarProcess(config);
+    const child = sidecar.child;
     try {
-      const ready = await new Promise<{ listeners: Record<string, number>; metricsPort: number }>(
-        (resolve, reject) => {
-          let out = '';
-          child.stdout.on('data', (c: Buffer) => {
-            out += c.toString();
-            const line = out.split('\n').find((l) => l.includes('"ready":true'));
-            if (line) resolve(JSON.parse(line));
-          });
-          child.once('exit', (code) => reject(new Error(`sidecar exited ${code}: ${out}`)));
-        },
-      );
+      const ready = { listeners: { 'shop-db': sidecar.port }, metricsPort: sidecar.metricsPort! };
       const c = new pg.Client({
         host: '127.0.0.1',
         port: ready.listeners['shop-db'],

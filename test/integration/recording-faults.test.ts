@@ -2,13 +2,11 @@
 // during a busy session (nothing lost, order kept, chain intact), a tiny spool bound (new commands
 // refused once full, allowed again once shipping resumes), and the sidecar process killed with
 // SIGKILL mid-session and restarted on the same spool (what it spooled is shipped).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   openRecording,
@@ -17,10 +15,10 @@ import {
   type Recording,
 } from '../../sidecar/recording/index.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { repositoryRoot } from '../harness/paths.js';
 import type { PostgresServer } from '../harness/postgres.js';
 import { startRecordingStore } from './support/recording-store.js';
 import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
+import { startSidecarProcess, writeShopSidecarConfig } from './support/sidecar-process.js';
 
 const harness = inject('harness');
 const DATABASE = 'crewgate_audit';
@@ -216,80 +214,28 @@ describe('a tiny spool bound', () => {
 });
 
 describe('the sidecar process is killed', () => {
-  function startSidecar(config: string): Promise<{ child: ChildProcessWithoutNullStreams; port: number }> {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(repositoryRoot, 'sidecar/main.ts'), '--config', config],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    return new Promise((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        const line = out.split('\n').find((l) => l.includes('"ready":true'));
-        if (line)
-          resolve({
-            child,
-            port: (JSON.parse(line) as { listeners: Record<string, number> }).listeners['shop-db']!,
-          });
-      });
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      child.once('exit', (code) => reject(new Error(`sidecar exited ${code}: ${out}`)));
-    });
-  }
-
   it('with SIGKILL mid-session; restarted on the same spool, it ships what it had spooled', async () => {
-    const pgInfo = harness.postgres;
     const spoolDir = join(dir, 'spool-sidecar');
-    writeFileSync(join(dir, 'app.password'), pgInfo.app.password, { mode: 0o600 });
     writeFileSync(join(dir, 'store.password'), sidecarRole.password, { mode: 0o600 });
-    const config = join(dir, 'sidecar.yaml');
-    writeFileSync(
-      config,
-      stringify({
-        identity: {
-          issuers: [
-            {
-              issuer: harness.oidc.issuer,
-              audiences: [harness.oidc.audience],
-              caFile: harness.oidc.caCertificateFile,
-            },
-          ],
+    const config = writeShopSidecarConfig(harness, dir, {
+      recording: {
+        spoolDir,
+        spoolMaxBytes: 16 * 1024 * 1024,
+        fsync: 'interval',
+        intervalMs: 100,
+        store: {
+          host: '127.0.0.1',
+          port: server.info.port,
+          database: DATABASE,
+          user: sidecarRole.name,
+          passwordFile: join(dir, 'store.password'),
+          tls: { mode: 'verify-full', caFile: join(server.dir, 'ca.crt') },
         },
-        policies: { files: [join(repositoryRoot, 'test/integration/fixtures/shop-policies.yaml')] },
-        connections: [
-          {
-            name: 'shop-db',
-            type: 'postgres',
-            listen: { host: '127.0.0.1', port: 0 },
-            upstream: {
-              host: pgInfo.host,
-              port: pgInfo.port,
-              database: 'shop',
-              tls: { mode: 'verify-full', caFile: pgInfo.caCertificateFile },
-            },
-            credentials: { username: pgInfo.app.user, passwordFile: join(dir, 'app.password') },
-          },
-        ],
-        recording: {
-          spoolDir,
-          spoolMaxBytes: 16 * 1024 * 1024,
-          fsync: 'interval',
-          intervalMs: 100,
-          store: {
-            host: '127.0.0.1',
-            port: server.info.port,
-            database: DATABASE,
-            user: sidecarRole.name,
-            passwordFile: join(dir, 'store.password'),
-            tls: { mode: 'verify-full', caFile: join(server.dir, 'ca.crt') },
-          },
-        },
-      }),
-    );
+      },
+    });
     // The store is down while the first sidecar runs, so everything it records stays in its spool.
     await server.kill();
-    const first = await startSidecar(config);
+    const first = await startSidecarProcess(config);
     const c = new pg.Client({
       host: '127.0.0.1',
       port: first.port,
@@ -315,7 +261,7 @@ describe('the sidecar process is killed', () => {
     expect(spooled.some((e) => e.type === 'session.end')).toBe(false);
 
     await server.start();
-    const second = await startSidecar(config);
+    const second = await startSidecarProcess(config);
     try {
       await until(
         'the killed sidecar’s events to reach the store',
