@@ -11,6 +11,7 @@ import { ControlPlaneApprover } from '../../sidecar/control-plane/control-plane-
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { repositoryRoot } from '../harness/paths.js';
+import { freePort } from '../harness/ports.js';
 import { kubectl } from '../harness/run.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 import { loadManifestsFromText, startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
@@ -246,5 +247,32 @@ describe('a held UPDATE', () => {
     await c.connect();
     expect((await c.query('SELECT status FROM orders WHERE id = 5')).rows[0].status).not.toBe('lost');
     await c.end();
+  });
+});
+
+describe('a held command when the control plane cannot be reached', () => {
+  it('is refused, never run', async () => {
+    const closedPort = await freePort();
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'crewgate-sidecar-token-')), 'token');
+    writeFileSync(tokenFile, 'unused');
+    const isolated = await startProxy(harness, {
+      approver: new ControlPlaneApprover({ url: `https://127.0.0.1:${closedPort}`, tokenFile }),
+    });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: isolated.listener.port,
+      user: 'agent',
+      database: 'shop',
+      password: analyst,
+    });
+    await client.connect();
+    const error = (await client
+      .query('DELETE FROM orders WHERE id = 2')
+      .catch((e: unknown) => e)) as pg.DatabaseError;
+    expect(error.code).toBe('42501');
+    expect(error.message).toMatch(/approval could not be obtained: control plane unreachable/);
+    expect((await client.query('SELECT count(*)::int AS n FROM orders WHERE id = 2')).rows[0].n).toBe(1);
+    await client.end();
+    await isolated.listener.close();
   });
 });
