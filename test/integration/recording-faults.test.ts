@@ -16,7 +16,7 @@ import {
 } from '../../sidecar/recording/index.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import type { PostgresServer } from '../harness/postgres.js';
-import { startRecordingStore } from './support/recording-store.js';
+import { startRecordingStore, storedEvents as storedEventsOf } from './support/recording-store.js';
 import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
 import { startSidecarProcess, writeShopSidecarConfig } from './support/sidecar-process.js';
 
@@ -53,22 +53,7 @@ async function withAdmin<T>(f: (c: pg.Client) => Promise<T>): Promise<T> {
 }
 
 async function storedEvents(session: string): Promise<RecordedEvent[]> {
-  const { rows } = await withAdmin((c) =>
-    c.query(
-      `SELECT session_started, session, seq, time, type, payload, prev_hash, hash FROM recording.events WHERE session = $1 ORDER BY seq`,
-      [session],
-    ),
-  );
-  return rows.map((r) => ({
-    session: r.session,
-    seq: r.seq,
-    sessionStarted: r.session_started.toISOString(),
-    time: r.time.toISOString(),
-    type: r.type,
-    payload: r.payload,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  }));
+  return withAdmin((c) => storedEventsOf(c, session));
 }
 
 async function until(

@@ -21,7 +21,7 @@ import {
 import { oidcToken } from '../harness/oidc-token.js';
 import { repositoryRoot } from '../harness/paths.js';
 import type { PostgresServer } from '../harness/postgres.js';
-import { startRecordingStore } from './support/recording-store.js';
+import { startRecordingStore, storedEvents as storedEventsOf } from './support/recording-store.js';
 import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
 
 const run = promisify(execFile);
@@ -99,20 +99,7 @@ afterAll(async () => {
 });
 
 async function storedEvents(session: string): Promise<RecordedEvent[]> {
-  const { rows } = await admin.query(
-    `SELECT session_started, session, seq, time, type, payload, prev_hash, hash FROM recording.events WHERE session = $1 ORDER BY seq`,
-    [session],
-  );
-  return rows.map((r) => ({
-    session: r.session,
-    seq: r.seq,
-    sessionStarted: r.session_started.toISOString(),
-    time: r.time.toISOString(),
-    type: r.type,
-    payload: r.payload,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  }));
+  return storedEventsOf(admin, session);
 }
 
 describe('a recorded PostgreSQL session', () => {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { RecordedEvent } from '../../../sidecar/recording/index.js';
 import { provisionStore } from '../../../operator/recording-store/index.js';
 import { startPrivatePostgres } from '../../harness/private-postgres.js';
 
@@ -88,4 +89,22 @@ export async function startRecordingStore(
   if (options.durable)
     await store.asAdmin((c) => c.query(`ALTER DATABASE ${STORE_DATABASE} SET synchronous_commit = on`));
   return store;
+}
+
+/** A session's events as the store holds them, in order, in the shape the hash chain is checked on. */
+export async function storedEvents(client: pg.ClientBase, session: string): Promise<RecordedEvent[]> {
+  const { rows } = await client.query(
+    `SELECT session_started, session, seq, time, type, payload, prev_hash, hash FROM recording.events WHERE session = $1 ORDER BY seq`,
+    [session],
+  );
+  return rows.map((r) => ({
+    session: r.session,
+    seq: r.seq,
+    sessionStarted: r.session_started.toISOString(),
+    time: r.time.toISOString(),
+    type: r.type,
+    payload: r.payload,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  }));
 }
