@@ -1,32 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { ANALYSTS_SPEC } from './test-helpers.js';
 import { compilePolicy } from './compile-policy.js';
 import { formatCompileErrors } from './compile-error.js';
 
 const ref = { namespace: 'agents', name: 'analysts' };
-
-/** The example of DESIGN.md §5. */
-const analystsSpec = {
-  subjects: [{ group: 'crewai-viewer' }, { serviceAccount: { name: 'research-crew' } }],
-  connections: ['reporting-db', 'prod-cluster'],
-  rules: [
-    { name: 'reads', match: { operations: ['select', 'explain', 'show'] }, action: 'Allow' },
-    {
-      name: 'writes-need-a-dba',
-      match: { operations: ['insert', 'update', 'delete'] },
-      action: 'RequireApproval',
-      approval: { approverGroups: ['dba'], minApprovals: 1, timeout: '10m', scope: 'Once' },
-    },
-    { name: 'no-drops', match: { operations: ['ddl.drop'], text: ['DROP DATABASE*'] }, action: 'Deny' },
-    {
-      name: 'exec-into-privileged',
-      match: { operations: ['exec'], attributes: { privilegedPod: true } },
-      action: 'RequireApproval',
-      approval: { approverGroups: ['sre'] },
-    },
-  ],
-  masking: ['pii'],
-  defaultAction: 'Deny',
-};
 
 function errorsOf(spec: unknown): string[] {
   const r = compilePolicy(ref, spec);
@@ -40,7 +17,7 @@ function withRule(rule: Record<string, unknown>): unknown {
 
 describe('compilePolicy', () => {
   it('compiles the DESIGN.md example with defaults applied', () => {
-    const r = compilePolicy(ref, analystsSpec);
+    const r = compilePolicy(ref, ANALYSTS_SPEC);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     const p = r.policy;
@@ -81,9 +58,9 @@ describe('compilePolicy', () => {
   });
 
   it('names the rule index in paths', () => {
-    const spec = analystsSpec as { rules: unknown[] };
+    const spec = ANALYSTS_SPEC as { rules: unknown[] };
     const bad = {
-      ...analystsSpec,
+      ...ANALYSTS_SPEC,
       rules: [
         ...spec.rules,
         {
@@ -177,7 +154,7 @@ describe('compilePolicy', () => {
   it('refuses non-objects and an empty ref', () => {
     expect(errorsOf(null).length).toBeGreaterThan(0);
     expect(errorsOf('rules: []').length).toBeGreaterThan(0);
-    const r = compilePolicy({ namespace: '', name: 'x' }, analystsSpec);
+    const r = compilePolicy({ namespace: '', name: 'x' }, ANALYSTS_SPEC);
     expect(r.ok).toBe(false);
     if (!r.ok)
       expect(formatCompileErrors(r.errors)).toBe('metadata.namespace: an AccessPolicy is namespaced');

@@ -1,34 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, evaluateAll } from './evaluate.js';
 import { indexPolicies } from './policy-index.js';
-import { cmd, mustCompile } from './test-helpers.js';
+import { ANALYSTS_SPEC, cmd, mustCompile } from './test-helpers.js';
 import type { WindowGrant } from './types.js';
 
 const now = new Date('2025-06-01T12:00:00Z');
-const approval = { approverGroups: ['dba'] };
 
-const analysts = mustCompile('agents/analysts', {
-  subjects: [{ group: 'crewai-viewer' }, { serviceAccount: { name: 'research-crew' } }],
-  connections: ['reporting-db', 'prod-cluster'],
-  rules: [
-    { name: 'reads', match: { operations: ['select', 'explain', 'show'] }, action: 'Allow' },
-    {
-      name: 'writes-need-a-dba',
-      match: { operations: ['insert', 'update', 'delete'] },
-      action: 'RequireApproval',
-      approval: { approverGroups: ['dba'], minApprovals: 1, timeout: '10m', scope: 'Once' },
-    },
-    { name: 'no-drops', match: { operations: ['ddl.drop'], text: ['DROP DATABASE*'] }, action: 'Deny' },
-    {
-      name: 'exec-into-privileged',
-      match: { operations: ['exec'], attributes: { privilegedPod: true } },
-      action: 'RequireApproval',
-      approval,
-    },
-  ],
-  masking: ['pii'],
-  defaultAction: 'Deny',
-});
+const analysts = mustCompile('agents/analysts', ANALYSTS_SPEC);
 
 describe('evaluate', () => {
   it('first matching rule decides, and the decision names policy and rule', () => {

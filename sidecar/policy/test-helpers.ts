@@ -28,3 +28,27 @@ export function cmd(partial: Partial<Command> & { identity?: Identity }): Comman
     ...partial,
   };
 }
+
+/** The analysts policy of DESIGN.md §5, the spec several tests start from. */
+export const ANALYSTS_SPEC = {
+  subjects: [{ group: 'crewai-viewer' }, { serviceAccount: { name: 'research-crew' } }],
+  connections: ['reporting-db', 'prod-cluster'],
+  rules: [
+    { name: 'reads', match: { operations: ['select', 'explain', 'show'] }, action: 'Allow' },
+    {
+      name: 'writes-need-a-dba',
+      match: { operations: ['insert', 'update', 'delete'] },
+      action: 'RequireApproval',
+      approval: { approverGroups: ['dba'], minApprovals: 1, timeout: '10m', scope: 'Once' },
+    },
+    { name: 'no-drops', match: { operations: ['ddl.drop'], text: ['DROP DATABASE*'] }, action: 'Deny' },
+    {
+      name: 'exec-into-privileged',
+      match: { operations: ['exec'], attributes: { privilegedPod: true } },
+      action: 'RequireApproval',
+      approval: { approverGroups: ['sre'] },
+    },
+  ],
+  masking: ['pii'],
+  defaultAction: 'Deny',
+};
