@@ -2,142 +2,51 @@
 // in group dba approves it with plain kubectl patch, and the UPDATE completes. Real API server,
 // real operator and webhooks, real PostgreSQL, the sidecar authenticated by a pod-bound token.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ControlPlaneApprover } from '../../sidecar/control-plane/control-plane-approver.js';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
-import { oidcToken } from '../harness/oidc-token.js';
-import { repositoryRoot } from '../harness/paths.js';
 import { freePort } from '../harness/ports.js';
 import { kubectl } from '../harness/run.js';
+import { grantReviewers, startApprovalCrew, type ApprovalCrew } from './support/approval-crew.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
-import { loadManifestsFromText, startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
+import { startProxy } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
 const ns = `agents-appr-${id}`;
 let local: LocalOperator;
-let proxy: ProxyUnderTest;
+let crew: ApprovalCrew;
+let proxy: ApprovalCrew['proxy'];
 let analyst: string;
 let reviewer: string;
 
-const apply = (manifest: string) => kubectl(harness, ['apply', '-f', '-'], { input: manifest });
-
 beforeAll(async () => {
   local = await startLocalOperator(harness, id, { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin' });
-  await apply(
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: ns, labels: { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' } },
-    }),
-  );
-  await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
-  // The same policies the proxy tests use, in this namespace; the sidecar's pod may use shop-db.
-  const policies = readFileSync(
-    join(repositoryRoot, 'test/integration/fixtures/shop-policies.yaml'),
-    'utf8',
-  ).replaceAll('namespace: agents', `namespace: ${ns}`);
-  const setup = await apply(`${policies}
----
-apiVersion: crewgate.dev/v1alpha1
-kind: Connection
-metadata: { name: shop-db, namespace: ${ns} }
-spec: { type: postgres, address: ${harness.postgres.host}:${harness.postgres.port}, database: shop, credentialsRef: { name: shop-db-credentials } }
----
-apiVersion: crewgate.dev/v1alpha1
-kind: AccessPolicy
-metadata: { name: crew-pod, namespace: ${ns} }
-spec:
-  subjects: [{ serviceAccount: { name: research-crew } }]
-  connections: [shop-db]
-  defaultAction: Deny
----
-apiVersion: v1
-kind: Pod
-metadata: { name: crew-0, namespace: ${ns}, annotations: { crewgate.dev/connections: shop-db } }
-spec:
-  serviceAccountName: research-crew
-  containers: [{ name: agent, image: python:3.12 }]
-`);
-  expect(setup.stderr).toBe('');
-  const token = (
-    await kubectl(harness, [
-      'create',
-      'token',
-      'research-crew',
-      '-n',
-      ns,
-      '--audience=crewgate',
-      '--bound-object-kind=Pod',
-      '--bound-object-name=crew-0',
-    ])
-  ).stdout.trim();
-  const tokenFile = join(mkdtempSync(join(tmpdir(), 'crewgate-sidecar-token-')), 'token');
-  writeFileSync(tokenFile, token);
-  const approver = new ControlPlaneApprover({
-    url: local.sidecarApiUrl,
-    tokenFile,
-    caCertificates: [local.operator.caCertificatePem],
-  });
-  proxy = await startProxy(harness, { approver, manifests: loadManifestsFromText(policies) });
-  analyst = await oidcToken(harness.oidc, 'agent-analyst');
+  crew = await startApprovalCrew(harness, local, ns);
+  proxy = crew.proxy;
+  analyst = crew.analystToken;
   reviewer = await writeUserKubeconfig(harness.controlPlane, 'rita', ['dba']);
-  await apply(`apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: crewgate-reviewer-${id} }
-rules: [{ apiGroups: [crewgate.dev], resources: [approvalrequests], verbs: [get, list, watch, patch] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: crewgate-reviewer-${id} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crewgate-reviewer-${id} }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: dba }]
-`);
+  await grantReviewers(harness, id, ['dba', 'sre']);
 }, 90_000);
 
 afterAll(async () => {
-  await proxy?.listener.close();
+  await crew?.stop();
   await local?.stop();
+  await kubectl(harness, [
+    'delete',
+    'clusterrole,clusterrolebinding',
+    `crewgate-reviewer-${id}`,
+    '--ignore-not-found',
+  ]);
 });
 
-async function pendingRequest(): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const names = (
-      await kubectl(harness, [
-        'get',
-        'approvalrequests',
-        '-n',
-        ns,
-        '-o',
-        'jsonpath={range .items[?(@.status.phase=="Pending")]}{.metadata.name} {end}',
-      ])
-    ).stdout.trim();
-    if (names) return names.split(' ')[0]!;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('no pending ApprovalRequest appeared');
-}
-
+const pendingRequest = () => crew.pendingRequest();
 const reviewWith = (name: string, decision: 'Approve' | 'Deny', comment: string) =>
-  kubectl(
-    harness,
-    [
-      'patch',
-      'approvalrequest',
-      name,
-      '-n',
-      ns,
-      '--type=json',
-      '-p',
-      JSON.stringify([{ op: 'add', path: '/spec/reviews/-', value: { decision, comment } }]),
-    ],
-    { kubeconfig: reviewer },
-  );
+  crew.review(reviewer, name, decision, comment);
 
 describe('a held UPDATE', () => {
   it('blocks psql, appears as an ApprovalRequest, and completes once a dba approves with kubectl patch', async () => {
@@ -274,5 +183,150 @@ describe('a held command when the control plane cannot be reached', () => {
     expect((await client.query('SELECT count(*)::int AS n FROM orders WHERE id = 2')).rows[0].n).toBe(1);
     await client.end();
     await isolated.listener.close();
+  });
+});
+
+/** The request's status.approvedBy once the operator has reconciled `reviews` reviews. */
+async function approvedByAfter(namespace: string, name: string, reviews: number): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const got = JSON.parse(
+      (await kubectl(harness, ['get', 'approvalrequest', name, '-n', namespace, '-o', 'json'])).stdout,
+    ) as {
+      metadata: { generation: number };
+      spec: { reviews: unknown[] };
+      status?: { observedGeneration?: number; approvedBy?: string[] };
+    };
+    if (
+      got.spec.reviews.length >= reviews &&
+      (got.status?.observedGeneration ?? 0) >= got.metadata.generation
+    )
+      return (got.status?.approvedBy ?? []).join(',');
+    if (Date.now() > deadline) throw new Error(`${name} was not reconciled after ${reviews} reviews`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const directClient = async () => {
+  const c = new pg.Client({
+    host: harness.postgres.host,
+    port: harness.postgres.port,
+    user: harness.postgres.app.user,
+    password: harness.postgres.app.password,
+    database: 'shop',
+  });
+  await c.connect();
+  return c;
+};
+
+const proxyClient = async (of: ApprovalCrew) => {
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: of.proxy.listener.port,
+    user: 'agent',
+    database: 'shop',
+    password: of.analystToken,
+  });
+  await client.connect();
+  return client;
+};
+
+describe('reviews the webhook refuses', () => {
+  it('refuses a reviewer outside the approver groups with the webhook message; the request stays Pending', async () => {
+    const outsider = await writeUserKubeconfig(harness.controlPlane, 'sam', ['sre']);
+    const client = await proxyClient(crew);
+    const pending = client
+      .query("UPDATE orders SET status = 'outsider' WHERE id = 3")
+      .catch((e: unknown) => e as pg.DatabaseError);
+    const name = await pendingRequest();
+    const refused = await crew.review(outsider, name, 'Approve', 'looks fine to me');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/sam is in none of the approver groups \[dba\]/);
+    expect(await crew.phase(name)).toBe('Pending');
+    expect((await reviewWith(name, 'Deny', 'sre cannot approve writes')).stderr).toBe('');
+    const error = await pending;
+    expect((error as pg.DatabaseError).code).toBe('42501');
+    expect((error as pg.DatabaseError).message).toMatch(/denied by rita: sre cannot approve writes/);
+    await client.end();
+    const c = await directClient();
+    expect((await c.query('SELECT status FROM orders WHERE id = 3')).rows[0].status).not.toBe('outsider');
+    await c.end();
+  });
+});
+
+describe('minApprovals: 2', () => {
+  let pair: ApprovalCrew;
+  beforeAll(async () => {
+    pair = await startApprovalCrew(harness, local, `agents-appr2-${id}`, (p) =>
+      p.replace(
+        'approval: { approverGroups: [dba] }',
+        'approval: { approverGroups: [dba], minApprovals: 2 }',
+      ),
+    );
+  }, 60_000);
+  afterAll(() => pair?.stop());
+
+  it('needs two distinct reviewers: the same reviewer twice counts once', async () => {
+    const dora = await writeUserKubeconfig(harness.controlPlane, 'dora', ['dba']);
+    const client = await proxyClient(pair);
+    let settled = false;
+    const pending = client.query("UPDATE orders SET status = 'two-person' WHERE id = 4").finally(() => {
+      settled = true;
+    });
+    const name = await pair.pendingRequest();
+    expect((await pair.review(reviewer, name, 'Approve', 'first')).stderr).toBe('');
+    expect(await approvedByAfter(pair.namespace, name, 1)).toBe('rita');
+    expect(await pair.phase(name)).toBe('Pending');
+    const again = await pair.review(reviewer, name, 'Approve', 'me again');
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(
+      /rita already reviewed this request \(reviews\[0\]\); each reviewer counts once/,
+    );
+    expect(await pair.phase(name)).toBe('Pending');
+    expect(settled).toBe(false);
+    expect((await pair.review(dora, name, 'Approve', 'second')).stderr).toBe('');
+    expect((await pending).rowCount).toBe(1);
+    expect(await approvedByAfter(pair.namespace, name, 2)).toBe('rita,dora');
+    await client.end();
+    const c = await directClient();
+    expect((await c.query('SELECT status FROM orders WHERE id = 4')).rows[0].status).toBe('two-person');
+    await c.end();
+  });
+});
+
+describe('expiry', () => {
+  let hurried: ApprovalCrew;
+  beforeAll(async () => {
+    hurried = await startApprovalCrew(harness, local, `agents-appr3-${id}`, (p) =>
+      p.replace('approval: { approverGroups: [dba] }', 'approval: { approverGroups: [dba], timeout: 3s }'),
+    );
+  }, 60_000);
+  afterAll(() => hurried?.stop());
+
+  it('refuses the held command with 42501 saying it expired, and closes the request to late reviews', async () => {
+    const client = await proxyClient(hurried);
+    const began = Date.now();
+    const error = (await client
+      .query('DELETE FROM orders WHERE id = 1')
+      .catch((e: unknown) => e)) as pg.DatabaseError;
+    expect(Date.now() - began).toBeGreaterThanOrEqual(2_500);
+    expect(error.code).toBe('42501');
+    expect(error.message).toMatch(/expired without a decision/);
+    const name = (
+      await kubectl(harness, [
+        'get',
+        'approvalrequests',
+        '-n',
+        hurried.namespace,
+        '-o',
+        'jsonpath={.items[0].metadata.name}',
+      ])
+    ).stdout;
+    expect(await hurried.phase(name)).toBe('Expired');
+    const late = await hurried.review(reviewer, name, 'Approve', 'sorry, was at lunch');
+    expect(late.code).not.toBe(0);
+    expect(late.stderr).toMatch(/the request is Expired; reviews are closed/);
+    expect((await client.query('SELECT count(*)::int AS n FROM orders WHERE id = 1')).rows[0].n).toBe(1);
+    await client.end();
   });
 });
