@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../test/harness/paths.js';
+import { benchApprovals } from './approvals.js';
 import { benchPolicy } from './policy.js';
 import { benchPostgres, type PgbenchResult } from './postgres.js';
 
@@ -58,6 +59,11 @@ if (!only || only.includes('postgres')) {
         })
         .join('; '),
   );
+}
+
+if (!only || only.includes('approvals')) {
+  console.log("\n== Approvals: a reviewer's patch accepted -> the held statement's result at the client");
+  results.approvals = await benchApprovals(log);
 }
 
 const outDir = join(repositoryRoot, 'bench/results');
