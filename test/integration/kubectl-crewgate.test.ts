@@ -3,23 +3,29 @@
 // are client certificates the real API server authenticates; the held commands are real node-postgres
 // queries through the sidecar's PostgreSQL proxy and ControlPlaneApprover against a local operator.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { repositoryRoot } from '../harness/paths.js';
 import { kubectl, runCommand } from '../harness/run.js';
+import { openRecording, type Recording } from '../../sidecar/recording/index.js';
 import { grantReviewers, startApprovalCrew, type ApprovalCrew } from './support/approval-crew.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
+import { startRecordingStore, type RecordingStoreUnderTest } from './support/recording-store.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
 const ns = `agents-plugin-${id}`;
-const env = {
-  ...process.env,
-  PATH: `${join(repositoryRoot, 'scripts')}${delimiter}${process.env.PATH ?? ''}`,
-};
+// The plugin is installed as a user would: `make install-plugin`'s script links the launcher into a
+// directory of its own on the PATH, and kubectl finds it there.
+const pluginDir = mkdtempSync(join(tmpdir(), 'crewgate-plugin-bin-'));
+const env = { ...process.env, PATH: `${pluginDir}${delimiter}${process.env.PATH ?? ''}` };
 let local: LocalOperator;
+let store: RecordingStoreUnderTest;
+let recording: Recording;
 let crew: ApprovalCrew;
 let rita: string;
 let requester: string;
@@ -48,8 +54,20 @@ const hold = async (sql: string) => {
 };
 
 beforeAll(async () => {
+  const installed = await runCommand(join(repositoryRoot, 'scripts/install-plugin.sh'), [], {
+    env: { ...env, CREWGATE_PLUGIN_DIR: pluginDir },
+  });
+  expect(installed.stderr).toBe('');
+  expect(installed.code).toBe(0);
+  store = await startRecordingStore('plugin');
+  recording = openRecording({
+    dir: mkdtempSync(join(tmpdir(), 'crewgate-plugin-spool-')),
+    fsync: { mode: 'always' },
+    maxBytes: 64 * 1024 * 1024,
+    store: store.storeOptions(),
+  });
   local = await startLocalOperator(harness, id, { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin' });
-  crew = await startApprovalCrew(harness, local, ns);
+  crew = await startApprovalCrew(harness, local, ns, undefined, recording.recorder);
   rita = await writeUserKubeconfig(harness.controlPlane, 'rita', ['dba']);
   // The requester's own OIDC subject, with a certificate in the approver group: still refused.
   requester = await writeUserKubeconfig(harness.controlPlane, 'agent-analyst', ['dba']);
@@ -59,6 +77,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await crew?.stop();
   await local?.stop();
+  await recording?.close();
+  await store?.server.stop();
   await kubectl(harness, [
     'delete',
     'clusterrole,clusterrolebinding',
@@ -138,6 +158,38 @@ describe('kubectl crewgate', () => {
       decision: 'Approve',
       comment: 'refund agreed',
     });
+  });
+
+  it('shows the session so far from the recording store when given its address', async () => {
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: crew.proxy.listener.port,
+      user: 'agent',
+      database: 'shop',
+      password: crew.analystToken,
+    });
+    await client.connect();
+    await client.query('SELECT count(*) FROM orders WHERE id = 4');
+    const result = client
+      .query("UPDATE orders SET status = 'recorded' WHERE id = 4")
+      .catch((e: unknown) => e);
+    const name = await crew.pendingRequest();
+    // The spool ships to the store in the background: wait until the earlier SELECT is there.
+    let shown = await plugin(rita, 'show', name, '--store-url', store.readerUrl());
+    const deadline = Date.now() + 10_000;
+    while (!/> SELECT count/.test(shown.stdout) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      shown = await plugin(rita, 'show', name, '--store-url', store.readerUrl());
+    }
+    expect(shown.stderr).toBe('');
+    const sessionPart = shown.stdout.slice(shown.stdout.indexOf('The session so far'));
+    expect(sessionPart).toMatch(
+      /^The session so far \([0-9a-f-]+\):\n {2}session \S+ on shop-db \(postgres\)/,
+    );
+    expect(sessionPart).toMatch(/ALLOW \S+\/reads\n\s+> SELECT count\(\*\) FROM orders WHERE id = 4/);
+    expect((await plugin(rita, 'deny', name, '--comment', 'not today')).code).toBe(0);
+    expect(((await result) as pg.DatabaseError).code).toBe('42501');
+    await client.end();
   });
 
   it('denies with a comment the client sees in its 42501', async () => {

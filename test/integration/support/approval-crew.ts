@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlPlaneApprover } from '../../../sidecar/control-plane/control-plane-approver.js';
+import type { SessionRecorder } from '../../../sidecar/enforcement/recorder.js';
 import type { HarnessInfo } from '../../harness/index.js';
 import { oidcToken } from '../../harness/oidc-token.js';
 import { repositoryRoot } from '../../harness/paths.js';
@@ -38,13 +39,15 @@ const apply = (harness: HarnessInfo, manifest: string) =>
 
 /**
  * `rewrite` changes the policies' text (e.g. `minApprovals: 2`, a short `timeout`) before they go
- * to the API and to the proxy's bundle.
+ * to the API and to the proxy's bundle; `recorder` also records the proxy's sessions (e.g. to a
+ * recording store).
  */
 export async function startApprovalCrew(
   harness: HarnessInfo,
   local: LocalOperator,
   namespace: string,
   rewrite: (policies: string) => string = (p) => p,
+  recorder?: SessionRecorder,
 ): Promise<ApprovalCrew> {
   const must = async (what: string, result: Promise<RunResult>) => {
     const r = await result;
@@ -125,7 +128,11 @@ spec:
     tokenFile,
     caCertificates: [local.operator.caCertificatePem],
   });
-  const proxy = await startProxy(harness, { approver, manifests: loadManifestsFromText(policies) });
+  const proxy = await startProxy(harness, {
+    approver,
+    manifests: loadManifestsFromText(policies),
+    ...(recorder ? { recorder } : {}),
+  });
   const analystToken = await oidcToken(harness.oidc, 'agent-analyst');
 
   const phase = async (name: string) =>
