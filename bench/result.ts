@@ -48,6 +48,8 @@ export interface MachineInfo {
 /** One `make bench` run: what bench/results/<timestamp>.json holds. */
 export interface BenchReport {
   startedAt: string;
+  /** `git describe --always --dirty` of the tree measured, so two runs can be told apart. */
+  revision: string;
   finishedAt: string;
   machine: MachineInfo;
   results: BenchResult[];

@@ -25,8 +25,18 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+const revision = () => {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: repositoryRoot })
+      .toString()
+      .trim();
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+};
 const report: BenchReport = {
   startedAt: new Date().toISOString(),
+  revision: revision(),
   finishedAt: '',
   machine: {
     cores: cpus().length,

@@ -7,6 +7,7 @@ import { formatNumber, formatReport, ratio, reportFileName, reportJson } from '.
 
 const report = (over: Partial<BenchReport> = {}): BenchReport => ({
   startedAt: '2026-12-01T06:30:00.123Z',
+  revision: 'f96d97a-dirty',
   finishedAt: '2026-12-01T06:31:00.000Z',
   machine: { cores: 2, cpuModel: 'AMD EPYC', node: 'v20.20.2', platform: 'linux 6.1' },
   results: [
@@ -37,7 +38,7 @@ describe('the bench table', () => {
   it('heads the table with the core count and Node version, one row per figure of every benchmark', () => {
     const lines = formatReport(report()).split('\n');
     expect(lines[0]).toBe(
-      'crewgate benchmarks: 2 cores (AMD EPYC), Node v20.20.2, linux 6.1, started 2026-12-01T06:30:00.123Z',
+      'crewgate benchmarks: 2 cores (AMD EPYC), Node v20.20.2, linux 6.1, revision f96d97a-dirty, started 2026-12-01T06:30:00.123Z',
     );
     const table = lines.filter((l) => l.startsWith('|'));
     expect(table).toHaveLength(4);

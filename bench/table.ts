@@ -57,7 +57,7 @@ export function formatReport(report: BenchReport): string {
   const m = report.machine;
   const rows = report.results.flatMap((r) => r.rows.map((row) => cells(r.benchmark, row)));
   const out = [
-    `crewgate benchmarks: ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.platform}, started ${report.startedAt}`,
+    `crewgate benchmarks: ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.platform}, revision ${report.revision}, started ${report.startedAt}`,
     'ratios are crewgate ÷ direct and crewgate ÷ peer; ↑ higher is better (throughput), ↓ lower is better (latency, CPU)',
     '',
     rows.length > 0 ? markdownTable(rows) : '(no benchmark produced a figure)',
