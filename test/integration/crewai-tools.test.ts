@@ -102,6 +102,15 @@ describe('the crew’s psycopg tools through the sidecar', () => {
     expect(String(run.output.error!.message)).toMatch(/crewgate: Denied by rule "no-drops"/);
   });
 
+  it('run_sql reports a write that needs a reviewer as refused when no approval service is configured', async () => {
+    // The standalone sidecar has no control plane to send the request to: it fails closed.
+    const run = await tool(['run-sql', "UPDATE orders SET status = 'shipped' WHERE id = 1"], viaSidecar());
+    expect(run.code).toBe(1);
+    expect(run.output.error).toMatchObject({ kind: 'postgres', sqlstate: '42501' });
+    expect(String(run.output.error!.message)).toMatch(/writes-need-a-dba/);
+    expect(String(run.output.error!.message)).toMatch(/no approval service configured/);
+  });
+
   it('run_sql reads what the policy allows, through libpq’s PGHOST/PGPORT when there is no DATABASE_URL', async () => {
     const env = viaSidecar({ PGDATABASE: 'shop' });
     delete env.DATABASE_URL;
