@@ -124,10 +124,11 @@ function table(rows: FieldRow[]): string {
 const SEE_ALSO: Record<string, string[]> = {
   Connection: [
     '[The PostgreSQL proxy](postgres-proxy.md): what the sidecar does with a postgres Connection',
-    '[Operations](operations.md): how the operator reports a Connection Ready',
+    '[Operations: status conditions](operations.md#status-conditions): what Ready and CredentialsResolved say',
   ],
   AccessPolicy: [
     '[The policy language](policy-language.md): subjects, rule order, matching, observe-only, approvals',
+    '[Operations: status conditions](operations.md#status-conditions): Valid and MaskingResolved',
     '[SQL operations](operations-sql.md) and [shell, Kubernetes and HTTP operations](operations-shell-kubernetes-http.md): what `match.operations` and `match.resources` see',
   ],
   MaskingRule: [

@@ -53,7 +53,10 @@ export const subject = z
 
 /** metav1.Condition, as `kubectl describe` and `kubectl wait --for=condition=` expect it. */
 export const condition = z.strictObject({
-  type: z.string().min(1).describe('Ready, CredentialsResolved, Valid or Decided; one entry per type.'),
+  type: z
+    .string()
+    .min(1)
+    .describe('One entry per type; which types each kind uses is in docs/operations.md.'),
   status: z.enum(['True', 'False', 'Unknown']).describe('Whether the condition holds.'),
   reason: z.string().min(1).describe('CamelCase reason.'),
   message: z.string().optional().describe('What a human needs to act on it.'),
