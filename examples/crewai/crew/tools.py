@@ -5,6 +5,8 @@ sidecar: libpq reads ``DATABASE_URL`` (or ``PGHOST``/``PGPORT``) and kubectl rea
 The only crewgate-specific input is the agent's OIDC token, sent as the PostgreSQL password
 (``CREWGATE_TOKEN``, or a file named by ``CREWGATE_TOKEN_FILE``); the database password lives in a
 Secret only the sidecar can read.
+Without a token libpq cannot fall back to the pod's workload identity: that needs an empty
+password, and libpq refuses to send one (``fe_sendauth: no password supplied``).
 
 A refused command is not an exception to the agent: the tool returns the server's error (for a
 policy denial, crewgate's message naming the rule) so the agent can explain or change course.
