@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/'] },
+  // The CrewAI example's Python venv (made by `make deps`) ships third-party JavaScript.
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'examples/crewai/crew/.venv/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{operator,sidecar,crds,test/unit,scripts}/**/*.test.ts'],
+          include: ['{operator,sidecar,crds,bench,test/unit,scripts}/**/*.test.ts'],
           exclude: ['node_modules/**', 'test/integration/**'],
           environment: 'node',
         },

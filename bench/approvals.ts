@@ -12,6 +12,7 @@ import { startHarness } from '../test/harness/index.js';
 import { writeUserKubeconfig } from '../test/harness/kubeconfig.js';
 import { grantReviewers, startApprovalCrew } from '../test/integration/support/approval-crew.js';
 import { startLocalOperator } from '../test/integration/support/local-operator.js';
+import type { Bench, BenchRow } from './result.js';
 
 export interface ApprovalBenchResult {
   runs: number;
@@ -132,3 +133,27 @@ export async function benchApprovals(log: (line: string) => void): Promise<Appro
     await harness.stop();
   }
 }
+
+/** The table's rows: latency through the whole approval path; there is no direct path to compare. */
+export function approvalRows(raw: ApprovalBenchResult): BenchRow[] {
+  const row = (metric: string, value: number): BenchRow => ({
+    metric,
+    unit: 'ms',
+    higherIsBetter: false,
+    crewgate: value,
+  });
+  return [
+    row('reviewer patch accepted -> held result at the client: p50', raw.patchToResultMs.p50),
+    row('reviewer patch accepted -> held result at the client: p99 (target < 1000)', raw.patchToResultMs.p99),
+    row('of which patch -> Approved seen: p99', raw.patchToApprovedSeenMs.p99),
+  ];
+}
+
+export const approvalsBench: Bench = {
+  name: 'approvals',
+  title: "Approvals: a reviewer's patch accepted -> the held statement's result at the client",
+  run: async (log) => {
+    const raw = await benchApprovals(log);
+    return { benchmark: 'approvals', rows: approvalRows(raw), raw };
+  },
+};

@@ -8,6 +8,7 @@ import { maskerFor } from '../sidecar/masking/index.js';
 import { evaluateAll } from '../sidecar/policy/index.js';
 import { ClassificationCache, SqlCommands } from '../sidecar/postgres/sql-commands.js';
 import { loadManifests } from '../test/integration/support/postgres-proxy.js';
+import type { Bench, BenchRow } from './result.js';
 
 export interface PolicyBenchResult {
   classifyEvaluate: Record<
@@ -113,3 +114,34 @@ export async function benchPolicy(log: (line: string) => void): Promise<PolicyBe
   );
   return { classifyEvaluate, masking };
 }
+
+/** The policy core has no direct path or peer to compare with: its rows carry crewgate's figures only. */
+export function policyRows(r: PolicyBenchResult): BenchRow[] {
+  const latency = (metric: string, us: number): BenchRow => ({
+    metric,
+    unit: 'µs',
+    higherIsBetter: false,
+    crewgate: us,
+  });
+  return [
+    latency('classify + evaluate, typical SELECT: p50', r.classifyEvaluate.typical.p50Us),
+    latency('classify + evaluate, typical SELECT: p99 (target < 100)', r.classifyEvaluate.typical.p99Us),
+    latency('classify + evaluate, 5-statement mix: p99', r.classifyEvaluate.mix.p99Us),
+    latency('classify + evaluate, mix from the classification cache: p99', r.classifyEvaluate.cached.p99Us),
+    {
+      metric: `masking ${r.masking.rows} rows x ${r.masking.columns} columns, ${r.masking.detectors} detectors`,
+      unit: 'rows/s',
+      higherIsBetter: true,
+      crewgate: r.masking.rowsPerSecond,
+    },
+  ];
+}
+
+export const policyBench: Bench = {
+  name: 'policy',
+  title: 'The policy core (pure functions, one core)',
+  run: async (log) => {
+    const raw = await benchPolicy(log);
+    return { benchmark: 'policy', rows: policyRows(raw), raw };
+  },
+};

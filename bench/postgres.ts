@@ -19,6 +19,8 @@ import { freePort } from '../test/harness/ports.js';
 import { startPostgres } from '../test/harness/postgres.js';
 import { runCommand } from '../test/harness/run.js';
 import { cpuSeconds } from './proc-cpu.js';
+import { pgbenchRows } from './postgres-rows.js';
+import type { Bench } from './result.js';
 
 export interface PgbenchResult {
   path: string;
@@ -253,3 +255,12 @@ export async function benchPostgres(log: (line: string) => void): Promise<Pgbenc
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export const postgresBench: Bench = {
+  name: 'postgres',
+  title: 'PostgreSQL: pgbench direct, via PgBouncer (session mode), via the sidecar',
+  run: async (log) => {
+    const raw = await benchPostgres(log);
+    return { benchmark: 'postgres', rows: pgbenchRows(raw), raw };
+  },
+};

@@ -1,74 +1,78 @@
 /**
- * `make bench`: every benchmark, one table of ratios (sidecar vs direct, vs PgBouncer), written as
- * JSON under bench/results/ (git-ignored) for comparison between runs.
+ * `make bench`: every registered benchmark, then one table of ratios (crewgate vs direct, vs the
+ * named peer such as PgBouncer) with the machine's core count, also written as JSON under
+ * bench/results/ (git-ignored) for comparison between runs. `BENCH_ONLY=policy,postgres` picks some.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../test/harness/paths.js';
-import { benchApprovals } from './approvals.js';
-import { benchPolicy } from './policy.js';
-import { benchPostgres, type PgbenchResult } from './postgres.js';
+import { approvalsBench } from './approvals.js';
+import { policyBench } from './policy.js';
+import { postgresBench } from './postgres.js';
+import type { Bench, BenchReport } from './result.js';
+import { formatReport, reportFileName, reportJson } from './table.js';
 
-const log = (line: string) => console.log(`  ${line}`);
+/** Registering a benchmark is one line here (see bench/README.md for what it returns). */
+const benches: Bench[] = [policyBench, postgresBench, approvalsBench];
 
+const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+const unknown = only?.filter((name) => !benches.some((b) => b.name === name)) ?? [];
+if (unknown.length > 0) {
+  console.error(
+    `unknown benchmark(s) ${unknown.join(', ')}; known: ${benches.map((b) => b.name).join(', ')}`,
+  );
+  process.exit(2);
+}
+
+const revision = () => {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: repositoryRoot })
+      .toString()
+      .trim();
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+};
+const report: BenchReport = {
+  startedAt: new Date().toISOString(),
+  revision: revision(),
+  finishedAt: '',
+  machine: {
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+  },
+  results: [],
+  failures: [],
+};
 console.log(
-  `crewgate benchmarks on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`,
+  `crewgate benchmarks on ${report.machine.cores} cores (${report.machine.cpuModel}), Node ${report.machine.node}`,
 );
 console.log('building the sidecar as it ships (tsc -> dist/)');
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repositoryRoot, stdio: 'inherit' });
 
-const only = process.env.BENCH_ONLY?.split(',');
-const results: Record<string, unknown> = {};
-
-if (!only || only.includes('policy')) {
-  console.log('\n== The policy core (pure functions, one core)');
-  results.policy = await benchPolicy(log);
-}
-
-if (!only || only.includes('postgres')) {
-  console.log('\n== PostgreSQL: pgbench direct, via PgBouncer (session mode), via the sidecar');
-  const pg = await benchPostgres(log);
-  results.postgres = pg;
-  const key = (r: PgbenchResult) => `${r.script} -M ${r.mode} -c ${r.clients}`;
-  const groups = new Map<string, PgbenchResult[]>();
-  for (const r of pg) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
-  console.log(
-    '\n| scenario | direct tps | pgbouncer tps | sidecar tps | sidecar/direct | sidecar/pgbouncer | CPU µs/tx pgbouncer | CPU µs/tx sidecar | masking CPU cost |',
-  );
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  for (const [name, rows] of groups) {
-    const by = (p: string) => rows.find((r) => r.path === p)!;
-    const direct = by('direct');
-    const bouncer = by('pgbouncer');
-    const sidecar = by('sidecar');
-    const masked = by('sidecar+masking');
-    const ratio = (a: number, b: number) => (a / b).toFixed(2);
-    console.log(
-      `| ${name} | ${direct.tps.toFixed(0)} | ${bouncer.tps.toFixed(0)} | ${sidecar.tps.toFixed(0)} | ${ratio(sidecar.tps, direct.tps)} | ${ratio(sidecar.tps, bouncer.tps)} | ${bouncer.proxyCpuUsPerTx} | ${sidecar.proxyCpuUsPerTx} | ${(((masked.proxyCpuUsPerTx ?? 0) / (sidecar.proxyCpuUsPerTx ?? 1) - 1) * 100).toFixed(0)} % |`,
-    );
+for (const bench of benches.filter((b) => !only || only.includes(b.name))) {
+  console.log(`\n== ${bench.title}`);
+  try {
+    report.results.push(await bench.run((line) => console.log(`  ${line}`)));
+  } catch (error) {
+    // One broken benchmark still leaves the others' figures in the table, and the run fails.
+    console.error(error);
+    report.failures.push({
+      benchmark: bench.name,
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
-  console.log(
-    '\nAdded latency at 1 client (ms over direct): ' +
-      [...groups.entries()]
-        .filter(([n]) => n.endsWith('-c 1'))
-        .map(([n, rows]) => {
-          const d = rows.find((r) => r.path === 'direct')!.latencyMs;
-          return `${n}: pgbouncer +${(rows.find((r) => r.path === 'pgbouncer')!.latencyMs - d).toFixed(3)}, sidecar +${(rows.find((r) => r.path === 'sidecar')!.latencyMs - d).toFixed(3)}`;
-        })
-        .join('; '),
-  );
 }
+report.finishedAt = new Date().toISOString();
 
-if (!only || only.includes('approvals')) {
-  console.log("\n== Approvals: a reviewer's patch accepted -> the held statement's result at the client");
-  results.approvals = await benchApprovals(log);
-}
-
+console.log(`\n${formatReport(report)}`);
 const outDir = join(repositoryRoot, 'bench/results');
 mkdirSync(outDir, { recursive: true });
-const file = join(outDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ cores: cpus().length, node: process.version, results }, null, 2));
-console.log(`\nwritten to ${file}`);
-process.exit(0);
+const file = join(outDir, reportFileName(report));
+writeFileSync(file, reportJson(report));
+console.log(`\nwritten to ${file.slice(repositoryRoot.length + 1)}`);
+process.exit(report.failures.length > 0 ? 1 : 0);

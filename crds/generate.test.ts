@@ -4,10 +4,19 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CrdGenerationError, toStructural } from './generate.js';
-import { renderCrdFiles } from './render.js';
-import { accessPolicySpec, approvalRequestSpec, connectionSpec, maskingRuleSpec } from './schemas/index.js';
+import { DocGenerationError, crdDocument, fieldRows } from './generate-docs.js';
+import { renderCrdFiles, renderDocFiles } from './render.js';
+import {
+  accessPolicySpec,
+  approvalRequestSpec,
+  connectionSpec,
+  kinds,
+  maskingRuleSpec,
+} from './schemas/index.js';
 
 const crdDir = dirname(fileURLToPath(import.meta.url));
+const root = join(crdDir, '..');
+const readExample = (path: string) => readFileSync(join(root, path), 'utf8');
 
 describe('crds/*.yaml', () => {
   it.each([crdDir, join(crdDir, '../charts/crewgate/crds')])(
@@ -28,6 +37,63 @@ describe('crds/*.yaml', () => {
         expect(text.includes(key), `${name} contains ${key}`).toBe(false);
       }
     }
+  });
+});
+
+describe('docs/crd-*.md', () => {
+  it('are exactly what `npm run generate` writes from the zod schemas and examples/basics (run it after a change)', () => {
+    const rendered = renderDocFiles(readExample);
+    const committed = readdirSync(join(root, 'docs')).filter((f) => /^crd-.*\.md$/.test(f));
+    expect(committed.sort()).toEqual([...rendered.keys()].sort());
+    expect([...rendered.keys()].sort()).toEqual([
+      'crd-accesspolicy.md',
+      'crd-approvalrequest.md',
+      'crd-connection.md',
+      'crd-maskingrule.md',
+    ]);
+    for (const [name, text] of rendered) {
+      expect(readFileSync(join(root, 'docs', name), 'utf8'), `docs/${name} drifted from crds/schemas`).toBe(
+        text,
+      );
+    }
+  });
+
+  it('document every field of every kind with its type, default and description', () => {
+    const policy = renderDocFiles(readExample).get('crd-accesspolicy.md')!;
+    expect(policy).toContain(
+      '| `spec.defaultAction` | string | no | `Deny` | one of `Allow`, `Deny` | What happens when no rule matches. |',
+    );
+    expect(policy).toContain('| `spec.rules[].match.attributes` | map of string to string or boolean |');
+    // A pipe inside a regex must not split the table cell.
+    expect(policy).toContain('pattern `^([0-9]+(\\.[0-9]+)?(ms\\|s\\|m\\|h))+$`');
+    const connection = renderDocFiles(readExample).get('crd-connection.md')!;
+    expect(connection).toContain('- an ssh connection needs spec.ssh with a pinned hostKey');
+    expect(connection).toContain('```yaml\n# A PostgreSQL target.');
+  });
+
+  it('refuse a field without a description, naming it', () => {
+    const def = {
+      ...kinds[0]!,
+      spec: z.strictObject({ documented: z.string().describe('yes'), bare: z.number() }),
+    };
+    expect(() => crdDocument(def, { file: 'x.yaml', text: '' })).toThrow(DocGenerationError);
+    expect(() => crdDocument(def, { file: 'x.yaml', text: '' })).toThrow(/spec\.bare/);
+  });
+
+  it('list nested objects and array items under dotted paths, with requiredness from the parent', () => {
+    const schema = z.toJSONSchema(
+      z.strictObject({
+        a: z.strictObject({ b: z.string().describe('b') }).describe('a'),
+        list: z.array(z.strictObject({ c: z.boolean().default(false).describe('c') })).describe('l'),
+      }),
+      { target: 'openapi-3.0', io: 'input' },
+    ) as Record<string, unknown>;
+    expect(fieldRows(schema, 'spec').map((r) => [r.path, r.type, r.required, r.default])).toEqual([
+      ['spec.a', 'object', true, undefined],
+      ['spec.a.b', 'string', true, undefined],
+      ['spec.list', 'array of object', true, undefined],
+      ['spec.list[].c', 'boolean', false, '`false`'],
+    ]);
   });
 });
 

@@ -97,7 +97,8 @@ export function toStructural(node: JsonSchema, path = '$'): JsonSchema {
   return out;
 }
 
-function jsonSchemaOf(schema: z.ZodType): JsonSchema {
+/** The JSON Schema zod produces for a CRD part; the CRD and its docs page are both made from it. */
+export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, {
     target: 'openapi-3.0',
     io: 'input',

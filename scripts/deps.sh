@@ -64,4 +64,19 @@ bin_dir=$(scripts/deps/go-tools.sh kubernetes etcd helm | tail -n 1)
 echo "    in $bin_dir"
 done_step
 
+step "CrewAI example: Python venv with crewai (examples/crewai/crew/requirements.txt)"
+# Debian's python3, so the venv sees python3-psycopg (the unchanged client the tools use); crewai and
+# its dependencies come from PyPI, every version pinned. About 1 GB and 1.5 min on a cold pip cache.
+crew_dir=examples/crewai/crew
+req_hash=$(sha256sum "$crew_dir/requirements.txt" | cut -d' ' -f1)
+if [ -f "$crew_dir/.venv/.crewgate-requirements-hash" ] && [ "$(cat "$crew_dir/.venv/.crewgate-requirements-hash")" = "$req_hash" ]; then
+  echo "    up to date with requirements.txt"
+else
+  rm -rf "$crew_dir/.venv"
+  /usr/bin/python3 -m venv --system-site-packages "$crew_dir/.venv"
+  "$crew_dir/.venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$crew_dir/requirements.txt"
+  echo "$req_hash" >"$crew_dir/.venv/.crewgate-requirements-hash"
+fi
+done_step
+
 printf '\nmake deps: everything in place in %ss\n' "$(( $(date +%s) - all_started ))"

@@ -1,8 +1,9 @@
-// Writes crds/*.yaml (and the chart's copy) from the zod schemas: `npm run generate`.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Writes crds/*.yaml (and the chart's copy) and the docs/crd-*.md reference pages from the zod
+// schemas: `npm run generate`.
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderCrdFiles } from '../crds/render.js';
+import { renderCrdFiles, renderDocFiles } from '../crds/render.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // The chart carries its own copy (helm installs crds/ before templates); both come from the schemas.
@@ -15,4 +16,12 @@ for (const dir of targets) {
     writeFileSync(join(dir, name), text);
     console.log(`wrote ${join(dir, name).slice(root.length + 1)}`);
   }
+}
+
+// docs/ also holds hand-written pages, so only the generated crd-*.md files are replaced.
+const docs = join(root, 'docs');
+for (const stale of readdirSync(docs).filter((f) => /^crd-.*\.md$/.test(f))) rmSync(join(docs, stale));
+for (const [name, text] of renderDocFiles((path) => readFileSync(join(root, path), 'utf8'))) {
+  writeFileSync(join(docs, name), text);
+  console.log(`wrote docs/${name}`);
 }

@@ -47,13 +47,15 @@ export const approvalSettings = z.strictObject({
 export const policyRule = z
   .strictObject({
     name: z.string().min(1).max(63).describe('Named in denials, approvals and recordings.'),
-    match: ruleMatch,
-    action,
+    match: ruleMatch.describe('Every field given must match; an empty match matches every command.'),
+    action: action.describe('What a matching command gets. RequireApproval holds it for reviewers.'),
     enforce: z
       .boolean()
       .default(true)
       .describe('false: observe only. The decision is recorded as "would deny" and the command allowed.'),
-    approval: approvalSettings.optional(),
+    approval: approvalSettings
+      .optional()
+      .describe('Who reviews, and for how long; required for RequireApproval.'),
   })
   .meta({
     'x-kubernetes-validations': [
@@ -82,8 +84,11 @@ export const accessPolicySpec = z.strictObject({
 
 export const accessPolicyStatus = z.strictObject({
   ...reconciledStatus,
-  coveredConnections: z.array(z.string()).optional(),
-  coveredSubjects: z.array(z.string()).optional(),
+  coveredConnections: z.array(z.string()).optional().describe('The connections the compiled policy covers.'),
+  coveredSubjects: z
+    .array(z.string())
+    .optional()
+    .describe('The subjects it covers, as group:, user: or serviceAccount:namespace/name.'),
 });
 
 export type Action = z.infer<typeof action>;

@@ -36,7 +36,7 @@ export const subject = z
     user: z.string().min(1).optional().describe("An OIDC subject (the token's `sub`)."),
     serviceAccount: z
       .strictObject({
-        name: resourceName,
+        name: resourceName.describe('The service account name.'),
         namespace: resourceName.optional().describe("Defaults to the policy's own namespace."),
       })
       .optional()
@@ -53,22 +53,36 @@ export const subject = z
 
 /** metav1.Condition, as `kubectl describe` and `kubectl wait --for=condition=` expect it. */
 export const condition = z.strictObject({
-  type: z.string().min(1),
-  status: z.enum(['True', 'False', 'Unknown']),
+  type: z
+    .string()
+    .min(1)
+    .describe('One entry per type; which types each kind uses is in docs/operations.md.'),
+  status: z.enum(['True', 'False', 'Unknown']).describe('Whether the condition holds.'),
   reason: z.string().min(1).describe('CamelCase reason.'),
-  message: z.string().optional(),
+  message: z.string().optional().describe('What a human needs to act on it.'),
   lastTransitionTime: z.string().describe('RFC 3339 time of the last status change.'),
-  observedGeneration: z.number().int().min(0).optional(),
+  observedGeneration: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('The metadata.generation the condition was computed from.'),
 });
 
 export const conditions = z
   .array(condition)
   .max(32)
+  .describe('The state the operator last observed, as metav1.Condition entries.')
   .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
 
 /** The status fields every crewgate reconciler writes. */
 export const reconciledStatus = {
-  observedGeneration: z.number().int().min(0).optional(),
+  observedGeneration: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('The metadata.generation this status was written for; older means not yet reconciled.'),
   conditions: conditions.optional(),
 };
 

@@ -20,7 +20,7 @@ export const connectionSpec = z
       .min(1)
       .describe('host:port for postgres and ssh; the base URL for kubernetes and http.'),
     database: z.string().min(1).optional().describe('postgres: the database sessions connect to.'),
-    tls: tls.optional(),
+    tls: tls.optional().describe('TLS from the sidecar to the target (postgres, kubernetes, http).'),
     ssh: z
       .strictObject({
         user: z.string().min(1).describe('The remote user the sidecar logs in as.'),
@@ -31,7 +31,8 @@ export const connectionSpec = z
             'The pinned host public key, as in known_hosts (`ssh-ed25519 AAAA...`). No trust on first use.',
           ),
       })
-      .optional(),
+      .optional()
+      .describe('ssh: how the sidecar logs in; required for type ssh.'),
     http: z
       .strictObject({
         credentialHeader: z
@@ -39,7 +40,8 @@ export const connectionSpec = z
           .default('Authorization')
           .describe('Header the sidecar sets from the credentials; the agent never sees it.'),
       })
-      .optional(),
+      .optional()
+      .describe('http: where the credential goes.'),
     kubernetes: z
       .strictObject({
         impersonate: z
@@ -47,7 +49,8 @@ export const connectionSpec = z
           .default(false)
           .describe("Send Impersonate-User/-Group so the cluster's RBAC and audit log see the agent."),
       })
-      .optional(),
+      .optional()
+      .describe('kubernetes: how requests reach the API server.'),
     credentialsRef: z
       .strictObject({ name: resourceName.describe('Secret in the same namespace; the agent never sees it.') })
       .describe(

@@ -39,7 +39,7 @@ export const fieldSelector = z
   });
 
 export const customPattern = z.strictObject({
-  name: z.string().min(1),
+  name: z.string().min(1).describe('Named in recordings as the reason a value was masked.'),
   regex: z
     .string()
     .min(1)
@@ -56,8 +56,16 @@ export const maskingRuleSpec = z.strictObject({
     .max(16)
     .default([])
     .describe('Values masked by content, wherever they appear.'),
-  patterns: z.array(customPattern).max(50).default([]),
-  strategy: maskingStrategy.default('redact'),
+  patterns: z
+    .array(customPattern)
+    .max(50)
+    .default([])
+    .describe('Your own detectors: values matching a regex are masked wherever they appear.'),
+  strategy: maskingStrategy
+    .default('redact')
+    .describe(
+      'redact replaces the value; partial keeps the last `keepLast` characters; hash writes an HMAC.',
+    ),
   keepLast: z
     .number()
     .int()
