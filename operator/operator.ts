@@ -10,6 +10,7 @@ import { parseDuration } from '../sidecar/policy/index.js';
 import type { OperatorConfig } from './config.js';
 import { ClusterState } from './control-plane/cluster-state.js';
 import { startSidecarApi, type SidecarApi } from './control-plane/sidecar-api.js';
+import { sidecarSettingsSource } from './control-plane/sidecar-settings.js';
 import { Controller } from './controller/controller.js';
 import { LeaderElector } from './controller/leader-election.js';
 import { injectionConfigSchema } from './injection/index.js';
@@ -45,7 +46,8 @@ export async function startOperator(
     extraIpAddresses: config.extraIpAddresses,
   });
   const serving = { cert: certificate.serving.certificatePem, key: certificate.serving.privateKeyPem };
-  const operatorUsername = config.operatorUsername ?? `system:serviceaccount:${config.namespace}:${config.serviceName}`;
+  const operatorUsername =
+    config.operatorUsername ?? `system:serviceaccount:${config.namespace}:${config.serviceName}`;
   const injection = injectionConfigSchema.parse({
     sidecarImage: config.sidecarImage,
     ...(config.redirectImage ? { redirectImage: config.redirectImage } : {}),
@@ -72,6 +74,7 @@ export async function startOperator(
     certificate: serving,
     clients,
     state,
+    settings: sidecarSettingsSource(clients, config),
     logger: logger.child({ component: 'control-plane' }),
     registry,
   });
