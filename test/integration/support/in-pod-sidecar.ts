@@ -51,6 +51,8 @@ export interface InPodSidecar {
   metricsPort: number;
   /** Everything the process printed (stdout and stderr). */
   output(): string;
+  /** Waits until `/readyz` answers 200 (the first policy bundle is in force). */
+  untilReady(timeoutMs?: number): Promise<void>;
   /** SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
   /** SIGKILL, then waits for the exit. */
@@ -140,6 +142,53 @@ async function movePorts(configPath: string): Promise<void> {
   writeFileSync(configPath, stringify(config, { lineWidth: 0 }));
 }
 
+export interface LaunchedSidecar {
+  child: ChildProcessWithoutNullStreams;
+  output(): string;
+  /** The ready line's ports; rejects if the process exits first. */
+  ready: Promise<{ listeners: Record<string, number>; metricsPort: number }>;
+  exited: Promise<void>;
+}
+
+/** Spawns `sidecar/main.ts` with `args` (the injected container's, rewritten). */
+export function launchSidecar(args: string[], env: Record<string, string> = {}): LaunchedSidecar {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repositoryRoot, 'sidecar/main.ts'), ...args],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    },
+  );
+  let out = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = new Promise<{ listeners: Record<string, number>; metricsPort: number }>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.includes('"ready":true'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) => reject(new Error(`in-pod sidecar exited ${code}: ${out}`)));
+  });
+  ready.catch(() => undefined);
+  return { child, output: () => out, ready, exited };
+}
+
+/** Materialises the pod's volumes (see above); moves the ports unless `keepPorts`. Returns the sidecar's args. */
+export async function preparePodRoot(
+  cluster: Cluster,
+  namespace: string,
+  podName: string,
+  options: InPodSidecarOptions = {},
+): Promise<{ root: string; args: string[] }> {
+  const root = options.root ?? mkdtempSync(join(tmpdir(), `crewgate-pod-${podName}-`));
+  const { args } = await materialisePodVolumes(cluster, namespace, podName, root);
+  const configIndex = args.indexOf('--config');
+  if (!options.keepPorts && configIndex >= 0) await movePorts(args[configIndex + 1]!);
+  return { root, args };
+}
+
 /** Starts `sidecar/main.ts` with the injected container's args; resolves once it prints its ready line. */
 export async function startInPodSidecar(
   cluster: Cluster,
@@ -147,37 +196,26 @@ export async function startInPodSidecar(
   podName: string,
   options: InPodSidecarOptions = {},
 ): Promise<InPodSidecar> {
-  const root = options.root ?? mkdtempSync(join(tmpdir(), `crewgate-pod-${podName}-`));
-  const { args } = await materialisePodVolumes(cluster, namespace, podName, root);
-  const configIndex = args.indexOf('--config');
-  if (!options.keepPorts && configIndex >= 0) await movePorts(args[configIndex + 1]!);
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repositoryRoot, 'sidecar/main.ts'), ...args],
-    {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env },
-    },
-  );
-  let out = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = await new Promise<{ listeners: Record<string, number>; metricsPort: number }>(
-    (resolve, reject) => {
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        const line = out.split('\n').find((l) => l.includes('"ready":true'));
-        if (line) resolve(JSON.parse(line));
-      });
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      child.once('exit', (code) => reject(new Error(`in-pod sidecar exited ${code}: ${out}`)));
-    },
-  );
+  const { root, args } = await preparePodRoot(cluster, namespace, podName, options);
+  const launched = launchSidecar(args, options.env);
+  const ready = await launched.ready;
+  const { child, exited } = launched;
   return {
     child,
     root,
     ports: ready.listeners,
     metricsPort: ready.metricsPort,
-    output: () => out,
+    output: launched.output,
+    async untilReady(timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const res = await fetch(`http://127.0.0.1:${ready.metricsPort}/readyz`).catch(() => undefined);
+        if (res?.status === 200) return;
+        if (Date.now() > deadline)
+          throw new Error(`sidecar not ready: ${(await res?.text()) ?? 'no answer'}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
