@@ -49,6 +49,7 @@ export async function startOperator(
   const readiness = new Readiness({
     webhooks: 'the webhook server has no serving certificate yet',
     informers: 'informers have not synced',
+    sidecarApi: 'the sidecar API is not serving yet',
   });
   let state: ClusterState | undefined;
   const metrics: Server = createServer((req, res) => {
@@ -126,6 +127,7 @@ export async function startOperator(
       logger: logger.child({ component: 'control-plane' }),
       registry,
     });
+    readiness.set('sidecarApi', true);
 
     try {
       await patchCaBundle(clients, certificate.ca.certificatePem, {
