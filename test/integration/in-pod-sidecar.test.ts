@@ -6,7 +6,7 @@
 // Also: a Window grant (issue 6) lets a second UPDATE through without a new request, survives a
 // sidecar restart, and ends.
 import { spawn } from 'node:child_process';
-import { createPrivateKey, randomBytes, randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
@@ -23,15 +23,15 @@ import {
   startInPodSidecar,
   type InPodSidecar,
 } from './support/in-pod-sidecar.js';
+import { inPodOperatorSettings } from './support/in-pod-operator.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
 const ns = `agents-inpod-${id}`;
-const WINDOW_SECONDS = 15;
+const WINDOW_SECONDS = 20;
 /** A table of this file's own, so the shared `shop` rows other tests read stay as seeded. */
 const table = `refunds_${id}`;
-const sidecarLogin = { user: 'crewgate_sidecar', password: randomBytes(12).toString('hex') };
 let store: Awaited<ReturnType<typeof startPrivatePostgres>>;
 let local: LocalOperator;
 let sidecar: InPodSidecar;
@@ -126,8 +126,16 @@ const asApp = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
   }
 };
 
+// A command that should not be held fails the test in seconds instead of waiting for a reviewer.
 const agent = (port: number) =>
-  new pg.Client({ host: '127.0.0.1', port, user: 'agent', database: 'shop', password: analyst });
+  new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'agent',
+    database: 'shop',
+    password: analyst,
+    query_timeout: 20_000,
+  });
 
 beforeAll(async () => {
   store = await startPrivatePostgres('inpod-store');
@@ -136,33 +144,12 @@ beforeAll(async () => {
       `CREATE TABLE ${table} (id int PRIMARY KEY, status text); INSERT INTO ${table} VALUES (3, 'open')`,
     ),
   );
+  const settings = inPodOperatorSettings(harness.oidc, store);
   local = await startLocalOperator(
     harness,
     id,
-    {
-      CREWGATE_OPERATOR_USERNAME: 'crewgate-admin',
-      CREWGATE_OIDC_ISSUERS: JSON.stringify([
-        {
-          issuer: harness.oidc.issuer,
-          audiences: [harness.oidc.audience],
-          caFile: harness.oidc.caCertificateFile,
-        },
-      ]),
-      CREWGATE_RECORDING_STORE: JSON.stringify({
-        host: store.info.host,
-        port: store.info.port,
-        tls: { mode: 'verify-full', caFile: join(store.dir, 'ca.crt') },
-        secretName: 'crewgate-recording-store',
-      }),
-    },
-    {
-      'crewgate-recording-store': {
-        'admin-username': store.info.superuser.user,
-        'admin-password': store.info.superuser.password,
-        'sidecar-username': sidecarLogin.user,
-        'sidecar-password': sidecarLogin.password,
-      },
-    },
+    { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin', ...settings.env },
+    settings.secrets,
   );
   await local.operator.recordingStore.firstRun;
   await apply(
