@@ -18,4 +18,27 @@ describe('operatorConfigFrom', () => {
   it('names the setting that is wrong', () => {
     expect(() => operatorConfigFrom(['--metrics-port', 'eighty'], {})).toThrow(/metricsPort/);
   });
+
+  it('reads the trusted issuers and the recording store as JSON, and refuses what is not', () => {
+    const config = operatorConfigFrom([], {
+      CREWGATE_OIDC_ISSUERS: '[{"issuer":"https://login.example.com","audiences":["crewgate"]}]',
+      CREWGATE_RECORDING_STORE: '{"host":"audit-db","secretName":"crewgate-recording-store"}',
+    });
+    expect(config.oidcIssuers).toEqual([
+      { issuer: 'https://login.example.com', audiences: ['crewgate'], kind: 'oidc' },
+    ]);
+    expect(config.recordingStore).toEqual({
+      host: 'audit-db',
+      port: 5432,
+      database: 'crewgate_audit',
+      tls: { mode: 'verify-full' },
+      secretName: 'crewgate-recording-store',
+    });
+    expect(() => operatorConfigFrom([], { CREWGATE_OIDC_ISSUERS: 'https://x' })).toThrow(
+      /oidcIssuers: not JSON/,
+    );
+    expect(() => operatorConfigFrom([], { CREWGATE_RECORDING_STORE: '{"port":5432}' })).toThrow(
+      /recordingStore\.host/,
+    );
+  });
 });

@@ -5,6 +5,42 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
+/**
+ * An issuer whose tokens agents may present to sidecars; the control plane hands the list to every
+ * in-pod sidecar (with the CA PEM read here), so trusting a new IdP is an operator setting.
+ */
+export const trustedIssuerSchema = z.strictObject({
+  issuer: z.url(),
+  audiences: z.array(z.string().min(1)).min(1),
+  kind: z.enum(['oidc', 'kubernetes']).default('oidc'),
+  groupsClaim: z.string().optional(),
+  clockSkewSeconds: z.number().int().min(0).max(300).optional(),
+  /** PEM file (a mounted ConfigMap) with the CA of the issuer's discovery and JWKS endpoints. */
+  caFile: z.string().optional(),
+});
+
+/**
+ * The recording store (DESIGN.md §7): where sidecars ship events, and the Secret (in the operator's
+ * namespace) with the insert-only role's login (`sidecar-username`, `sidecar-password`) and,
+ * when the operator should create the database, run the migrations and provision that role, an
+ * administrator's (`admin-username`, `admin-password`). Without admin keys the store is managed
+ * elsewhere and the operator only hands out the sidecar login.
+ */
+export const recordingStoreSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(5432),
+  database: z.string().min(1).default('crewgate_audit'),
+  tls: z
+    .strictObject({
+      mode: z.enum(['disable', 'require', 'verify-full']).default('verify-full'),
+      caFile: z.string().optional(),
+      serverName: z.string().optional(),
+    })
+    .default({ mode: 'verify-full' }),
+  secretName: z.string().min(1),
+});
+export type RecordingStoreSettings = z.infer<typeof recordingStoreSchema>;
+
 export const operatorConfigSchema = z.strictObject({
   kubeconfig: z.string().optional(),
   namespace: z.string().default('crewgate-system'),
@@ -28,6 +64,10 @@ export const operatorConfigSchema = z.strictObject({
   operatorUsername: z.string().optional(),
   /** Finished ApprovalRequests are deleted after this long. */
   approvalRetention: z.string().default('168h'),
+  /** JSON list of trusted issuers (CREWGATE_OIDC_ISSUERS='[{"issuer":...,"audiences":[...]}]'). */
+  oidcIssuers: z.array(trustedIssuerSchema).default([]),
+  /** JSON object (CREWGATE_RECORDING_STORE); absent: in-pod sidecars refuse every command (nothing unrecorded runs). */
+  recordingStore: recordingStoreSchema.optional(),
   mutatingWebhookConfigurations: z.array(z.string()).default(['crewgate-operator']),
   validatingWebhookConfigurations: z.array(z.string()).default(['crewgate-operator']),
 });
@@ -40,7 +80,9 @@ const LIST_SETTINGS = new Set([
   'validatingWebhookConfigurations',
 ]);
 
-/** `--flag value` or CREWGATE_FLAG; lists are comma-separated. */
+const JSON_SETTINGS = new Set(['oidcIssuers', 'recordingStore']);
+
+/** `--flag value` or CREWGATE_FLAG; lists are comma-separated; structured settings are JSON. */
 export function operatorConfigFrom(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
   const raw: Record<string, unknown> = {};
   const keys = Object.keys(operatorConfigSchema.shape);
@@ -50,6 +92,16 @@ export function operatorConfigFrom(argv: string[], env: NodeJS.ProcessEnv): Oper
     const i = argv.indexOf(flagName(key));
     const value = i >= 0 ? argv[i + 1] : env[envName(key)];
     if (value === undefined) continue;
+    if (JSON_SETTINGS.has(key)) {
+      try {
+        raw[key] = JSON.parse(value);
+      } catch (error) {
+        throw new Error(`invalid operator settings: ${key}: not JSON: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      continue;
+    }
     raw[key] = LIST_SETTINGS.has(key)
       ? value
           .split(',')

@@ -59,7 +59,8 @@ export function sidecarBundle(inputs: BundleInputs): SidecarBundle {
     .filter(
       (r) =>
         r.spec?.scope === 'Window' &&
-        r.status?.phase === 'Approved' &&
+        // The sidecar marks a request Executed after its first command; the window still runs.
+        (r.status?.phase === 'Approved' || r.status?.phase === 'Executed') &&
         typeof r.status?.windowEndsAt === 'string',
     )
     .filter(

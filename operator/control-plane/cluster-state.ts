@@ -16,6 +16,9 @@ export class ClusterState {
   readonly approvalRequests: Cache;
   private readonly listeners = new Set<(namespace: string) => void>();
   private stopped = false;
+  private started = false;
+  /** Informers that stopped with an error and have not restarted yet. */
+  private readonly failed = new Set<Cache>();
 
   constructor(
     clients: KubeClients,
@@ -32,11 +35,19 @@ export class ClusterState {
       informer.on('delete', changed);
       informer.on('error', (error) => {
         if (this.stopped) return;
+        this.failed.add(informer);
         this.logger.warn(
           { err: error instanceof Error ? error.message : String(error) },
           'informer stopped; restarting',
         );
-        setTimeout(() => void informer.start().catch(() => undefined), 1_000).unref();
+        setTimeout(
+          () =>
+            void informer
+              .start()
+              .then(() => this.failed.delete(informer))
+              .catch(() => undefined),
+          1_000,
+        ).unref();
       });
     }
   }
@@ -56,6 +67,12 @@ export class ClusterState {
 
   async start(): Promise<void> {
     await Promise.all(this.all().map((i) => i.start()));
+    this.started = true;
+  }
+
+  /** Listed once, and no informer is down: what the sidecar API serves is the cluster's state. */
+  get synced(): boolean {
+    return this.started && this.failed.size === 0;
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,10 @@
 /**
  * The control plane sidecars talk to (DESIGN.md §2), served by every operator replica over HTTPS:
  *   GET  /v1/bundle[?watch=true]   the pod's policy bundle; with watch, one JSON line per change
- *   POST /v1/credentials           {connection} -> the Connection's Secret keys, for one session
+ *   GET  /v1/settings              who the sidecar is, the issuers to trust, the recording store
+ *   POST /v1/credentials           {connection} -> the Connection's Secret keys, for one session,
+ *                                  and the PEM CA of `spec.tls.caRef` (public, but it lives in a
+ *                                  Secret the sidecar may not read, so it travels with the keys)
  * Every request carries the sidecar's projected token; see sidecar-identity.ts.
  */
 import { createServer, type Server } from 'node:https';
@@ -14,6 +17,7 @@ import { GROUP, VERSION } from '../../crds/schemas/common.js';
 import { approvalRequestFor, ApprovalAskError, type ApprovalAsk } from './approvals.js';
 import { sidecarBundle, type SidecarBundle } from './bundle.js';
 import type { ClusterState } from './cluster-state.js';
+import type { SidecarSettingsSource } from './sidecar-settings.js';
 import { authenticateSidecar, SidecarAuthError, type SidecarIdentity } from './sidecar-identity.js';
 
 export interface SidecarApiOptions {
@@ -25,6 +29,8 @@ export interface SidecarApiOptions {
   logger: Logger;
   registry?: Registry;
   now?: () => Date;
+  /** What `/v1/settings` answers; without it the route is 404 (sidecars configured by files). */
+  settings?: SidecarSettingsSource;
   /** How often a watching sidecar gets a heartbeat line, so dead connections are noticed. */
   heartbeatMs?: number;
 }
@@ -106,31 +112,54 @@ export async function startSidecarApi(options: SidecarApiOptions): Promise<Sidec
       );
     }
     const object = state.connections.get(connection, who.namespace) as
-      { spec?: { type: keyof typeof REQUIRED_SECRET_KEYS; credentialsRef: { name: string } } } | undefined;
+      | {
+          spec?: {
+            type: keyof typeof REQUIRED_SECRET_KEYS;
+            credentialsRef: { name: string };
+            tls?: { caRef?: { name: string; key: string } };
+          };
+        }
+      | undefined;
     if (!object?.spec)
       return json(res, 404, { error: `connection ${connection} not found in ${who.namespace}` });
-    let secret;
-    try {
-      // Read when a session starts and held in memory only: nothing is cached here or on disk.
-      secret = await clients.core.readNamespacedSecret({
-        name: object.spec.credentialsRef.name,
-        namespace: who.namespace,
+    // Read when a session starts and held in memory only: nothing is cached here or on disk.
+    const readSecret = async (name: string) => {
+      try {
+        const secret = await clients.core.readNamespacedSecret({ name, namespace: who.namespace });
+        return Object.fromEntries(
+          Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+        );
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    };
+    const values = await readSecret(object.spec.credentialsRef.name);
+    if (!values)
+      return json(res, 409, {
+        error: `Secret ${object.spec.credentialsRef.name} for ${connection} does not exist`,
       });
-    } catch (error) {
-      if (isNotFound(error))
+    const caRef = object.spec.tls?.caRef;
+    let caCertificates: string[] | undefined;
+    if (caRef) {
+      const ca = (await readSecret(caRef.name))?.[caRef.key];
+      // A CA the Connection names but that cannot be read fails the session, never falls back to the system store.
+      if (!ca)
         return json(res, 409, {
-          error: `Secret ${object.spec.credentialsRef.name} for ${connection} does not exist`,
+          error: `CA ${caRef.name}/${caRef.key} for ${connection} does not exist`,
         });
-      throw error;
+      caCertificates = [ca];
     }
-    const values = Object.fromEntries(
-      Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-    );
     logger.info(
       { namespace: who.namespace, pod: who.pod.metadata?.name, connection },
       'credentials handed to a sidecar',
     );
-    json(res, 200, { connection, type: object.spec.type, credentials: values });
+    json(res, 200, {
+      connection,
+      type: object.spec.type,
+      credentials: values,
+      ...(caCertificates ? { caCertificates } : {}),
+    });
   };
 
   type RequestObject = {
@@ -257,6 +286,8 @@ export async function startSidecarApi(options: SidecarApiOptions): Promise<Sidec
             return json(res, 200, bundleFor(who));
           }
           if (req.method === 'POST' && url.pathname === '/v1/credentials') return credentials(who, req, res);
+          if (req.method === 'GET' && url.pathname === '/v1/settings' && options.settings)
+            return json(res, 200, await options.settings(who));
           if (url.pathname === '/v1/approvals' || url.pathname.startsWith('/v1/approvals/')) {
             return approvals(
               who,

@@ -8,19 +8,21 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { Command } from '../core/command.js';
 import type { ApprovalContext, ApprovalOutcome, Approver } from '../enforcement/approver.js';
-import type { Decision } from '../policy/index.js';
+import type { Decision, WindowGrant } from '../policy/index.js';
 import { ControlPlaneError } from './control-plane-client.js';
 
 export interface ControlPlaneApproverOptions {
   url: string;
   tokenFile: string;
   caCertificates?: string[];
+  /** Told of a Window grant as soon as it is approved (the in-pod sidecar puts it in force at once). */
+  onWindowGranted?: (grant: WindowGrant) => void;
 }
 
 interface ApprovalView {
   name: string;
   namespace: string;
-  status: { phase?: string; deniedBy?: string; approvedBy?: string[] };
+  status: { phase?: string; deniedBy?: string; approvedBy?: string[]; windowEndsAt?: string };
   reviews: { reviewer?: string; decision?: string; comment?: string }[];
 }
 
@@ -146,6 +148,16 @@ export class ControlPlaneApprover implements Approver {
     }
     const phase = view.status.phase;
     if (phase === 'Approved') {
+      if (decision.approval.scope === 'Window' && view.status.windowEndsAt) {
+        this.options.onWindowGranted?.({
+          name,
+          subject: first.identity.subject,
+          policy: decision.policy,
+          rule: decision.rule,
+          connection: first.connection,
+          expiresAt: new Date(view.status.windowEndsAt),
+        });
+      }
       await this.post(`/v1/approvals/${name}/executed`, {}).catch(() => undefined);
       return {
         approved: true,

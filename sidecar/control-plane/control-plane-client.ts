@@ -9,7 +9,9 @@ import { request, type RequestOptions } from 'node:https';
 import type { Logger } from 'pino';
 import { compileBundle, type BundleSource, type PolicyBundle } from '../enforcement/policy-bundle.js';
 import { indexPolicies } from '../policy/index.js';
+import type { WindowGrant } from '../policy/index.js';
 import type { SidecarBundle } from '../../operator/control-plane/bundle.js';
+import type { SidecarSettings } from '../../operator/control-plane/sidecar-settings.js';
 
 export interface ControlPlaneOptions {
   url: string;
@@ -22,6 +24,15 @@ export interface ControlPlaneOptions {
 
 /** The bundle as the control plane sends it: one shape, defined where it is built. */
 export type BundleDocument = SidecarBundle;
+/** `/v1/settings` as the control plane sends it. */
+export type SettingsDocument = SidecarSettings;
+
+/** What `/v1/credentials` answers for one session. */
+export interface SessionCredentials {
+  credentials: Record<string, string>;
+  /** PEM CAs of the Connection's `spec.tls.caRef`, when it names one. */
+  caCertificates?: string[];
+}
 
 export class ControlPlaneError extends Error {
   override name = 'ControlPlaneError';
@@ -60,6 +71,22 @@ export class ControlPlaneClient implements BundleSource {
 
   onBundle(listener: (document: BundleDocument) => void): void {
     this.listeners.add(listener);
+  }
+
+  /** Whether a bundle has arrived (until then every command is denied). */
+  get hasBundle(): boolean {
+    return this.document !== undefined;
+  }
+
+  /**
+   * A Window grant the approver just saw approved, in force at once: the bundle that carries it
+   * arrives moments later (and replaces this list), but the client's next command may come first.
+   */
+  noteGrant(grant: WindowGrant): void {
+    this.bundle = {
+      ...this.bundle,
+      grants: [...this.bundle.grants.filter((g) => g.name !== grant.name), grant],
+    };
   }
 
   /** Resolves once the first bundle is in force. */
@@ -167,30 +194,40 @@ export class ControlPlaneClient implements BundleSource {
   }
 
   /** The Connection's credentials, for one session; held in memory by the caller only. */
-  credentials(connection: string): Promise<Record<string, string>> {
+  async credentials(connection: string): Promise<Record<string, string>> {
+    return (await this.sessionCredentials(connection)).credentials;
+  }
+
+  /** Credentials and the target's CA for one session; held in memory by the caller only. */
+  async sessionCredentials(connection: string): Promise<SessionCredentials> {
+    const body = await this.call('POST', '/v1/credentials', { connection }, `credentials for ${connection}`);
+    const answer = body as { credentials: Record<string, string>; caCertificates?: string[] };
+    return {
+      credentials: answer.credentials,
+      ...(answer.caCertificates ? { caCertificates: answer.caCertificates } : {}),
+    };
+  }
+
+  /** Who this sidecar is, the issuers to trust and the recording store (`GET /v1/settings`). */
+  async settings(): Promise<SettingsDocument> {
+    return (await this.call('GET', '/v1/settings', undefined, 'settings')) as SettingsDocument;
+  }
+
+  private call(method: string, path: string, body: unknown, what: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const req = request(
-        new URL('/v1/credentials', this.options.url),
-        this.requestOptions('POST'),
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => {
-            if (res.statusCode !== 200)
-              reject(
-                new ControlPlaneError(
-                  `credentials for ${connection}: ${res.statusCode} ${text}`,
-                  res.statusCode,
-                ),
-              );
-            else resolve((JSON.parse(text) as { credentials: Record<string, string> }).credentials);
-          });
-        },
-      );
+      const req = request(new URL(path, this.options.url), this.requestOptions(method), (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => {
+          if (res.statusCode !== 200)
+            reject(new ControlPlaneError(`${what}: ${res.statusCode} ${text}`, res.statusCode));
+          else resolve(JSON.parse(text));
+        });
+      });
       req.on('error', (error) =>
         reject(new ControlPlaneError(`control plane unreachable: ${error.message}`)),
       );
-      req.end(JSON.stringify({ connection }));
+      req.end(body === undefined ? undefined : JSON.stringify(body));
     });
   }
 

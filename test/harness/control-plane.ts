@@ -26,6 +26,8 @@ export interface ControlPlaneInfo extends ControlPlaneAccess {
   /** https://127.0.0.1:PORT, also the service-account issuer. */
   server: string;
   serviceAccountIssuer: string;
+  /** PEM private key the API server signs service-account tokens with (tests forge expired ones). */
+  serviceAccountKeyFile: string;
   adminKubeconfig: string;
   kubectl: string;
   etcdUrl: string;
@@ -185,6 +187,7 @@ export async function startControlPlane(
     info: {
       server,
       serviceAccountIssuer: server,
+      serviceAccountKeyFile: saKeyFile,
       adminKubeconfig,
       kubectl: binaries.kubectl,
       etcdUrl,

@@ -24,12 +24,26 @@ export async function startLocalOperator(
   harness: HarnessInfo,
   id: string,
   env: Record<string, string> = {},
+  /** Secrets to create in the operator's namespace before it starts (e.g. the recording store's). */
+  secrets: Record<string, Record<string, string>> = {},
 ): Promise<LocalOperator> {
   const webhookPort = await freePort();
   const sidecarApiPort = await freePort();
   const namespace = `crewgate-op-${id}`;
   const configName = `crewgate-test-${id}`;
   await kubectl(harness, ['create', 'namespace', namespace]);
+  for (const [name, data] of Object.entries(secrets)) {
+    const created = await kubectl(harness, [
+      'create',
+      'secret',
+      'generic',
+      name,
+      '-n',
+      namespace,
+      ...Object.entries(data).map(([k, v]) => `--from-literal=${k}=${v}`),
+    ]);
+    if (created.code !== 0) throw new Error(created.stderr);
+  }
   const registered = await kubectl(harness, ['apply', '-f', '-'], {
     input: localWebhookConfigurations(configName, webhookPort, { namespaceLabel: ['crewgate-test', id] }),
   });

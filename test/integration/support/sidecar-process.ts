@@ -36,13 +36,13 @@ export function writeShopSidecarConfig(
           name: 'shop-db',
           type: 'postgres',
           listen: { host: '127.0.0.1', port: 0 },
-          upstream: {
-            host: pg.host,
-            port: pg.port,
+          target: {
+            address: `${pg.host}:${pg.port}`,
             database: 'shop',
-            tls: { mode: 'verify-full', caFile: pg.caCertificateFile },
+            tls: { mode: 'verify-full' },
           },
-          credentials: { username: pg.app.user, passwordFile: join(dir, 'app.password') },
+          caFile: pg.caCertificateFile,
+          credentials: { username: { value: pg.app.user }, password: { file: join(dir, 'app.password') } },
         },
       ],
       ...extra,

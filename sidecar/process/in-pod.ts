@@ -1,0 +1,124 @@
+/**
+ * The in-pod sidecar (config `kind: InPodSidecarConfig`, written by the injector): it takes
+ * everything from the control plane with its projected token — who it is, the issuers to trust and
+ * the recording store (`/v1/settings`, once at start, retried until the control plane answers);
+ * the policies, masking rules, Window grants and connection targets (the bundle watch; every
+ * command is denied until the first bundle); credentials and the target CA per session
+ * (`/v1/credentials`, memory only); approvals (ControlPlaneApprover). Nothing is read from disk but
+ * the token (re-read on every request: the kubelet rotates it) and the control plane's CA.
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { ConnectionSpec } from '../../crds/schemas/connection.js';
+import type { ResolvedTarget } from '../adapters/protocol-adapter.js';
+import type { InPodConfig } from '../config.js';
+import type { Identity } from '../core/command.js';
+import { ControlPlaneApprover } from '../control-plane/control-plane-approver.js';
+import { ControlPlaneClient, type SettingsDocument } from '../control-plane/control-plane-client.js';
+import type { SidecarMetrics } from '../enforcement/metrics.js';
+import type { SessionRecorder } from '../enforcement/recorder.js';
+import { TokenVerifier } from '../identity/token-verifier.js';
+import type { Recording } from '../recording/index.js';
+import { openStoreRecording, refusingRecorder } from './recording.js';
+import type { SidecarRuntime } from './runtime.js';
+
+/** Spool bounds of an in-pod sidecar (the config carries only the directory). */
+const SPOOL = { spoolMaxBytes: 256 * 1024 * 1024, fsync: 'interval', intervalMs: 100 } as const;
+
+export class TargetUnavailableError extends Error {
+  override name = 'TargetUnavailableError';
+}
+
+/** Asks until the control plane answers: a sidecar that does not know its issuers or store cannot serve. */
+async function settingsWithRetry(client: ControlPlaneClient, log: Logger): Promise<SettingsDocument> {
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await client.settings();
+    } catch (error) {
+      log.warn({ err: (error as Error).message, retryInMs: delay }, 'control plane settings unavailable');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+/** The pod's own identity, for clients that present no token: its service account, as verified by the control plane. */
+export function workloadIdentity(workload: SettingsDocument['workload']): Identity {
+  return {
+    subject: `system:serviceaccount:${workload.namespace}:${workload.serviceAccount}`,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${workload.namespace}`],
+    serviceAccount: `${workload.namespace}/${workload.serviceAccount}`,
+    pod: `${workload.namespace}/${workload.pod}`,
+  };
+}
+
+export async function inPodRuntime(
+  config: InPodConfig,
+  metrics: SidecarMetrics,
+  log: Logger,
+): Promise<SidecarRuntime> {
+  const caCertificates = config.controlPlane.caFile
+    ? [readFileSync(config.controlPlane.caFile, 'utf8')]
+    : undefined;
+  const plane = { url: config.controlPlane.url, tokenFile: config.controlPlane.tokenFile, caCertificates };
+  const client = new ControlPlaneClient({ ...plane, logger: log.child({ component: 'control-plane' }) });
+  const settings = await settingsWithRetry(client, log);
+  log.info(
+    {
+      pod: `${settings.workload.namespace}/${settings.workload.pod}`,
+      issuers: settings.issuers.map((i) => i.issuer),
+      recordingStore: settings.recording ? `${settings.recording.host}:${settings.recording.port}` : null,
+    },
+    'settings from the control plane',
+  );
+  client.start();
+
+  let recorder: SessionRecorder;
+  let recording: Recording | undefined;
+  if (settings.recording) {
+    ({ recorder, recording } = openStoreRecording(
+      { spoolDir: config.recording.spoolDir, ...SPOOL },
+      settings.recording,
+      metrics,
+      log,
+    ));
+  } else {
+    log.error('the control plane configures no recording store; every command is refused');
+    recorder = refusingRecorder('the operator has no recording store configured (CREWGATE_RECORDING_STORE)');
+  }
+
+  const target = (connection: string) => async (): Promise<ResolvedTarget> => {
+    const entry = client.lastDocument?.connections.find((c) => c.name === connection);
+    if (!entry)
+      throw new TargetUnavailableError(
+        client.hasBundle
+          ? `connection ${connection} is not in this pod's bundle (deleted, or in another namespace)`
+          : 'no policy bundle from the control plane yet',
+      );
+    const session = await client.sessionCredentials(connection);
+    return {
+      spec: entry.spec as Omit<ConnectionSpec, 'credentialsRef'>,
+      credentials: session.credentials,
+      ...(session.caCertificates ? { caCertificates: session.caCertificates } : {}),
+    };
+  };
+
+  return {
+    bundle: client,
+    approver: new ControlPlaneApprover({ ...plane, onWindowGranted: (grant) => client.noteGrant(grant) }),
+    recorder,
+    verifier: new TokenVerifier(settings.issuers),
+    workloadIdentity: workloadIdentity(settings.workload),
+    listeners: config.connections.map((c) => ({
+      connection: c.name,
+      type: c.type,
+      listen: c.listen,
+      target: target(c.name),
+    })),
+    metrics: config.metrics,
+    notReady: () => (client.hasBundle ? undefined : 'waiting for the first policy bundle'),
+    close: async (drainMs) => {
+      client.stop();
+      await recording?.close(drainMs);
+    },
+  };
+}

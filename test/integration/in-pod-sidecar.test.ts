@@ -1,0 +1,502 @@
+// The in-pod sidecar, as a pod would run it: a pod created in a labelled namespace is injected by
+// the real webhook; the sidecar process is started with the injected container's args and the
+// pod's volumes (the config annotation, a TokenRequest token bound to the pod, the spool), and it
+// takes everything else from the operator's control plane: its bundle, the Connection's target,
+// CA and credentials, the issuers to trust, and the recording store the operator provisioned.
+// Also: a Window grant (issue 6) lets a second UPDATE through without a new request, survives a
+// sidecar restart, and ends.
+import { spawn } from 'node:child_process';
+import { createPrivateKey, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TOKEN_DIR, TOKEN_FILE } from '../../operator/injection/constants.js';
+import { writeUserKubeconfig } from '../harness/kubeconfig.js';
+import { oidcToken } from '../harness/oidc-token.js';
+import { startPrivatePostgres } from '../harness/private-postgres.js';
+import { kubectl } from '../harness/run.js';
+import {
+  launchSidecar,
+  preparePodRoot,
+  startInPodSidecar,
+  type InPodSidecar,
+} from './support/in-pod-sidecar.js';
+import { inPodOperatorSettings } from './support/in-pod-operator.js';
+import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
+
+const harness = inject('harness');
+const id = `${Date.now()}`;
+const ns = `agents-inpod-${id}`;
+const WINDOW_SECONDS = 20;
+/** A table of this file's own, so the shared `shop` rows other tests read stay as seeded. */
+const table = `refunds_${id}`;
+let store: Awaited<ReturnType<typeof startPrivatePostgres>>;
+let local: LocalOperator;
+let sidecar: InPodSidecar;
+let analyst: string;
+let reviewer: string;
+
+const apply = (manifest: string) => kubectl(harness, ['apply', '-f', '-'], { input: manifest });
+
+const analystsPolicy = `apiVersion: crewgate.dev/v1alpha1
+kind: AccessPolicy
+metadata: { name: analysts, namespace: ${ns} }
+spec:
+  subjects: [{ group: crewai-viewer }]
+  connections: [shop-db]
+  rules:
+    - name: reads
+      match: { operations: [select] }
+      action: Allow
+    - name: refunds
+      match: { operations: [update] }
+      action: RequireApproval
+      approval: { approverGroups: [dba], scope: Window, duration: ${WINDOW_SECONDS}s, timeout: 2m }
+  defaultAction: Deny
+`;
+
+const pod = (name: string, extra = '') => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  namespace: ${ns}
+  annotations: { crewgate.dev/connections: shop-db }
+${extra}spec:
+  serviceAccountName: research-crew
+  containers: [{ name: agent, image: python:3.12 }]
+`;
+
+const asStoreAdmin = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
+  const c = new pg.Client({
+    host: store.info.host,
+    port: store.info.port,
+    user: store.info.superuser.user,
+    password: store.info.superuser.password,
+    database: 'crewgate_audit',
+  });
+  await c.connect();
+  try {
+    return await f(c);
+  } finally {
+    await c.end();
+  }
+};
+
+interface StoredEvent {
+  session: string;
+  type: string;
+  payload: Record<string, unknown> & {
+    decision?: { action: string; grant?: string };
+    approval?: string;
+    commands?: { text: string }[];
+  };
+}
+const storedEvents = () =>
+  asStoreAdmin(
+    async (c) =>
+      (await c.query<StoredEvent>('SELECT session, type, payload FROM recording.events ORDER BY time, seq'))
+        .rows,
+  );
+
+async function eventually<T>(f: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await f();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const asApp = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
+  const c = new pg.Client({
+    host: harness.postgres.host,
+    port: harness.postgres.port,
+    user: harness.postgres.app.user,
+    password: harness.postgres.app.password,
+    database: 'shop',
+  });
+  await c.connect();
+  try {
+    return await f(c);
+  } finally {
+    await c.end();
+  }
+};
+
+// A command that should not be held fails the test in seconds instead of waiting for a reviewer.
+const agent = (port: number) =>
+  new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'agent',
+    database: 'shop',
+    password: analyst,
+    query_timeout: 20_000,
+  });
+
+beforeAll(async () => {
+  store = await startPrivatePostgres('inpod-store');
+  await asApp((c) =>
+    c.query(
+      `CREATE TABLE ${table} (id int PRIMARY KEY, status text); INSERT INTO ${table} VALUES (3, 'open')`,
+    ),
+  );
+  const settings = inPodOperatorSettings(harness.oidc, store);
+  local = await startLocalOperator(
+    harness,
+    id,
+    { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin', ...settings.env },
+    settings.secrets,
+  );
+  await local.operator.recordingStore.firstRun;
+  await apply(
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns, labels: { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' } },
+    }),
+  );
+  await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
+  const pgInfo = harness.postgres;
+  for (const args of [
+    [
+      'shop-db-credentials',
+      `--from-literal=username=${pgInfo.app.user}`,
+      `--from-literal=password=${pgInfo.app.password}`,
+    ],
+    ['shop-db-ca', `--from-file=ca.crt=${pgInfo.caCertificateFile}`],
+  ]) {
+    const created = await kubectl(harness, ['create', 'secret', 'generic', '-n', ns, ...args]);
+    expect(created.stderr).toBe('');
+  }
+  const setup = await apply(`apiVersion: crewgate.dev/v1alpha1
+kind: Connection
+metadata: { name: shop-db, namespace: ${ns} }
+spec:
+  type: postgres
+  address: ${pgInfo.host}:${pgInfo.port}
+  database: shop
+  tls: { mode: verify-full, caRef: { name: shop-db-ca, key: ca.crt } }
+  credentialsRef: { name: shop-db-credentials }
+---
+apiVersion: crewgate.dev/v1alpha1
+kind: AccessPolicy
+metadata: { name: crew-pod, namespace: ${ns} }
+spec:
+  subjects: [{ serviceAccount: { name: research-crew } }]
+  connections: [shop-db]
+  defaultAction: Deny
+---
+${analystsPolicy}---
+${pod('crew-0')}---
+${pod('plain-0', '  labels: { crewgate.dev/inject: disabled }\n')}`);
+  expect(setup.stderr).toBe('');
+  analyst = await oidcToken(harness.oidc, 'agent-analyst');
+  reviewer = await writeUserKubeconfig(harness.controlPlane, 'rita', ['dba']);
+  await apply(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: crewgate-reviewer-${id} }
+rules: [{ apiGroups: [crewgate.dev], resources: [approvalrequests], verbs: [get, list, watch, patch] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: crewgate-reviewer-${id} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crewgate-reviewer-${id} }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: dba }]
+`);
+  sidecar = await startInPodSidecar(harness, ns, 'crew-0');
+}, 120_000);
+
+afterAll(async () => {
+  await sidecar?.stop();
+  await local?.stop();
+  await store?.stop();
+  await asApp((c) => c.query(`DROP TABLE IF EXISTS ${table}`)).catch(() => undefined);
+  await kubectl(harness, [
+    'delete',
+    'clusterrole,clusterrolebinding',
+    `crewgate-reviewer-${id}`,
+    '--ignore-not-found',
+  ]);
+});
+
+describe('the in-pod sidecar', () => {
+  it('runs from the injected container’s args and config, and receives its bundle from the control plane', async () => {
+    const injected = JSON.parse(
+      (await kubectl(harness, ['get', 'pod', 'crew-0', '-n', ns, '-o', 'json'])).stdout,
+    ) as { spec: { initContainers: { name: string; args: string[] }[] } };
+    expect(injected.spec.initContainers.find((c) => c.name === 'crewgate-sidecar')?.args).toEqual([
+      '--config',
+      '/etc/crewgate/sidecar.yaml',
+    ]);
+    await sidecar.untilReady();
+    expect(sidecar.output()).toContain('policy bundle updated');
+    expect(sidecar.output()).not.toContain(harness.postgres.app.password);
+  });
+
+  it('serves a psql session against the target with the Connection Secret’s credentials and CA', async () => {
+    const psql = spawn(
+      join(harness.postgres.binDir, 'psql'),
+      ['-XAt', '-c', 'SELECT current_user', '-c', 'SELECT count(*) FROM orders WHERE id <= 3'],
+      {
+        env: {
+          ...process.env,
+          PGHOST: '127.0.0.1',
+          PGPORT: String(sidecar.ports['shop-db']),
+          PGUSER: 'agent',
+          PGDATABASE: 'shop',
+          PGPASSWORD: analyst,
+          PGSSLMODE: 'disable',
+        },
+      },
+    );
+    let out = '';
+    let err = '';
+    psql.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    psql.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await new Promise<number | null>((resolve) => psql.on('close', resolve));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    // The upstream session runs as the Secret's user; the agent only ever presented its OIDC token.
+    expect(out.trim().split('\n')).toEqual([harness.postgres.app.user, '3']);
+  });
+
+  it('enforces an AccessPolicy edit in under 2 s', async () => {
+    const client = agent(sidecar.ports['shop-db']!);
+    await client.connect();
+    await client.query('SELECT count(*) FROM customers');
+    const editedAt = Date.now();
+    const patched = await kubectl(harness, [
+      'patch',
+      'accesspolicy',
+      'analysts',
+      '-n',
+      ns,
+      '--type=json',
+      '-p',
+      JSON.stringify([
+        {
+          op: 'add',
+          path: '/spec/rules/0',
+          value: {
+            name: 'no-customers',
+            match: { operations: ['select'], resources: ['customers'] },
+            action: 'Deny',
+          },
+        },
+      ]),
+    ]);
+    expect(patched.stderr).toBe('');
+    let denied: pg.DatabaseError | undefined;
+    while (!denied && Date.now() - editedAt < 5_000) {
+      denied = await client
+        .query('SELECT count(*) FROM customers')
+        .then(() => undefined)
+        .catch((e: pg.DatabaseError) => e);
+      if (!denied) await new Promise((r) => setTimeout(r, 10));
+    }
+    const took = Date.now() - editedAt;
+    await client.end();
+    console.log(`AccessPolicy edit enforced by the in-pod sidecar ${took} ms after kubectl patch was issued`);
+    expect(denied?.code).toBe('42501');
+    expect(denied?.message).toMatch(/no-customers/);
+    expect(took).toBeLessThan(2_000);
+    expect((await apply(analystsPolicy)).stderr).toBe('');
+  });
+
+  it('ships its events to the recording store the operator provisioned', async () => {
+    const events = await eventually(async () => {
+      const all = await storedEvents();
+      return all.some((e) => e.type === 'command' && e.payload.commands?.[0]?.text === 'SELECT current_user')
+        ? all
+        : undefined;
+    }, 'the psql session in the store');
+    const start = events.find(
+      (e) =>
+        e.type === 'session.start' &&
+        (e.payload.identity as { subject?: string }).subject === 'agent-analyst',
+    );
+    expect(start?.payload).toMatchObject({ connection: 'shop-db', protocol: 'postgres' });
+    const denied = events.find(
+      (e) =>
+        e.type === 'command' &&
+        e.payload.decision?.action === 'Deny' &&
+        e.payload.commands?.[0]?.text.includes('customers'),
+    );
+    expect(denied).toBeDefined();
+  });
+});
+
+describe('the control plane refuses a sidecar', () => {
+  const refusedWith = async (token: string, expected: RegExp) => {
+    const { root, args } = await preparePodRoot(harness, ns, 'crew-0');
+    writeFileSync(join(root, TOKEN_DIR, TOKEN_FILE), token);
+    const launched = launchSidecar(args);
+    try {
+      await eventually(
+        async () => (/control plane settings unavailable/.test(launched.output()) ? true : undefined),
+        'the refusal',
+      );
+      expect(launched.output()).toMatch(expected);
+      expect(launched.output()).not.toContain('"ready":true');
+    } finally {
+      launched.child.kill('SIGKILL');
+      await launched.exited;
+    }
+  };
+  const token = async (podName: string, audience?: string) =>
+    (
+      await kubectl(harness, [
+        'create',
+        'token',
+        'research-crew',
+        '-n',
+        ns,
+        ...(audience ? [`--audience=${audience}`] : []),
+        '--bound-object-kind=Pod',
+        `--bound-object-name=${podName}`,
+      ])
+    ).stdout.trim();
+
+  it('with a token bound to another pod (one crewgate did not inject)', async () => {
+    await refusedWith(await token('plain-0', 'crewgate'), /403.*plain-0 was not injected by crewgate/);
+  }, 30_000);
+
+  it('with the agent’s own token (the API server’s audience, not crewgate)', async () => {
+    await refusedWith(await token('crew-0'), /401.*token refused/);
+  }, 30_000);
+
+  it('with an expired token, signed by the cluster’s own service-account key', async () => {
+    const get = async (kind: string, name: string) =>
+      (
+        JSON.parse((await kubectl(harness, ['get', kind, name, '-n', ns, '-o', 'json'])).stdout) as {
+          metadata: { uid: string };
+        }
+      ).metadata.uid;
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await new SignJWT({
+      'kubernetes.io': {
+        namespace: ns,
+        pod: { name: 'crew-0', uid: await get('pod', 'crew-0') },
+        serviceaccount: { name: 'research-crew', uid: await get('serviceaccount', 'research-crew') },
+      },
+    })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(harness.controlPlane.serviceAccountIssuer)
+      .setAudience(['crewgate'])
+      .setSubject(`system:serviceaccount:${ns}:research-crew`)
+      .setJti(randomUUID())
+      .setIssuedAt(now - 1200)
+      .setNotBefore(now - 1200)
+      .setExpirationTime(now - 600)
+      .sign(createPrivateKey(readFileSync(harness.controlPlane.serviceAccountKeyFile)));
+    await refusedWith(expired, /401.*token refused.*expired/);
+  }, 30_000);
+});
+
+async function approvalRequests(): Promise<{ name: string; phase: string }[]> {
+  const list = JSON.parse(
+    (await kubectl(harness, ['get', 'approvalrequests', '-n', ns, '-o', 'json'])).stdout,
+  ) as { items: { metadata: { name: string }; status?: { phase?: string } }[] };
+  return list.items.map((i) => ({ name: i.metadata.name, phase: i.status?.phase ?? '' }));
+}
+
+describe('a Window grant through the in-pod sidecar', () => {
+  it('lets a second UPDATE through without a new request, survives a restart, and ends', async () => {
+    const first = agent(sidecar.ports['shop-db']!);
+    await first.connect();
+    const held = first.query(`UPDATE ${table} SET status = 'window-1' WHERE id = 3`);
+    const pending = await eventually(
+      async () => (await approvalRequests()).find((r) => r.phase === 'Pending'),
+      'a pending ApprovalRequest',
+    );
+    const approved = await kubectl(
+      harness,
+      [
+        'patch',
+        'approvalrequest',
+        pending.name,
+        '-n',
+        ns,
+        '--type=json',
+        '-p',
+        JSON.stringify([
+          { op: 'add', path: '/spec/reviews/-', value: { decision: 'Approve', comment: 'window' } },
+        ]),
+      ],
+      { kubeconfig: reviewer },
+    );
+    expect(approved.stderr).toBe('');
+    expect((await held).rowCount).toBe(1);
+
+    // Within the window: no new request.
+    expect((await first.query(`UPDATE ${table} SET status = 'window-2' WHERE id = 3`)).rowCount).toBe(1);
+    await first.end();
+    expect(await approvalRequests()).toHaveLength(1);
+
+    // The window lives in the API: a restarted sidecar (same pod, same spool) still honours it.
+    await sidecar.stop();
+    sidecar = await startInPodSidecar(harness, ns, 'crew-0', { root: sidecar.root });
+    await sidecar.untilReady();
+    const afterRestart = agent(sidecar.ports['shop-db']!);
+    await afterRestart.connect();
+    expect((await afterRestart.query(`UPDATE ${table} SET status = 'window-3' WHERE id = 3`)).rowCount).toBe(
+      1,
+    );
+    expect(await approvalRequests()).toHaveLength(1);
+
+    // Each command the window let through is recorded with the ApprovalRequest that allowed it.
+    const commands = await eventually(async () => {
+      const all = (await storedEvents()).filter(
+        (e) =>
+          e.type === 'command' && e.payload.commands?.[0]?.text.includes(`${table} SET status = 'window-`),
+      );
+      return all.length === 3 ? all : undefined;
+    }, 'three window commands in the store');
+    expect(
+      commands.map((c) => [c.payload.decision?.action, c.payload.approval ?? c.payload.decision?.grant]),
+    ).toEqual([
+      ['Allow', pending.name],
+      ['Allow', pending.name],
+      ['Allow', pending.name],
+    ]);
+    expect(commands[1]!.payload.decision?.grant).toBe(pending.name);
+
+    // After the window: held again, as a new request.
+    const windowEndsAt = Date.parse(
+      (
+        await kubectl(harness, [
+          'get',
+          'approvalrequest',
+          pending.name,
+          '-n',
+          ns,
+          '-o',
+          'jsonpath={.status.windowEndsAt}',
+        ])
+      ).stdout,
+    );
+    await new Promise((r) => setTimeout(r, Math.max(0, windowEndsAt - Date.now() + 200)));
+    afterRestart.on('error', () => undefined);
+    void afterRestart.query(`UPDATE ${table} SET status = 'window-4' WHERE id = 3`).catch(() => undefined);
+    const again = await eventually(
+      async () => (await approvalRequests()).find((r) => r.phase === 'Pending' && r.name !== pending.name),
+      'a new ApprovalRequest after the window',
+    );
+    expect(again).toBeDefined();
+    (afterRestart as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    await eventually(
+      async () =>
+        (await approvalRequests()).find((r) => r.name === again.name)?.phase === 'Cancelled'
+          ? true
+          : undefined,
+      'the withdrawn request',
+    );
+    expect(
+      await asApp(async (c) => (await c.query(`SELECT status FROM ${table} WHERE id = 3`)).rows[0].status),
+    ).toBe('window-3');
+  }, 120_000);
+});
