@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { benchPolicy } from './policy.js';
 import { benchPostgres, type PgbenchResult } from './postgres.js';
+import { benchSsh } from './ssh.js';
 
 const log = (line: string) => console.log(`  ${line}`);
 
@@ -58,6 +59,33 @@ if (!only || only.includes('postgres')) {
         })
         .join('; '),
   );
+}
+
+if (!only || only.includes('ssh')) {
+  console.log('\n== SSH: 256 MiB through ssh, direct to sshd and via the sidecar');
+  const ssh = await benchSsh(log);
+  results.ssh = ssh;
+  console.log(
+    '\n| scenario | direct MiB/s | sidecar MiB/s | sidecar/direct | sidecar+masking MiB/s | sidecar CPU s |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  const best = (scenario: string, path: string) =>
+    Math.max(...ssh.filter((r) => r.scenario === scenario && r.path === path).map((r) => r.mibPerSecond));
+  for (const scenario of [...new Set(ssh.map((r) => r.scenario))]) {
+    const direct = best(scenario, 'direct');
+    const sidecar = best(scenario, 'sidecar');
+    const masked = ssh.some((r) => r.scenario === scenario && r.path === 'sidecar+masking')
+      ? best(scenario, 'sidecar+masking').toFixed(1)
+      : '-';
+    const cpu = Math.min(
+      ...ssh
+        .filter((r) => r.scenario === scenario && r.path === 'sidecar')
+        .map((r) => r.sidecarCpuSeconds ?? 0),
+    );
+    console.log(
+      `| ${scenario} | ${direct.toFixed(1)} | ${sidecar.toFixed(1)} | ${(sidecar / direct).toFixed(2)} | ${masked} | ${cpu.toFixed(2)} |`,
+    );
+  }
 }
 
 const outDir = join(repositoryRoot, 'bench/results');

@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
-import { Server, utils, type Connection } from 'ssh2';
+// ssh2 is CommonJS; Node's ESM loader sees only some of its named exports, so use the default.
+import ssh2, { type Connection } from 'ssh2';
 import { z } from 'zod';
 import type { ProtocolAdapter, RunningListener } from '../adapters/protocol-adapter.js';
 import { initShellClassifier } from '../classify/shell/index.js';
@@ -82,12 +83,12 @@ export const sshAdapter: ProtocolAdapter = {
     const options = sshListenerOptionsSchema.parse(listener.options);
     await initShellClassifier();
     const log = deps.logger.child({ connection: listener.connection, protocol: 'ssh' });
-    const hostKey = options.hostKeyPem ?? utils.generateKeyPairSync('ed25519').private;
+    const hostKey = options.hostKeyPem ?? ssh2.utils.generateKeyPairSync('ed25519').private;
     const sessions = new Set<ClientSession>();
     const sockets = new Set<Socket>();
     const handshakes = new Map<string, NodeJS.Timeout>();
 
-    const ssh = new Server({
+    const ssh = new ssh2.Server({
       hostKeys: [hostKey],
       ident: 'crewgate',
       ...(options.ciphers ? { algorithms: { cipher: options.ciphers as never } } : {}),

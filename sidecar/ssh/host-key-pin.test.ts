@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { fingerprint, HostKeyPinError, matchesPin, parsePinnedHostKey } from './host-key-pin.js';
 
-const publicLine = () => utils.generateKeyPairSync('ed25519').public.trim();
+const publicLine = () => ssh2.utils.generateKeyPairSync('ed25519').public.trim();
 
 describe('parsePinnedHostKey', () => {
   it('reads a known_hosts-style line, with or without host pattern and comment', () => {
@@ -33,7 +33,7 @@ describe('parsePinnedHostKey', () => {
   });
 
   it('offers every RSA signature algorithm for an ssh-rsa pin', () => {
-    const line = utils.generateKeyPairSync('rsa', { bits: 2048 }).public;
+    const line = ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }).public;
     expect(parsePinnedHostKey(line).algorithms).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
   });
 

@@ -3,7 +3,8 @@
  * address and user, the Secret's `privateKey`, and the pinned host key checked during key exchange.
  * Nothing the agent sent (its password, its keys) ever reaches the target.
  */
-import { Client } from 'ssh2';
+// ssh2 is CommonJS; Node's ESM loader sees only some of its named exports, so use the default.
+import ssh2, { type Client } from 'ssh2';
 import type { ResolvedTarget } from '../adapters/protocol-adapter.js';
 import { fingerprint, matchesPin, parsePinnedHostKey } from './host-key-pin.js';
 
@@ -62,7 +63,7 @@ export function connectUpstream(target: ResolvedTarget, options: UpstreamOptions
   const pinned = pin;
 
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     let presented: Buffer | undefined;
     let settled = false;
     const fail = (error: UpstreamError) => {

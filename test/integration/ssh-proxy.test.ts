@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { oidcToken } from '../harness/oidc-token.js';
 import { runCommand } from '../harness/run.js';
@@ -215,7 +215,7 @@ describe('output masking', () => {
 
 describe('the target is pinned', () => {
   it('refuses a target whose host key is not the pinned one, and says so', async () => {
-    const wrong = utils.generateKeyPairSync('ed25519').public.trim();
+    const wrong = ssh2.utils.generateKeyPairSync('ed25519').public.trim();
     const pinnedWrong = await startSshProxy(harness, {
       target: async () => harnessTarget(harness, { hostKey: wrong }),
     });

@@ -7,7 +7,7 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import type { ResolvedTarget, RunningListener } from '../../../sidecar/adapters/protocol-adapter.js';
 import { NoApprover, type Approver } from '../../../sidecar/enforcement/approver.js';
 import { Enforcer } from '../../../sidecar/enforcement/enforcer.js';
@@ -62,7 +62,7 @@ export async function startSshProxy(
     recorder,
     metrics,
   });
-  const hostKey = utils.generateKeyPairSync('ed25519');
+  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
   const listener = await sshAdapter.start(
     {
       connection: options.connection ?? 'bastion',
