@@ -61,3 +61,8 @@ const listener = await sshAdapter.start(
   { enforcer, verifier, recorder, metrics, logger: createLogger('crewgate-sidecar') },
 );
 console.log(JSON.stringify({ ready: true, port: listener.port }));
+// A clean exit on SIGTERM, so `--cpu-prof` (BENCH_NODE_ARGS) writes its profile.
+process.once('SIGTERM', () => {
+  recorder.flush();
+  void listener.close().finally(() => process.exit(0));
+});

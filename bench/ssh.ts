@@ -33,6 +33,8 @@ export interface SshTransferResult {
 
 const BYTES = Number(process.env.BENCH_SSH_BYTES ?? 256 * 1024 * 1024);
 const RUNS = Number(process.env.BENCH_SSH_RUNS ?? 2);
+/** BENCH_SSH_CIPHER=aes128-gcm@openssh.com makes the agent's ssh client offer only that cipher. */
+const CIPHER = process.env.BENCH_SSH_CIPHER;
 
 function waitForReady(child: ChildProcess, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -104,7 +106,15 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
     const sidecar = await startSidecar('bench-host');
     const masked = await startSidecar('bench-host-masked');
 
-    const common = ['-F', '/dev/null', '-o', 'StrictHostKeyChecking=yes', '-o', 'LogLevel=ERROR'];
+    const common = [
+      '-F',
+      '/dev/null',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'LogLevel=ERROR',
+      ...(CIPHER ? ['-c', CIPHER] : []),
+    ];
     const paths = {
       direct: {
         args: [

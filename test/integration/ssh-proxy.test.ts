@@ -147,6 +147,27 @@ describe('interactive sessions, subsystems and file copies', () => {
     expect(allowed.code).toBe(3);
   });
 
+  it('refuses port forwarding unless a rule allows it', async () => {
+    const target = `127.0.0.1:${harness.sshd.port}`;
+    const denied = await sshThrough(proxy, analyst, ['-W', target], { input: '' });
+    expect(denied.code).toBe(255);
+    expect(denied.stderr).toMatch(/stdio forwarding failed/);
+    expect(
+      proxy.recorder.events.some(
+        (e) =>
+          e.type === 'command' &&
+          e.commands[0]?.text === `direct-tcpip ${target}` &&
+          e.decision.action === 'Deny',
+      ),
+    ).toBe(true);
+    // The operators' policy allows everything: the tunnel reaches the target's own sshd banner.
+    const allowed = await sshThrough(proxy, operator, ['-W', target], {
+      input: 'SSH-2.0-probe\r\n',
+      timeoutMs: 10_000,
+    });
+    expect(allowed.stdout).toMatch(/^SSH-2\.0-OpenSSH/);
+  });
+
   it('refuses sftp by default', async () => {
     const result = await runCommand(
       'sftp',
@@ -255,6 +276,25 @@ describe('bad input', () => {
       expect((await sshThrough(strict, analyst, ['echo still here'])).stdout).toBe('still here\n');
     } finally {
       await strict.listener.close();
+    }
+  });
+
+  it('ends a connection that keeps no channel open for the idle timeout', async () => {
+    const idle = await startSshProxy(harness, { listenerOptions: { idleTimeoutMs: 500 } });
+    try {
+      const client = new ssh2.Client();
+      const started = Date.now();
+      const closedAfter = await new Promise<number>((resolve, reject) => {
+        client.on('error', reject);
+        client.on('ready', () => undefined); // authenticated, and then nothing
+        client.on('close', () => resolve(Date.now() - started));
+        client.connect({ host: '127.0.0.1', port: idle.listener.port, username: 'agent', password: analyst });
+      });
+      expect(closedAfter).toBeGreaterThanOrEqual(400);
+      expect(closedAfter).toBeLessThan(5_000);
+      expect(idle.recorder.events.at(-1)).toMatchObject({ type: 'session.end', reason: 'idle timeout' });
+    } finally {
+      await idle.listener.close();
     }
   });
 
