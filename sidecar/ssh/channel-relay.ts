@@ -117,6 +117,9 @@ export class ChannelRelay {
 
   start(): void {
     const { client, upstream, deps } = this;
+    // A stream error ends this channel only; unhandled it would end the process.
+    const onError = (error: Error) => deps.logger.info({ err: error.message }, 'ssh channel stream error');
+    for (const stream of [client, client.stderr, upstream, upstream.stderr]) stream.on('error', onError);
     client.on('data', (chunk: Buffer) => {
       deps.metrics.bytes.inc({ protocol: 'ssh', direction: 'upstream' }, chunk.length);
       deps.recorder.record(deps.session, {

@@ -21,6 +21,7 @@ import { toCommand, type Command, type Identity } from '../core/command.js';
 import type { Verdict } from '../enforcement/enforcer.js';
 import { maskerFor } from '../masking/index.js';
 import { ChannelRelay, refuseChannel } from './channel-relay.js';
+import { forwardedEnvironment } from './environment.js';
 import { connectUpstream, UpstreamError } from './upstream.js';
 
 /** ssh's own status for "the connection failed", which the agent's ssh client would also give. */
@@ -204,7 +205,12 @@ export class ClientSession {
       });
       accept?.();
     });
-    session.on('env', (accept, _reject, info) => {
+    session.on('env', (accept, reject, info) => {
+      if (!forwardedEnvironment(info.key, info.val)) {
+        this.p.logger.debug({ variable: info.key }, 'environment variable not forwarded');
+        reject?.();
+        return;
+      }
       state.env[info.key] = info.val;
       accept?.();
     });
@@ -273,6 +279,7 @@ export class ClientSession {
   }
 
   private async onRun(request: SshRequest, state: ChannelState, channel: ServerChannel): Promise<void> {
+    channel.on('error', (error: Error) => this.p.logger.info({ err: error.message }, 'client channel error'));
     let closed = false;
     channel.once('close', () => (closed = true));
     const { settings, deps } = this.p;
@@ -300,7 +307,10 @@ export class ClientSession {
         (abort) => channel.once('close', abort),
       );
     } catch (error) {
+      // The Connection could not be resolved (control plane down, Secret missing): fail closed.
       const message = error instanceof Error ? error.message : String(error);
+      deps.recorder.record(this.p.id, { type: 'error', message, code: 'target-unavailable' });
+      this.p.logger.warn({ err: message }, 'target could not be resolved');
       refuseChannel(
         channel,
         `crewgate: cannot open a session on ${this.p.connection}: ${message}`,
@@ -453,6 +463,8 @@ export class ClientSession {
     };
     local.on('close', closed);
     remote.on('close', closed);
+    local.on('error', () => local.destroy());
+    remote.on('error', () => remote.destroy());
     local.on('data', (c: Buffer) =>
       this.p.deps.metrics.bytes.inc({ protocol: 'ssh', direction: 'upstream' }, c.length),
     );

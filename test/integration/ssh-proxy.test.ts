@@ -256,6 +256,24 @@ describe('the target is pinned', () => {
   });
 });
 
+describe('when the Connection cannot be resolved', () => {
+  it('refuses the session with 255 and the reason, and records it', async () => {
+    const orphan = await startSshProxy(harness, {
+      target: () => Promise.reject(new Error('control plane unreachable')),
+    });
+    try {
+      const result = await sshThrough(orphan, operator, ['echo hello']);
+      expect(result.code).toBe(255);
+      expect(result.stderr).toBe('crewgate: cannot open a session on bastion: control plane unreachable\n');
+      expect(orphan.recorder.events.find((e) => e.type === 'error')).toMatchObject({
+        code: 'target-unavailable',
+      });
+    } finally {
+      await orphan.listener.close();
+    }
+  });
+});
+
 describe('bad input', () => {
   it('cuts off a client that stops in the middle of the handshake, and keeps serving others', async () => {
     const strict = await startSshProxy(harness, { listenerOptions: { handshakeTimeoutMs: 500 } });
