@@ -221,6 +221,17 @@ describe('output masking', () => {
     expect(await proxy.metrics.maskedFields.get()).toMatchObject({ values: [{ value: 2 }] });
   });
 
+  it('masks on a terminal too, and records the terminal size', async () => {
+    const result = await sshThrough(proxy, analyst, ['-tt', `cat ${file}`], { input: '' });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^alice \S*REDACTED\S* ok\r\nbob \S*REDACTED\S*\r\nno card here\r\n/);
+    const session = sessionOf(`cat ${file}`);
+    expect(eventsOf(session).find((e) => e.type === 'resize')).toMatchObject({
+      cols: expect.any(Number),
+      rows: expect.any(Number),
+    });
+  });
+
   it('leaves them alone for everyone else', async () => {
     const result = await sshThrough(proxy, operator, [`cat ${file}`]);
     expect(result.stdout).toBe(readFileSync(file, 'utf8'));
