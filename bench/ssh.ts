@@ -215,3 +215,46 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** One compared figure, shaped as the runner's common row (crewgate vs direct). */
+export interface SshBenchRow {
+  metric: string;
+  unit: string;
+  higherIsBetter: boolean;
+  crewgate: number;
+  direct?: number;
+}
+
+/** Best throughput of each scenario through the sidecar (plain and masked) against direct ssh. */
+export function sshBenchRows(results: SshTransferResult[]): SshBenchRow[] {
+  const best = (scenario: string, path: string) => {
+    const runs = results.filter((r) => r.scenario === scenario && r.path === path);
+    return runs.length === 0 ? undefined : Math.max(...runs.map((r) => r.mibPerSecond));
+  };
+  const rows: SshBenchRow[] = [];
+  for (const scenario of [...new Set(results.map((r) => r.scenario))]) {
+    const direct = best(scenario, 'direct');
+    for (const path of ['sidecar', 'sidecar+masking']) {
+      const crewgate = best(scenario, path);
+      if (crewgate === undefined) continue;
+      rows.push({
+        metric: `${scenario}${path === 'sidecar' ? '' : ', masking on'}: throughput`,
+        unit: 'MiB/s',
+        higherIsBetter: true,
+        crewgate,
+        ...(direct !== undefined ? { direct } : {}),
+      });
+    }
+  }
+  return rows;
+}
+
+/** The SSH benchmark in the runner's registration shape (`name`, `title`, `run`). */
+export const sshBench = {
+  name: 'ssh',
+  title: 'SSH: 256 MiB through ssh, direct to sshd and via the sidecar',
+  async run(log: (line: string) => void) {
+    const raw = await benchSsh(log);
+    return { benchmark: 'ssh', rows: sshBenchRows(raw), raw };
+  },
+};

@@ -8,45 +8,95 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ControlPlaneApprover } from '../../sidecar/control-plane/control-plane-approver.js';
+import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { repositoryRoot } from '../harness/paths.js';
 import { freePort } from '../harness/ports.js';
 import { kubectl } from '../harness/run.js';
-import { setUpApprovalsNamespace, type ApprovalsNamespace } from './support/approvals-setup.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 import { loadManifestsFromText, startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
+const ns = `agents-appr-${id}`;
 let local: LocalOperator;
 let proxy: ProxyUnderTest;
 let analyst: string;
-let approvals: ApprovalsNamespace;
-let ns: string;
+let reviewer: string;
+
+const apply = (manifest: string) => kubectl(harness, ['apply', '-f', '-'], { input: manifest });
 
 beforeAll(async () => {
   local = await startLocalOperator(harness, id, { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin' });
+  await apply(
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns, labels: { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' } },
+    }),
+  );
+  await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
   // The same policies the proxy tests use, in this namespace; the sidecar's pod may use shop-db.
-  const policies = (namespace: string) =>
-    readFileSync(join(repositoryRoot, 'test/integration/fixtures/shop-policies.yaml'), 'utf8').replaceAll(
-      'namespace: agents',
-      `namespace: ${namespace}`,
-    );
-  approvals = await setUpApprovalsNamespace(harness, local, {
-    id,
-    policies,
-    connectionName: 'shop-db',
-    connection: (namespace) => `apiVersion: crewgate.dev/v1alpha1
+  const policies = readFileSync(
+    join(repositoryRoot, 'test/integration/fixtures/shop-policies.yaml'),
+    'utf8',
+  ).replaceAll('namespace: agents', `namespace: ${ns}`);
+  const setup = await apply(`${policies}
+---
+apiVersion: crewgate.dev/v1alpha1
 kind: Connection
-metadata: { name: shop-db, namespace: ${namespace} }
-spec: { type: postgres, address: ${harness.postgres.host}:${harness.postgres.port}, database: shop, credentialsRef: { name: shop-db-credentials } }`,
+metadata: { name: shop-db, namespace: ${ns} }
+spec: { type: postgres, address: ${harness.postgres.host}:${harness.postgres.port}, database: shop, credentialsRef: { name: shop-db-credentials } }
+---
+apiVersion: crewgate.dev/v1alpha1
+kind: AccessPolicy
+metadata: { name: crew-pod, namespace: ${ns} }
+spec:
+  subjects: [{ serviceAccount: { name: research-crew } }]
+  connections: [shop-db]
+  defaultAction: Deny
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: crew-0, namespace: ${ns}, annotations: { crewgate.dev/connections: shop-db } }
+spec:
+  serviceAccountName: research-crew
+  containers: [{ name: agent, image: python:3.12 }]
+`);
+  expect(setup.stderr).toBe('');
+  const token = (
+    await kubectl(harness, [
+      'create',
+      'token',
+      'research-crew',
+      '-n',
+      ns,
+      '--audience=crewgate',
+      '--bound-object-kind=Pod',
+      '--bound-object-name=crew-0',
+    ])
+  ).stdout.trim();
+  const tokenFile = join(mkdtempSync(join(tmpdir(), 'crewgate-sidecar-token-')), 'token');
+  writeFileSync(tokenFile, token);
+  const approver = new ControlPlaneApprover({
+    url: local.sidecarApiUrl,
+    tokenFile,
+    caCertificates: [local.operator.caCertificatePem],
   });
-  ns = approvals.ns;
-  proxy = await startProxy(harness, {
-    approver: approvals.approver,
-    manifests: loadManifestsFromText(policies(ns)),
-  });
+  proxy = await startProxy(harness, { approver, manifests: loadManifestsFromText(policies) });
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
+  reviewer = await writeUserKubeconfig(harness.controlPlane, 'rita', ['dba']);
+  await apply(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: crewgate-reviewer-${id} }
+rules: [{ apiGroups: [crewgate.dev], resources: [approvalrequests], verbs: [get, list, watch, patch] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: crewgate-reviewer-${id} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crewgate-reviewer-${id} }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: dba }]
+`);
 }, 90_000);
 
 afterAll(async () => {
@@ -54,9 +104,40 @@ afterAll(async () => {
   await local?.stop();
 });
 
-const pendingRequest = () => approvals.pendingRequest();
+async function pendingRequest(): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const names = (
+      await kubectl(harness, [
+        'get',
+        'approvalrequests',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={range .items[?(@.status.phase=="Pending")]}{.metadata.name} {end}',
+      ])
+    ).stdout.trim();
+    if (names) return names.split(' ')[0]!;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no pending ApprovalRequest appeared');
+}
+
 const reviewWith = (name: string, decision: 'Approve' | 'Deny', comment: string) =>
-  approvals.reviewWith(name, decision, comment);
+  kubectl(
+    harness,
+    [
+      'patch',
+      'approvalrequest',
+      name,
+      '-n',
+      ns,
+      '--type=json',
+      '-p',
+      JSON.stringify([{ op: 'add', path: '/spec/reviews/-', value: { decision, comment } }]),
+    ],
+    { kubeconfig: reviewer },
+  );
 
 describe('a held UPDATE', () => {
   it('blocks psql, appears as an ApprovalRequest, and completes once a dba approves with kubectl patch', async () => {

@@ -1,5 +1,5 @@
 /**
- * What a just-in-time approval test needs around the sidecar: a namespace the local operator
+ * What a just-in-time approval test needs around a sidecar of any protocol: a namespace the local operator
  * watches, with the test's policies and Connection, a pod `crew-0` (service account research-crew)
  * whose pod-bound token the sidecar's ControlPlaneApprover presents, and a reviewer `rita` in group
  * dba allowed to patch ApprovalRequests with plain kubectl.
