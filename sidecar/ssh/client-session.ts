@@ -173,10 +173,12 @@ export class ClientSession {
     command: Command,
     notify: (message: string) => void,
     onClose?: (abort: () => void) => void,
+    onHeld?: () => void,
   ): Promise<Verdict> {
     const { enforcer } = this.p.deps;
     const decision = enforcer.judge([command]);
     if (decision.action !== 'RequireApproval') return enforcer.verdict(this.p.id, [command], decision);
+    onHeld?.();
     const abort = new AbortController();
     this.aborts.add(abort);
     onClose?.(() => abort.abort(new Error('channel closed')));
@@ -305,6 +307,9 @@ export class ClientSession {
             channel.stderr.write(`${message.startsWith('crewgate: ') ? message : `crewgate: ${message}`}\n`);
         },
         (abort) => channel.once('close', abort),
+        // Log in upstream while the reviewer decides, so an approved command starts at once. It
+        // runs nothing: the channel is only opened after the approval. Failures are recorded there.
+        () => void this.connectUpstream(target).catch(() => undefined),
       );
     } catch (error) {
       // The Connection could not be resolved (control plane down, Secret missing): fail closed.
