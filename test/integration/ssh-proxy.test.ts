@@ -1,5 +1,6 @@
 // The SSH adapter in front of the harness's real OpenSSH sshd, driven by the real ssh, scp and
 // sftp clients, with the agent's OIDC token from the harness IdP as the SSH password.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -166,6 +167,35 @@ describe('interactive sessions, subsystems and file copies', () => {
       timeoutMs: 10_000,
     });
     expect(allowed.stdout).toMatch(/^SSH-2\.0-OpenSSH/);
+  });
+
+  it("never forwards the agent's ssh-agent, even when a rule allows it", async () => {
+    const agentDir = mkdtempSync(join(tmpdir(), 'crewgate-agent-'));
+    const socket = join(agentDir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 5_000;
+      while (!existsSync(socket) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const [token, action] of [
+        [analyst, 'Deny'],
+        [operator, 'Allow'],
+      ] as const) {
+        const result = await sshThrough(proxy, token, ['echo "agent=$SSH_AUTH_SOCK"'], {
+          extra: ['-A', '-o', `IdentityAgent=${socket}`],
+        });
+        expect(result.code).toBe(0);
+        expect(result.stdout).toBe('agent=\n');
+        const session = sessionOf('echo "agent=$SSH_AUTH_SOCK"');
+        expect(
+          eventsOf(session).find(
+            (e) => e.type === 'command' && e.commands[0]?.operations[0] === 'agentforward',
+          ),
+        ).toMatchObject({ decision: { action } });
+      }
+      expect(proxy.recorder.events.some((e) => e.type === 'error' && e.code === 'unsupported')).toBe(true);
+    } finally {
+      agent.kill();
+    }
   });
 
   it('refuses sftp by default', async () => {

@@ -127,9 +127,10 @@ export function sshThrough(
 ): Promise<RunResult> {
   return runCommand(
     'ssh',
+    // ssh keeps the first value it is given for an option: `extra` comes first to override.
     [
-      ...clientOptions(proxy),
       ...(options.extra ?? []),
+      ...clientOptions(proxy),
       '-p',
       String(proxy.listener.port),
       'agent@127.0.0.1',
