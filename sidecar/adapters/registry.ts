@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { ConnectionSpec } from '../../crds/schemas/connection.js';
 import { postgresAdapter, postgresListenerOptionsSchema } from '../postgres/adapter.js';
+import { sshAdapter, sshListenerOptionsSchema } from '../ssh/adapter.js';
 import type { ProtocolAdapter } from './protocol-adapter.js';
 
 export type ConnectionType = ConnectionSpec['type'];
@@ -19,6 +20,7 @@ export interface RegisteredAdapter {
 
 export const ADAPTERS: Readonly<Partial<Record<ConnectionType, RegisteredAdapter>>> = Object.freeze({
   postgres: { adapter: postgresAdapter, options: postgresListenerOptionsSchema },
+  ssh: { adapter: sshAdapter, options: sshListenerOptionsSchema },
 });
 
 /** The adapter for `type`, or undefined when this build has none. */

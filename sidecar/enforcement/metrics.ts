@@ -43,6 +43,12 @@ export class SidecarMetrics {
     labelNames: ['protocol', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly clientsRefused = new Counter({
+    name: 'crewgate_clients_refused_total',
+    help: 'Client connections ended before a session began (handshake timeout, protocol error), by reason.',
+    labelNames: ['protocol', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly recordingEventsSpooled = new Counter({
     name: 'crewgate_recording_events_spooled_total',
     help: 'Session events appended to the local spool.',

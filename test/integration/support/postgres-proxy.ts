@@ -5,20 +5,12 @@
  * approvals issue wires the control plane.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { HarnessInfo } from '../../harness/index.js';
-import { repositoryRoot } from '../../harness/paths.js';
 import { NoApprover, type Approver } from '../../../sidecar/enforcement/approver.js';
 import { Enforcer } from '../../../sidecar/enforcement/enforcer.js';
 import { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
-import {
-  compileBundle,
-  StaticBundleSource,
-  type ObjectManifest,
-} from '../../../sidecar/enforcement/policy-bundle.js';
+import { compileBundle, StaticBundleSource } from '../../../sidecar/enforcement/policy-bundle.js';
 import { MemoryRecorder, type SessionRecorder } from '../../../sidecar/enforcement/recorder.js';
-import { TokenVerifier } from '../../../sidecar/identity/token-verifier.js';
 import { silentLogger } from '../../../sidecar/logging.js';
 import { initSqlClassifier } from '../../../sidecar/classify/sql/index.js';
 import {
@@ -26,6 +18,7 @@ import {
   type PostgresListener,
   type PostgresListenerOptions,
 } from '../../../sidecar/postgres/listener.js';
+import { harnessVerifier, loadManifests, loadManifestsFromText } from './harness-enforcement.js';
 
 export interface ProxyUnderTest {
   listener: PostgresListener;
@@ -34,23 +27,7 @@ export interface ProxyUnderTest {
   bundle: StaticBundleSource;
 }
 
-export function loadManifests(file: string): {
-  accessPolicies: ObjectManifest[];
-  maskingRules: ObjectManifest[];
-} {
-  return loadManifestsFromText(readFileSync(join(repositoryRoot, file), 'utf8'));
-}
-
-export function loadManifestsFromText(text: string): {
-  accessPolicies: ObjectManifest[];
-  maskingRules: ObjectManifest[];
-} {
-  const docs = parseAllDocuments(text).map((d) => d.toJS() as ObjectManifest & { kind: string });
-  return {
-    accessPolicies: docs.filter((d) => d.kind === 'AccessPolicy'),
-    maskingRules: docs.filter((d) => d.kind === 'MaskingRule'),
-  };
-}
+export { loadManifests, loadManifestsFromText };
 
 export async function startProxy(
   harness: HarnessInfo,
@@ -89,19 +66,7 @@ export async function startProxy(
     recorder: recording,
     metrics,
   });
-  const verifier = new TokenVerifier([
-    {
-      issuer: harness.oidc.issuer,
-      audiences: [harness.oidc.audience],
-      caCertificates: [readFileSync(harness.oidc.caCertificateFile, 'utf8')],
-    },
-    {
-      issuer: harness.controlPlane.serviceAccountIssuer,
-      audiences: ['crewgate'],
-      kind: 'kubernetes',
-      caCertificates: [readFileSync(harness.controlPlane.caCertificateFile, 'utf8')],
-    },
-  ]);
+  const verifier = harnessVerifier(harness);
   const pg = harness.postgres;
   const listener = await startPostgresListener(
     {

@@ -1,0 +1,68 @@
+/**
+ * The SSH adapter in a process of its own for the benchmark, so its CPU time can be read from
+ * /proc and it does not share an event loop with the benchmark driver. Until the sidecar process
+ * wires the SSH adapter (sidecar/adapters/registry.ts), this is the same adapter code with the
+ * same real pieces: TokenVerifier, Enforcer over compiled policies, the JSON-lines recorder.
+ * Usage: tsx bench/ssh-sidecar.ts CONFIG.json; prints {"ready":true,"port":N} when listening.
+ */
+import { readFileSync } from 'node:fs';
+import { NoApprover } from '../sidecar/enforcement/approver.js';
+import { Enforcer } from '../sidecar/enforcement/enforcer.js';
+import { SidecarMetrics } from '../sidecar/enforcement/metrics.js';
+import { compileBundle, StaticBundleSource } from '../sidecar/enforcement/policy-bundle.js';
+import { JsonLinesRecorder } from '../sidecar/enforcement/recorder.js';
+import { TokenVerifier } from '../sidecar/identity/token-verifier.js';
+import { createLogger } from '../sidecar/logging.js';
+import { sshAdapter } from '../sidecar/ssh/adapter.js';
+import { loadManifests } from '../test/integration/support/harness-enforcement.js';
+
+export interface SshSidecarConfig {
+  connection: string;
+  issuer: string;
+  audience: string;
+  caFile: string;
+  policiesFile: string;
+  recordingFile: string;
+  target: { address: string; user: string; hostKey: string; privateKeyFile: string };
+  hostKeyPem: string;
+}
+
+const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as SshSidecarConfig;
+const metrics = new SidecarMetrics();
+const recorder = new JsonLinesRecorder(config.recordingFile);
+const enforcer = new Enforcer({
+  bundle: new StaticBundleSource(compileBundle(loadManifests(config.policiesFile))),
+  approver: new NoApprover(),
+  recorder,
+  metrics,
+});
+const verifier = new TokenVerifier([
+  {
+    issuer: config.issuer,
+    audiences: [config.audience],
+    caCertificates: [readFileSync(config.caFile, 'utf8')],
+  },
+]);
+const privateKey = readFileSync(config.target.privateKeyFile, 'utf8');
+const listener = await sshAdapter.start(
+  {
+    connection: config.connection,
+    listen: { host: '127.0.0.1', port: 0 },
+    target: async () => ({
+      spec: {
+        type: 'ssh',
+        address: config.target.address,
+        ssh: { user: config.target.user, hostKey: config.target.hostKey },
+      },
+      credentials: { privateKey },
+    }),
+    options: { hostKeyPem: config.hostKeyPem },
+  },
+  { enforcer, verifier, recorder, metrics, logger: createLogger('crewgate-sidecar') },
+);
+console.log(JSON.stringify({ ready: true, port: listener.port }));
+// A clean exit on SIGTERM, so `--cpu-prof` (BENCH_NODE_ARGS) writes its profile.
+process.once('SIGTERM', () => {
+  recorder.flush();
+  void listener.close().finally(() => process.exit(0));
+});

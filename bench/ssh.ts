@@ -1,0 +1,260 @@
+/**
+ * 256 MiB through `ssh`: directly to an OpenSSH sshd, and through the sidecar's SSH adapter to the
+ * same sshd, in the same run. Both directions (agent -> target with `cat > /dev/null`, target ->
+ * agent with `head -c ... /dev/zero`), and text output through a sidecar with masking on. Every
+ * exec is judged and every byte recorded (JSON lines on local disk). Throughput is bytes over
+ * wall time of the whole `ssh` command, connection set-up included; sidecar CPU from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+import { createCertificateAuthority } from '../operator/pki/certificates.js';
+import { locateBinaries } from '../test/harness/binaries.js';
+import { startOidcProvider } from '../test/harness/oidc.js';
+import { oidcToken } from '../test/harness/oidc-token.js';
+import { repositoryRoot } from '../test/harness/paths.js';
+import { runCommand } from '../test/harness/run.js';
+import { startSshd } from '../test/harness/sshd.js';
+import { cpuSeconds } from './proc-cpu.js';
+import type { SshSidecarConfig } from './ssh-sidecar.js';
+
+export interface SshTransferResult {
+  scenario: string;
+  path: string;
+  bytes: number;
+  seconds: number;
+  mibPerSecond: number;
+  sidecarCpuSeconds?: number;
+  /** The cipher the agent's ssh client negotiated on its first hop. */
+  cipher?: string;
+}
+
+const BYTES = Number(process.env.BENCH_SSH_BYTES ?? 256 * 1024 * 1024);
+const RUNS = Number(process.env.BENCH_SSH_RUNS ?? 2);
+/** BENCH_SSH_CIPHER=aes128-gcm@openssh.com makes the agent's ssh client offer only that cipher. */
+const CIPHER = process.env.BENCH_SSH_CIPHER;
+
+function waitForReady(child: ChildProcess, what: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${seen}`)), 30_000);
+    const onData = (c: Buffer) => {
+      seen += c.toString();
+      const line = seen.split('\n').find((l) => l.includes('"ready":true'));
+      if (line) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { port: number }).port);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${seen}`)));
+  });
+}
+
+export async function benchSsh(log: (line: string) => void): Promise<SshTransferResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'crewgate-bench-ssh-'));
+  chmodSync(dir, 0o755);
+  const ca = await createCertificateAuthority('crewgate-bench-ca');
+  const caFile = join(dir, 'ca.crt');
+  writeFileSync(caFile, ca.certificatePem);
+  const sshd = await startSshd(locateBinaries(), dir);
+  const oidc = await startOidcProvider(ca, caFile);
+  const children: ChildProcess[] = [];
+  try {
+    const token = await oidcToken(oidc.info, 'agent-operator');
+    const askpass = join(dir, 'askpass');
+    writeFileSync(askpass, `#!/bin/sh\nprintf '%s\\n' "$CREWGATE_TOKEN"\n`, { mode: 0o700 });
+
+    const startSidecar = async (connection: string) => {
+      const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+      const config: SshSidecarConfig = {
+        connection,
+        issuer: oidc.info.issuer,
+        audience: oidc.info.audience,
+        caFile,
+        policiesFile: 'bench/ssh-policies.yaml',
+        recordingFile: join(dir, `${connection}-sessions.jsonl`),
+        target: {
+          address: `${sshd.info.host}:${sshd.info.port}`,
+          user: sshd.info.user,
+          hostKey: sshd.info.hostPublicKey,
+          privateKeyFile: sshd.info.clientKeyFile,
+        },
+        hostKeyPem: hostKey.private,
+      };
+      const configFile = join(dir, `${connection}.json`);
+      writeFileSync(configFile, JSON.stringify(config));
+      const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+      const child = spawn(
+        process.execPath,
+        [...nodeArgs, '--import', 'tsx', join(repositoryRoot, 'bench/ssh-sidecar.ts'), configFile],
+        {
+          cwd: repositoryRoot,
+          env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      children.push(child);
+      const port = await waitForReady(child, `ssh sidecar ${connection}`);
+      const knownHosts = join(dir, `${connection}.known_hosts`);
+      writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostKey.public.trim()}\n`);
+      return { port, pid: child.pid!, knownHosts, recording: config.recordingFile };
+    };
+    const sidecar = await startSidecar('bench-host');
+    const masked = await startSidecar('bench-host-masked');
+
+    const common = [
+      '-F',
+      '/dev/null',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'LogLevel=ERROR',
+      ...(CIPHER ? ['-c', CIPHER] : []),
+    ];
+    const paths = {
+      direct: {
+        args: [
+          ...common,
+          '-o',
+          `UserKnownHostsFile=${sshd.info.knownHostsFile}`,
+          '-i',
+          sshd.info.clientKeyFile,
+        ],
+        target: `${sshd.info.user}@127.0.0.1`,
+        port: sshd.info.port,
+      },
+      sidecar: {
+        args: [...common, '-o', `UserKnownHostsFile=${sidecar.knownHosts}`, '-o', 'PubkeyAuthentication=no'],
+        target: 'agent@127.0.0.1',
+        port: sidecar.port,
+        pid: sidecar.pid,
+      },
+      'sidecar+masking': {
+        args: [...common, '-o', `UserKnownHostsFile=${masked.knownHosts}`, '-o', 'PubkeyAuthentication=no'],
+        target: 'agent@127.0.0.1',
+        port: masked.port,
+        pid: masked.pid,
+      },
+    };
+    const env = { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', CREWGATE_TOKEN: token };
+    const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+    const ssh = (p: (typeof paths)[keyof typeof paths], remote: string) =>
+      `ssh ${p.args.map(quote).join(' ')} -p ${p.port} ${p.target} ${quote(remote)}`;
+
+    const scenarios = [
+      {
+        name: `upload ${BYTES >> 20} MiB (cat > /dev/null)`,
+        paths: ['direct', 'sidecar'] as const,
+        shell: (p: (typeof paths)[keyof typeof paths]) =>
+          `head -c ${BYTES} /dev/zero | ${ssh(p, 'cat > /dev/null')} && echo ${BYTES}`,
+      },
+      {
+        name: `download ${BYTES >> 20} MiB (head -c /dev/zero)`,
+        paths: ['direct', 'sidecar'] as const,
+        shell: (p: (typeof paths)[keyof typeof paths]) => `${ssh(p, `head -c ${BYTES} /dev/zero`)} | wc -c`,
+      },
+      {
+        name: `download ${BYTES >> 20} MiB of text lines`,
+        paths: ['direct', 'sidecar', 'sidecar+masking'] as const,
+        shell: (p: (typeof paths)[keyof typeof paths]) =>
+          `${ssh(p, `yes 'an ordinary line of output, nothing to mask in it' | head -c ${BYTES}`)} | wc -c`,
+      },
+    ];
+
+    const results: SshTransferResult[] = [];
+    for (const scenario of scenarios) {
+      for (let run = 0; run < RUNS; run++) {
+        for (const name of scenario.paths) {
+          const p = paths[name];
+          const before = 'pid' in p ? cpuSeconds(p.pid) : 0;
+          const started = process.hrtime.bigint();
+          const r = await runCommand('sh', ['-c', scenario.shell(p)], { env, timeoutMs: 600_000 });
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          if (r.code !== 0 || Number(r.stdout.trim()) !== BYTES)
+            throw new Error(`${scenario.name} via ${name} failed (${r.code}): ${r.stdout} ${r.stderr}`);
+          const result: SshTransferResult = {
+            scenario: scenario.name,
+            path: name,
+            bytes: BYTES,
+            seconds,
+            mibPerSecond: BYTES / 1048576 / seconds,
+            ...('pid' in p ? { sidecarCpuSeconds: cpuSeconds(p.pid) - before } : {}),
+          };
+          results.push(result);
+          log(
+            `${scenario.name} via ${name} (run ${run + 1}): ${result.mibPerSecond.toFixed(1)} MiB/s` +
+              (result.sidecarCpuSeconds !== undefined
+                ? `, sidecar CPU ${result.sidecarCpuSeconds.toFixed(2)} s`
+                : ''),
+          );
+        }
+      }
+    }
+    // Which cipher the agent's client negotiated on its first hop (ssh -v names it).
+    for (const name of ['direct', 'sidecar'] as const) {
+      const r = await runCommand(
+        'sh',
+        ['-c', `${ssh(paths[name], 'cat /dev/null')} 2>&1`.replace('ssh ', 'ssh -v ')],
+        { env },
+      );
+      const cipher = /kex: server->client cipher: (\S+)/.exec(r.stdout)?.[1];
+      for (const result of results)
+        if (result.path.startsWith(name) && cipher && !result.cipher) result.cipher = cipher;
+      log(`${name}: client negotiated ${cipher ?? 'unknown'}`);
+    }
+    log(`recorded: ${(statSync(sidecar.recording).size / 1048576).toFixed(0)} MiB of JSON lines (sidecar)`);
+    return results;
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await oidc.stop();
+    await sshd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One compared figure, shaped as the runner's common row (crewgate vs direct). */
+export interface SshBenchRow {
+  metric: string;
+  unit: string;
+  higherIsBetter: boolean;
+  crewgate: number;
+  direct?: number;
+}
+
+/** Best throughput of each scenario through the sidecar (plain and masked) against direct ssh. */
+export function sshBenchRows(results: SshTransferResult[]): SshBenchRow[] {
+  const best = (scenario: string, path: string) => {
+    const runs = results.filter((r) => r.scenario === scenario && r.path === path);
+    return runs.length === 0 ? undefined : Math.max(...runs.map((r) => r.mibPerSecond));
+  };
+  const rows: SshBenchRow[] = [];
+  for (const scenario of [...new Set(results.map((r) => r.scenario))]) {
+    const direct = best(scenario, 'direct');
+    for (const path of ['sidecar', 'sidecar+masking']) {
+      const crewgate = best(scenario, path);
+      if (crewgate === undefined) continue;
+      rows.push({
+        metric: `${scenario}${path === 'sidecar' ? '' : ', masking on'}: throughput`,
+        unit: 'MiB/s',
+        higherIsBetter: true,
+        crewgate,
+        ...(direct !== undefined ? { direct } : {}),
+      });
+    }
+  }
+  return rows;
+}
+
+/** The SSH benchmark in the runner's registration shape (`name`, `title`, `run`). */
+export const sshBench = {
+  name: 'ssh',
+  title: 'SSH: 256 MiB through ssh, direct to sshd and via the sidecar',
+  async run(log: (line: string) => void) {
+    const raw = await benchSsh(log);
+    return { benchmark: 'ssh', rows: sshBenchRows(raw), raw };
+  },
+};
