@@ -7,7 +7,7 @@ afterAll(() => agents.destroy());
 const identity = { subject: 'agent-analyst', groups: ['crewai-viewer'] };
 const target = (
   spec: Partial<ResolvedTarget['spec']>,
-  token: string | undefined = 'sa-token',
+  token: string | null = 'sa-token',
 ): ResolvedTarget => ({
   spec: { type: 'kubernetes', address: 'https://10.0.0.1:6443', ...spec },
   credentials: token === null ? {} : { token },
