@@ -106,7 +106,9 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
         `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }`,
         `apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: crewgate-proxy, namespace: ${NS} }`,
         `apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: default, namespace: ${NS} }`,
-        `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: { name: crewgate-proxy, namespace: ${NS} }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin }\nsubjects: [{ kind: ServiceAccount, name: crewgate-proxy, namespace: ${NS} }]`,
+        // Aggregated ClusterRoles (admin, edit) stay empty without a controller-manager: a Role of our own.
+        `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: { name: crewgate-proxy, namespace: ${NS} }\nrules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }]`,
+        `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: { name: crewgate-proxy, namespace: ${NS} }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: crewgate-proxy }\nsubjects: [{ kind: ServiceAccount, name: crewgate-proxy, namespace: ${NS} }]`,
       ].join('\n---\n'),
     );
     const saToken = (await admin(['create', 'token', 'crewgate-proxy', '-n', NS, '--duration=2h'])).trim();
@@ -149,7 +151,14 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
     writeFileSync(configFile, JSON.stringify(sidecarConfig));
     const sidecar = spawn(
       process.execPath,
-      ['--import', 'tsx', join(repositoryRoot, 'bench/kubernetes-sidecar.ts'), configFile],
+      [
+        // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the sidecar under load.
+        ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        '--import',
+        'tsx',
+        join(repositoryRoot, 'bench/kubernetes-sidecar.ts'),
+        configFile,
+      ],
       {
         cwd: repositoryRoot,
         env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
