@@ -83,6 +83,8 @@ export async function startKubeProxy(
   options: {
     impersonate?: boolean;
     approver?: Approver;
+    /** Policies given directly (e.g. rewritten for a test's own namespace); default the kube-policies fixture. */
+    manifests?: ReturnType<typeof loadManifests>;
     workloadIdentity?: Identity;
     /**
      * Serve TLS with a certificate from the harness CA. kubectl sends `--token` only over TLS
@@ -93,7 +95,7 @@ export async function startKubeProxy(
   } = {},
 ): Promise<KubeProxyUnderTest> {
   const bundle = new StaticBundleSource(
-    compileBundle(loadManifests('test/integration/fixtures/kube-policies.yaml')),
+    compileBundle(options.manifests ?? loadManifests('test/integration/fixtures/kube-policies.yaml')),
   );
   const recorder = new MemoryRecorder();
   const metrics = new SidecarMetrics();
