@@ -108,7 +108,7 @@ metadata: { name: crewgate-kube-reviewer-${id} }
 roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crewgate-kube-reviewer-${id} }
 subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: dba }]
 `);
-  for (const name of ['relabel-me', 'relabel-me-too'])
+  for (const name of ['relabel-me', 'relabel-me-too', 'relabel-me-later'])
     expect((await kubectl(harness, ['create', 'configmap', name, '-n', account.namespace])).code).toBe(0);
 }, 90_000);
 
@@ -157,6 +157,7 @@ const reviewWith = (name: string, decision: 'Approve' | 'Deny', comment: string)
 function heldKubectl(args: string[]): {
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;
   running(): boolean;
+  kill(): void;
 } {
   const child = spawn(harness.controlPlane.kubectl, [
     '--kubeconfig',
@@ -175,6 +176,7 @@ function heldKubectl(args: string[]): {
   return {
     done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
     running: () => child.exitCode === null,
+    kill: () => child.kill('SIGKILL'),
   };
 }
 
@@ -218,6 +220,33 @@ describe('a held kubectl request', () => {
       'get',
       'configmap',
       'relabel-me-too',
+      '-n',
+      account.namespace,
+      '-o',
+      'jsonpath={.metadata.labels.tier}',
+    ]);
+    expect(label.stdout).toBe('');
+  });
+
+  it('is withdrawn (Cancelled) when kubectl goes away while waiting, and nothing runs later', async () => {
+    const held = heldKubectl(['label', 'configmap', 'relabel-me-later', 'tier=gold']);
+    const name = await pendingRequest();
+    held.kill();
+    await held.done;
+    const deadline = Date.now() + 10_000;
+    let phase = '';
+    while (Date.now() < deadline && phase !== 'Cancelled') {
+      phase = (
+        await kubectl(harness, ['get', 'approvalrequest', name, '-n', ns, '-o', 'jsonpath={.status.phase}'])
+      ).stdout;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(phase).toBe('Cancelled');
+    expect((await reviewWith(name, 'Approve', 'too late')).code).not.toBe(0);
+    const label = await kubectl(harness, [
+      'get',
+      'configmap',
+      'relabel-me-later',
       '-n',
       account.namespace,
       '-o',
