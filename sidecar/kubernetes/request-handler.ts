@@ -144,6 +144,8 @@ export async function handleRequest(
   }
 
   const masker = maskerFor(Enforcer.forIdentity(verdict.masking, identity), identity);
+  // Counted when forwarded; a forwarded request that then fails is counted again under its failure.
+  count('allow');
   forward(
     ctx,
     { req, res, session, identity, upstream, masker, pathAndQuery, watch: command.operations[0] === 'watch' },
@@ -212,7 +214,6 @@ function forward(ctx: ListenerContext, x: Exchange, count: (outcome: Outcome) =>
     );
     const finished = () => {
       if (failed) return;
-      count('allow');
       if (maskedFields > 0) deps.metrics.maskedFields.inc({ protocol: PROTOCOL }, maskedFields);
       deps.recorder.record(session, {
         type: 'result',

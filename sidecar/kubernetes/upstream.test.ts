@@ -21,8 +21,10 @@ describe('the upstream API server of a session', () => {
       accept: 'application/json',
     });
     expect(options.path).toBe('/api/v1/pods?limit=1');
-    expect(options.hostname).toBe('10.0.0.1');
-    expect(options.port).toBe('6443');
+    expect(options.host).toBe('10.0.0.1');
+    expect(options.port).toBe(6443);
+    expect(options.ca).toBeUndefined();
+    expect(options.rejectUnauthorized).toBe(true);
     expect(options.headers).toEqual({
       accept: 'application/json',
       host: '10.0.0.1:6443',
@@ -38,6 +40,34 @@ describe('the upstream API server of a session', () => {
       'impersonate-user': 'agent-analyst',
       'impersonate-group': ['crewai-viewer'],
     });
+  });
+
+  it('gives a socket of its own the same TLS trust, SNI for names only', () => {
+    const pinned = new KubernetesUpstream(
+      'c',
+      { ...target({ address: 'https://api.example:6443' }), caCertificates: ['PEM'] },
+      identity,
+      agents,
+    );
+    expect(pinned.socketOptions()).toEqual({
+      host: 'api.example',
+      port: 6443,
+      ca: ['PEM'],
+      servername: 'api.example',
+      rejectUnauthorized: true,
+      ALPNProtocols: ['http/1.1'],
+    });
+    expect(new KubernetesUpstream('c', target({}), identity, agents).socketOptions()).not.toHaveProperty(
+      'servername',
+    );
+    expect(
+      new KubernetesUpstream(
+        'c',
+        target({ address: 'http://127.0.0.1:8080', tls: { mode: 'disable' } }),
+        identity,
+        agents,
+      ).socketOptions(),
+    ).toEqual({ host: '127.0.0.1', port: 8080 });
   });
 
   it('keeps a path prefix of the base URL', () => {

@@ -5,14 +5,15 @@
  * lookups and upgrades) builds its requests here, so the credentials are attached in one place.
  */
 import { createHash } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type OutgoingHttpHeaders,
-  type RequestOptions,
-} from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+  Agent as HttpsAgent,
+  request as httpsRequest,
+  type RequestOptions as HttpsRequestOptions,
+} from 'node:https';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import type { ResolvedTarget } from '../adapters/protocol-adapter.js';
 import type { Identity } from '../core/command.js';
 import { impersonationHeaders } from './headers.js';
@@ -130,16 +131,44 @@ export class KubernetesUpstream {
    * Options for a request to `pathAndQuery` (`/api/v1/...?...`, already checked by the
    * classifier). `headers` are the caller's; the credentials are added last so nothing overrides them.
    */
-  requestOptions(method: string, pathAndQuery: string, headers: OutgoingHttpHeaders = {}): RequestOptions {
-    const path = `${this.basePath}${pathAndQuery.startsWith('/') ? '' : '/'}${pathAndQuery}`;
+  requestOptions(
+    method: string,
+    pathAndQuery: string,
+    headers: OutgoingHttpHeaders = {},
+  ): HttpsRequestOptions {
     return {
+      ...this.socketOptions(),
       protocol: this.baseUrl.protocol,
-      hostname: this.baseUrl.hostname.replace(/^\[|\]$/g, ''),
-      port: this.baseUrl.port || (this.baseUrl.protocol === 'https:' ? 443 : 80),
       method,
-      path,
+      path: this.path(pathAndQuery),
       agent: this.agent,
       headers: { ...headers, host: this.baseUrl.host, ...this.authHeaders() },
+    };
+  }
+
+  /** The request-target upstream for `pathAndQuery`: the base URL's path prefix, then the path. */
+  path(pathAndQuery: string): string {
+    return `${this.basePath}${pathAndQuery.startsWith('/') ? '' : '/'}${pathAndQuery}`;
+  }
+
+  /**
+   * Where and how to open a socket of one's own to the API server (an upgrade must not share the
+   * keep-alive pool): host, port and, for https, the same TLS trust as every other request, ALPN
+   * pinned to HTTP/1.1 (upgrades do not exist in HTTP/2). For `tls.connect` or `net.connect`.
+   */
+  socketOptions(): ConnectionOptions & { host: string; port: number } {
+    const host = this.baseUrl.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(this.baseUrl.port || (this.baseUrl.protocol === 'https:' ? 443 : 80));
+    if (this.baseUrl.protocol !== 'https:') return { host, port };
+    // SNI carries names only; an IP address is checked against the certificate's IP SANs.
+    const servername = this.servername ?? (isIP(host) ? undefined : host);
+    return {
+      host,
+      port,
+      ...(this.caCertificates ? { ca: this.caCertificates } : {}),
+      ...(servername ? { servername } : {}),
+      rejectUnauthorized: this.rejectUnauthorized,
+      ALPNProtocols: ['http/1.1'],
     };
   }
 
