@@ -8,6 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { oidcToken } from '../harness/oidc-token.js';
+import { freePort } from '../harness/ports.js';
 import { kubectl as adminKubectl, runCommand } from '../harness/run.js';
 import {
   createProxyAccount,
@@ -395,6 +396,26 @@ describe('bad input', () => {
       expect(kubectlNoToken.stderr).toMatch(/must be logged in/);
     } finally {
       await plain.listener.close();
+    }
+  });
+});
+
+describe('an unreachable API server', () => {
+  it('answers 503 ServiceUnavailable in kubectl words, and the listener keeps serving', async () => {
+    const closed = await freePort();
+    const down = await startKubeProxy(harness, account, {
+      serveTls: true,
+      address: `https://127.0.0.1:${closed}`,
+    });
+    try {
+      const first = await down.kubectl(analyst, ['get', '--raw', `/api/v1/namespaces/${ns}/pods`]);
+      expect(first.code).not.toBe(0);
+      expect(first.stderr).toMatch(/Error from server \(ServiceUnavailable\): .*could not be reached/);
+      const again = await down.kubectl(analyst, ['get', '--raw', '/version']);
+      expect(again.stderr).toMatch(/ServiceUnavailable/);
+      expect(down.recorder.events.some((e) => e.type === 'error' && e.code === '503')).toBe(true);
+    } finally {
+      await down.listener.close();
     }
   });
 });

@@ -82,6 +82,8 @@ export async function startKubeProxy(
   account: ProxyAccount,
   options: {
     impersonate?: boolean;
+    /** The Connection's `spec.address` (default: the harness API server). */
+    address?: string;
     approver?: Approver;
     /** Policies given directly (e.g. rewritten for a test's own namespace); default the kube-policies fixture. */
     manifests?: ReturnType<typeof loadManifests>;
@@ -134,7 +136,7 @@ export async function startKubeProxy(
       target: async () => ({
         spec: {
           type: 'kubernetes',
-          address: cp.server,
+          address: options.address ?? cp.server,
           tls: { mode: 'verify-full' },
           kubernetes: { impersonate: options.impersonate ?? false },
         },
