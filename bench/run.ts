@@ -9,6 +9,7 @@ import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { approvalsBench } from './approvals.js';
+import { kubernetesBench } from './kubernetes.js';
 import { sshBench } from './ssh.js';
 import { policyBench } from './policy.js';
 import { postgresBench } from './postgres.js';
@@ -16,7 +17,7 @@ import type { Bench, BenchReport } from './result.js';
 import { formatReport, reportFileName, reportJson } from './table.js';
 
 /** Registering a benchmark is one line here (see bench/README.md for what it returns). */
-const benches: Bench[] = [policyBench, postgresBench, approvalsBench, sshBench];
+const benches: Bench[] = [policyBench, postgresBench, approvalsBench, kubernetesBench, sshBench];
 
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
 const unknown = only?.filter((name) => !benches.some((b) => b.name === name)) ?? [];
