@@ -43,6 +43,19 @@ export class SidecarMetrics {
     labelNames: ['protocol', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly requests = new Counter({
+    name: 'crewgate_requests_total',
+    help: 'HTTP-level requests (Kubernetes API, HTTP) by outcome: allow, deny, approval_refused, bad_request, unauthorized, unmaskable, upstream_error.',
+    labelNames: ['protocol', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly upstreamSeconds = new Histogram({
+    name: 'crewgate_upstream_seconds',
+    help: 'Time from sending a request to the target to its response headers (a watch counts until its first byte).',
+    labelNames: ['protocol'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
   readonly recordingEventsSpooled = new Counter({
     name: 'crewgate_recording_events_spooled_total',
     help: 'Session events appended to the local spool.',

@@ -1,0 +1,44 @@
+/**
+ * Who is calling: the agent's bearer token (`kubectl --token`, verified against the trusted
+ * issuers) when it sends one, else the pod's workload identity, else nobody. A token that does
+ * not verify is refused even when a workload identity exists: falling back would let a broken or
+ * forged token act as the pod.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AdapterDeps } from '../adapters/protocol-adapter.js';
+import type { Identity } from '../core/command.js';
+
+export type Authentication =
+  | { ok: true; identity: Identity }
+  /** `metric` is the bounded `reason` label of `crewgate_auth_failures_total`. */
+  | { ok: false; message: string; metric: string };
+
+export async function authenticate(
+  headers: IncomingHttpHeaders,
+  deps: Pick<AdapterDeps, 'verifier' | 'workloadIdentity'>,
+): Promise<Authentication> {
+  const authorization = headers.authorization;
+  if (authorization === undefined || authorization === '') {
+    if (deps.workloadIdentity) return { ok: true, identity: deps.workloadIdentity };
+    return {
+      ok: false,
+      message: 'crewgate: no bearer token was sent and this sidecar has no workload identity',
+      metric: 'no credentials',
+    };
+  }
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+  if (!match)
+    return {
+      ok: false,
+      message: 'crewgate: only a bearer token (Authorization: Bearer ...) identifies a caller',
+      metric: 'malformed',
+    };
+  const verified = await deps.verifier.verify(match[1] as string);
+  if (!verified.ok)
+    return {
+      ok: false,
+      message: `crewgate: the bearer token was refused: ${verified.detail}`,
+      metric: verified.reason,
+    };
+  return { ok: true, identity: verified.identity };
+}

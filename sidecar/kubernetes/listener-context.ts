@@ -1,0 +1,18 @@
+/** What every request of one Kubernetes listener shares. */
+import type { Logger } from 'pino';
+import type { AdapterDeps, ListenerSpec } from '../adapters/protocol-adapter.js';
+import type { ConnectionSessions } from './connection-sessions.js';
+import type { UpstreamAgents } from './upstream.js';
+
+export interface ListenerContext {
+  connection: string;
+  target: ListenerSpec['target'];
+  deps: AdapterDeps;
+  sessions: ConnectionSessions;
+  agents: UpstreamAgents;
+  log: Logger;
+  /** Largest non-streaming JSON answer buffered for masking; larger ones are refused. */
+  maxMaskedBodyBytes: number;
+  /** Largest single watch event or log line masked. */
+  maxMaskedLineBytes: number;
+}
