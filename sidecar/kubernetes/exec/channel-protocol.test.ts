@@ -94,7 +94,7 @@ describe('ExecRecording', () => {
       { type: 'terminal', stream: 'stderr', data: Buffer.from('warn').toString('base64'), elapsedMs: 0 },
       { type: 'resize', cols: 120, rows: 40, elapsedMs: 0 },
       { type: 'resize', cols: 80, rows: 24, elapsedMs: 0 },
-      { type: 'session.end', reason: 'exit status 2' },
+      { type: 'result', tag: 'exit status 2' },
     ]);
   });
 
@@ -102,6 +102,6 @@ describe('ExecRecording', () => {
     const recorder = new MemoryRecorder();
     const rec = new ExecRecording(recorder, 's2', true);
     rec.end('client disconnected');
-    expect(recorder.events).toEqual([{ session: 's2', type: 'session.end', reason: 'client disconnected' }]);
+    expect(recorder.events).toEqual([{ session: 's2', type: 'result', tag: 'client disconnected' }]);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * Turns the demultiplexed streams of one exec or attach session into recorder events: stdin,
  * stdout and stderr as asciicast-style `terminal` chunks, resizes as `resize`, and at the end a
- * `session.end` whose reason carries the exit status the error channel reported. Both wire
- * protocols feed it the same way, so a WebSocket and a SPDY session record identically.
+ * `result` whose tag carries the exit status the error channel reported (`exit status 0`). The
+ * listener owns the recorder session and records its `session.end` when the connection closes,
+ * right after this. Both wire protocols feed it the same way, so a WebSocket and a SPDY session
+ * record identically.
  */
 import type { SessionRecorder } from '../../enforcement/recorder.js';
 import type { ExecChannel } from './channel-protocol.js';
@@ -112,18 +114,18 @@ export class ExecRecording {
     return parseExecOutcome(this.errorText, this.statusProtocol);
   }
 
-  /** Ends the session once; `why` names who closed it when no exit status arrived. */
+  /** Records the outcome once; `why` names who closed the stream when no exit status arrived. */
   end(why: string): void {
     if (this.ended) return;
     this.ended = true;
     if (this.resizeText.trim() !== '') this.resize(this.resizeText);
     const outcome = this.outcome();
-    const reason =
+    const tag =
       outcome.kind === 'exit'
         ? `exit status ${outcome.code}`
         : outcome.kind === 'error'
           ? `exec failed: ${outcome.message}`
           : why;
-    this.recorder.record(this.session, { type: 'session.end', reason });
+    this.recorder.record(this.session, { type: 'result', tag });
   }
 }

@@ -46,13 +46,21 @@ interface PodLike {
 export function podFacts(pod: unknown, requestedContainer: string | undefined): PodFacts {
   const p = (pod ?? {}) as PodLike;
   const spec = p.spec ?? {};
-  const all = [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])];
+  const all = [
+    ...(spec.containers ?? []),
+    ...(spec.initContainers ?? []),
+    ...(spec.ephemeralContainers ?? []),
+  ];
   const privilegedPod = all.some((c) => c?.securityContext?.privileged === true);
   const defaultAnnotation = p.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
   const first = spec.containers?.[0]?.name;
   const container =
     requestedContainer ??
-    (typeof defaultAnnotation === 'string' ? defaultAnnotation : typeof first === 'string' ? first : undefined);
+    (typeof defaultAnnotation === 'string'
+      ? defaultAnnotation
+      : typeof first === 'string'
+        ? first
+        : undefined);
   return {
     privilegedPod,
     hostPID: spec.hostPID === true,
@@ -73,14 +81,17 @@ export async function lookUpPod(
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
   let response;
   try {
-    response = await upstream.request('GET', path, { maxBytes: 4 * 1024 * 1024, ...(signal ? { signal } : {}) });
+    response = await upstream.request('GET', path, {
+      maxBytes: 4 * 1024 * 1024,
+      ...(signal ? { signal } : {}),
+    });
   } catch (error) {
     throw new PodLookupError(
       `the pod ${namespace}/${name} could not be read: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
   if (response.status !== 200) {
-    let detail = '';
+    let detail: string;
     try {
       detail = (JSON.parse(response.body.toString('utf8')) as { message?: string }).message ?? '';
     } catch {
