@@ -68,8 +68,10 @@ export class UpstreamAgents {
 }
 
 export class KubernetesUpstream {
-  /** The API server's base URL (`spec.address`), without a trailing slash in its path. */
+  /** The API server's base URL (`spec.address`). */
   readonly baseUrl: URL;
+  /** The path of `baseUrl` without a trailing slash (`''` for the usual `https://host:6443`). */
+  private readonly basePath: string;
   readonly token: string;
   /** PEM CAs to trust; undefined means the system store. */
   readonly caCertificates?: string[];
@@ -105,8 +107,8 @@ export class KubernetesUpstream {
     const token = target.credentials.token;
     if (token === undefined || token === '')
       throw new KubernetesTargetError('the Connection Secret has no `token` key', connection);
-    url.pathname = url.pathname.replace(/\/+$/, '');
     this.baseUrl = url;
+    this.basePath = url.pathname.replace(/\/+$/, '');
     this.token = token;
     if (target.caCertificates) this.caCertificates = target.caCertificates;
     if (target.spec.tls?.serverName) this.servername = target.spec.tls.serverName;
@@ -129,7 +131,7 @@ export class KubernetesUpstream {
    * classifier). `headers` are the caller's; the credentials are added last so nothing overrides them.
    */
   requestOptions(method: string, pathAndQuery: string, headers: OutgoingHttpHeaders = {}): RequestOptions {
-    const path = `${this.baseUrl.pathname}${pathAndQuery.startsWith('/') ? '' : '/'}${pathAndQuery}`;
+    const path = `${this.basePath}${pathAndQuery.startsWith('/') ? '' : '/'}${pathAndQuery}`;
     return {
       protocol: this.baseUrl.protocol,
       hostname: this.baseUrl.hostname.replace(/^\[|\]$/g, ''),
