@@ -26,7 +26,7 @@ import {
 import { relayBytes } from './byte-relay.js';
 import { lookUpPod, PodLookupError } from './pod-facts.js';
 import { spdyObserver, webSocketObserver, type StreamKind } from './stream-observers.js';
-import { openUpstreamUpgrade, UpstreamUpgradeError } from './upstream-upgrade.js';
+import { openUpstreamUpgrade, upstreamTarget, UpstreamUpgradeError } from './upstream-upgrade.js';
 import { relayMessages, type PendingMessage } from './websocket-relay.js';
 
 /** Largest WebSocket message accepted from the agent (kubectl sends stdin in 32 KiB pieces). */
@@ -295,7 +295,7 @@ function webSocketUpstreamHeaders(input: UpgradeInput): Record<string, string | 
 
 function upstreamWebSocket(input: UpgradeInput, protocols: string[]): WebSocket {
   const base = input.upstream.baseUrl;
-  const url = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}${base.pathname}${input.req.url}`;
+  const url = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}${upstreamTarget(input.upstream, input.req.url ?? '/')}`;
   return new WebSocket(url, protocols, {
     headers: webSocketUpstreamHeaders(input),
     perMessageDeflate: false,

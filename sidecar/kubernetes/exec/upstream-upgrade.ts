@@ -27,6 +27,11 @@ export interface UpstreamUpgradeResponse {
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
 
+/** `requestTarget` under the Connection's base path (`https://host:6443` has the path `/`, which adds nothing). */
+export function upstreamTarget(upstream: KubernetesUpstream, requestTarget: string): string {
+  return `${upstream.baseUrl.pathname.replace(/\/+$/, '')}${requestTarget}`;
+}
+
 /** The request head toward the API server: credentials last, so no client header overrides them. */
 export function upgradeRequestHead(
   req: IncomingMessage,
@@ -40,7 +45,7 @@ export function upgradeRequestHead(
     upgrade,
     ...upstream.authHeaders(),
   };
-  const path = `${upstream.baseUrl.pathname}${req.url ?? '/'}`;
+  const path = upstreamTarget(upstream, req.url ?? '/');
   const lines = [`${req.method ?? 'GET'} ${path} HTTP/1.1`];
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
