@@ -49,14 +49,10 @@ export function relayBytes(
   };
   pipe(client, upstream, 'client');
   pipe(upstream, client, 'server');
-  let closed = 0;
-  const onClose = (who: string) => () => {
-    closed++;
-    if (closed === 2) finish(`${who} closed the connection`);
-    else setTimeout(() => finish(`${who} closed the connection`), 5_000).unref();
-  };
-  client.on('close', onClose('the client'));
-  upstream.on('close', onClose('the API server'));
+  // Either side's close ends the session: what the API server sent before closing has already
+  // been written to the client, and nothing can reach a client that has gone.
+  client.on('close', () => finish('the client closed the connection'));
+  upstream.on('close', () => finish('the API server closed the connection'));
   client.on('error', () => finish('the client connection failed'));
   upstream.on('error', () => finish('the API server connection failed'));
 }

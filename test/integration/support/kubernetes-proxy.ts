@@ -21,7 +21,7 @@ import { silentLogger } from '../../../sidecar/logging.js';
 import { kubernetesAdapter } from '../../../sidecar/kubernetes/adapter.js';
 import { renderKubeconfig as renderInjectedKubeconfig } from '../../../operator/injection/kubeconfig.js';
 import { issueCertificate, loadCertificateAuthority } from '../../../operator/pki/certificates.js';
-import { loadManifests } from './postgres-proxy.js';
+import { loadManifests, type loadManifestsFromText } from './postgres-proxy.js';
 
 /** The ServiceAccount the sidecar acts as, with its token, in a namespace of the test's own. */
 export interface ProxyAccount {
@@ -74,7 +74,13 @@ export interface KubeProxyUnderTest {
   /** The kubeconfig the injector would write for this listener (no credentials in it). */
   kubeconfig: string;
   /** The agent's kubectl: the injected kubeconfig, plus `--token` when one is given. */
-  kubectl(token: string | undefined, args: string[], input?: string): Promise<RunResult>;
+  kubectl(
+    token: string | undefined,
+    args: string[],
+    input?: string,
+    /** Added to the environment (e.g. KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false for SPDY). */
+    env?: Record<string, string>,
+  ): Promise<RunResult>;
 }
 
 export async function startKubeProxy(
@@ -83,6 +89,8 @@ export async function startKubeProxy(
   options: {
     impersonate?: boolean;
     approver?: Approver;
+    /** Policies to judge by instead of fixtures/kube-policies.yaml (e.g. the exec tests' own). */
+    manifests?: ReturnType<typeof loadManifestsFromText>;
     workloadIdentity?: Identity;
     /**
      * Serve TLS with a certificate from the harness CA. kubectl sends `--token` only over TLS
@@ -93,7 +101,7 @@ export async function startKubeProxy(
   } = {},
 ): Promise<KubeProxyUnderTest> {
   const bundle = new StaticBundleSource(
-    compileBundle(loadManifests('test/integration/fixtures/kube-policies.yaml')),
+    compileBundle(options.manifests ?? loadManifests('test/integration/fixtures/kube-policies.yaml')),
   );
   const recorder = new MemoryRecorder();
   const metrics = new SidecarMetrics();
@@ -167,11 +175,14 @@ export async function startKubeProxy(
     recorder,
     metrics,
     kubeconfig,
-    kubectl: (token, args, input) =>
+    kubectl: (token, args, input, env) =>
       runCommand(
         cp.kubectl,
         ['--kubeconfig', kubeconfig, ...(token ? ['--token', token] : []), '-n', account.namespace, ...args],
-        input === undefined ? {} : { input },
+        {
+          ...(input === undefined ? {} : { input }),
+          ...(env ? { env: { ...process.env, ...env } } : {}),
+        },
       ),
   };
 }
