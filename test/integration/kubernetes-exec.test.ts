@@ -2,12 +2,15 @@
 // as the kubelet, which runs the exec'd command as a local process. Every case runs over both
 // wire protocols: WebSocket (kubectl's default) and SPDY/3.1 (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ControlPlaneApprover } from '../../sidecar/control-plane/control-plane-approver.js';
 import type { SessionEvent } from '../../sidecar/enforcement/recorder.js';
+import { MAX_CLIENT_MESSAGE_BYTES } from '../../sidecar/kubernetes/exec/handle-upgrade.js';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { startKwok, type Kwok } from '../harness/kwok.js';
 import { oidcToken } from '../harness/oidc-token.js';
@@ -346,4 +349,160 @@ describe.each(PROTOCOLS)('kubectl exec over $name', ({ name, env }) => {
     ).stdout;
     expect(phase).toBe('Executed');
   }, 60_000);
+});
+
+/** One upgrade request on a raw TLS connection to the sidecar, exactly as written. */
+function rawUpgrade(path: string, headers: Record<string, string>) {
+  const socket = tlsConnect({
+    host: '127.0.0.1',
+    port: proxy.listener.port,
+    ca: readFileSync(harness.caCertificateFile, 'utf8'),
+  });
+  let received = Buffer.alloc(0);
+  socket.on('data', (c: Buffer) => (received = Buffer.concat([received, c])));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.on('error', () => undefined);
+  const lines = [`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', `Authorization: Bearer ${analyst}`];
+  for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  const head = async () => {
+    await waitFor('a response head', () => received.includes('\r\n\r\n'));
+    const end = received.indexOf('\r\n\r\n');
+    return { head: received.subarray(0, end).toString('latin1'), rest: () => received.subarray(end + 4) };
+  };
+  return { socket, head, closed, received: () => received };
+}
+
+const webSocketHeaders = (protocol: string) => ({
+  Connection: 'Upgrade',
+  Upgrade: 'websocket',
+  'Sec-WebSocket-Version': '13',
+  'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+  'Sec-WebSocket-Protocol': protocol,
+});
+
+/** A masked client frame. */
+function clientFrame(opcode: number, payload: Buffer, lengthOverride?: number): Buffer {
+  const mask = randomBytes(4);
+  const length = lengthOverride ?? payload.length;
+  const header =
+    length < 126
+      ? Buffer.from([0x80 | opcode, 0x80 | length])
+      : Buffer.concat([
+          Buffer.from([0x80 | opcode, 0x80 | 127]),
+          (() => {
+            const b = Buffer.alloc(8);
+            b.writeBigUInt64BE(BigInt(length));
+            return b;
+          })(),
+        ]);
+  const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
+  return Buffer.concat([header, mask, masked]);
+}
+
+/** The close code in the server's frames, if it sent a close frame. */
+function closeCode(frames: Buffer): number | undefined {
+  let offset = 0;
+  while (offset + 2 <= frames.length) {
+    const opcode = frames[offset]! & 0x0f;
+    let length = frames[offset + 1]! & 0x7f;
+    let start = offset + 2;
+    if (length === 126) {
+      length = frames.readUInt16BE(start);
+      start += 2;
+    } else if (length === 127) {
+      length = Number(frames.readBigUInt64BE(start));
+      start += 8;
+    }
+    if (opcode === 0x8 && length >= 2) return frames.readUInt16BE(start);
+    offset = start + length;
+  }
+  return undefined;
+}
+
+describe('bad input on the upgrade path', () => {
+  const execPath = () => `/api/v1/namespaces/${ns}/pods/box/exec?command=cat&stdin=true&stdout=true`;
+
+  const statusOf = (head: string, body: Buffer) => ({
+    status: Number(head.split(' ')[1]),
+    body: JSON.parse(body.toString('utf8')) as {
+      kind: string;
+      reason: string;
+      message: string;
+      code: number;
+    },
+  });
+
+  it('refuses an upgrade to an unknown protocol with a BadRequest Status', async () => {
+    const c = rawUpgrade(execPath(), { Connection: 'Upgrade', Upgrade: 'h2c' });
+    await c.closed;
+    const { head, rest } = await c.head();
+    const { status, body } = statusOf(head, rest());
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
+    expect(body.message).toMatch(/cannot upgrade to "h2c"/);
+  });
+
+  it('refuses a WebSocket offering no subprotocol crewgate can record, naming the ones it can', async () => {
+    const c = rawUpgrade(execPath(), webSocketHeaders('chat.example.com'));
+    await c.closed;
+    const { head, rest } = await c.head();
+    const { status, body } = statusOf(head, rest());
+    expect(status).toBe(400);
+    expect(body.message).toMatch(/chat\.example\.com.*v5\.channel\.k8s\.io/);
+  });
+
+  it('refuses an upgrade of anything but exec/attach/portforward, and a path that escapes', async () => {
+    const list = rawUpgrade(`/api/v1/namespaces/${ns}/pods`, webSocketHeaders('v5.channel.k8s.io'));
+    await list.closed;
+    const listed = await list.head();
+    expect(statusOf(listed.head, listed.rest()).status).toBe(400);
+    const escape = rawUpgrade(
+      `/api/v1/namespaces/${ns}/pods/box/exec/../../../../secrets?command=sh`,
+      webSocketHeaders('v5.channel.k8s.io'),
+    );
+    await escape.closed;
+    const escaped = await escape.head();
+    const { status, body } = statusOf(escaped.head, escaped.rest());
+    expect(status).toBe(403);
+    expect(body.reason).toBe('Forbidden');
+  });
+
+  it('closes a stream with 1002 on a malformed frame (reserved opcode) and keeps serving others', async () => {
+    const c = rawUpgrade(execPath(), webSocketHeaders('v5.channel.k8s.io'));
+    const { head } = await c.head();
+    expect(head).toMatch(/^HTTP\/1\.1 101/);
+    expect(head.toLowerCase()).toContain('sec-websocket-protocol: v5.channel.k8s.io');
+    c.socket.write(clientFrame(0x3, Buffer.from('what is this')));
+    await c.closed;
+    const { rest } = await c.head();
+    expect(closeCode(rest())).toBe(1002);
+    const still = await proxy.kubectl(analyst, ['exec', 'box', '--', 'echo', 'still serving']);
+    expect(still.code, still.stderr).toBe(0);
+    expect(still.stdout).toBe('still serving\n');
+  });
+
+  it('closes a stream with 1009 on a frame larger than the bound', async () => {
+    const c = rawUpgrade(execPath(), webSocketHeaders('v4.channel.k8s.io'));
+    const { head } = await c.head();
+    expect(head).toMatch(/^HTTP\/1\.1 101/);
+    const frame = clientFrame(0x2, Buffer.alloc(64), 2 * MAX_CLIENT_MESSAGE_BYTES);
+    c.socket.write(frame);
+    await c.closed;
+    const { rest } = await c.head();
+    expect(closeCode(rest())).toBe(1009);
+  });
+
+  it('closes a stream with 1008 on a message on a channel that does not exist (it could not be recorded)', async () => {
+    const c = rawUpgrade(execPath(), webSocketHeaders('v5.channel.k8s.io'));
+    const { head } = await c.head();
+    expect(head).toMatch(/^HTTP\/1\.1 101/);
+    c.socket.write(clientFrame(0x2, Buffer.from([9, 1, 2, 3])));
+    // A clean close: the sidecar sends its close frame and waits for ours, as RFC 6455 asks.
+    const { rest } = await c.head();
+    await waitFor('a close frame', () => closeCode(rest()) !== undefined);
+    expect(closeCode(rest())).toBe(1008);
+    c.socket.end(clientFrame(0x8, Buffer.from([0x03, 0xf0])));
+    await c.closed;
+  });
 });
