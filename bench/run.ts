@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../test/harness/paths.js';
+import { benchKubernetesExec } from './kubernetes-exec.js';
 import { benchPolicy } from './policy.js';
 import { benchPostgres, type PgbenchResult } from './postgres.js';
 
@@ -58,6 +59,23 @@ if (!only || only.includes('postgres')) {
         })
         .join('; '),
   );
+}
+
+if (!only || only.includes('kubernetes-exec')) {
+  console.log(
+    '\n== Kubernetes exec: stdout throughput, kubectl exec direct vs through the sidecar (recorded)',
+  );
+  const exec = await benchKubernetesExec(log);
+  results.kubernetesExec = exec;
+  console.log('\n| protocol | direct MiB/s | sidecar MiB/s | sidecar/direct | sidecar CPU s/GiB |');
+  console.log('|---|---|---|---|---|');
+  for (const protocol of ['websocket', 'spdy'] as const) {
+    const direct = exec.find((r) => r.protocol === protocol && r.path === 'direct')!;
+    const sidecar = exec.find((r) => r.protocol === protocol && r.path === 'sidecar')!;
+    console.log(
+      `| ${protocol} | ${direct.mbPerSecond.toFixed(1)} | ${sidecar.mbPerSecond.toFixed(1)} | ${(sidecar.mbPerSecond / direct.mbPerSecond).toFixed(2)} | ${sidecar.sidecarCpuSecondsPerGiB?.toFixed(2)} |`,
+    );
+  }
 }
 
 const outDir = join(repositoryRoot, 'bench/results');
