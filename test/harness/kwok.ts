@@ -2,7 +2,8 @@
  * A real kubelet endpoint for exec tests: kwok's controller (sigs.k8s.io/kwok, built by
  * `make deps`) against the harness API server, managing one fake Node and serving the kubelet's
  * exec/attach/port-forward API with a ClusterExec that runs commands as local processes in a
- * temp directory. The API server reaches it at the Node's InternalIP (127.0.0.1) and
+ * temp directory, and a ClusterPortForward that connects every forwarded port to `cat` (an echo
+ * server). The API server reaches it at the Node's InternalIP (127.0.0.1) and
  * daemonEndpoints port, as it reaches any kubelet; it does not verify the kubelet's serving
  * certificate because the harness sets no `--kubelet-certificate-authority` (kwok serves a
  * self-signed one).
@@ -142,6 +143,13 @@ spec:
     - local:
         workDir: ${JSON.stringify(workDir)}
         envs: [{ name: CREWGATE_KWOK, value: "${id}" }]
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterPortForward
+metadata: { name: echo }
+spec:
+  forwards:
+    - command: [cat]
 `,
   );
   const process = new ManagedProcess({

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ControlPlaneApprover } from '../../sidecar/control-plane/control-plane-approver.js';
@@ -504,5 +505,73 @@ describe('bad input on the upgrade path', () => {
     expect(closeCode(rest())).toBe(1008);
     c.socket.end(clientFrame(0x8, Buffer.from([0x03, 0xf0])));
     await c.closed;
+  });
+});
+
+describe.each([
+  { name: 'WebSocket', env: { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'true' } },
+  { name: 'SPDY/3.1', env: { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } },
+])('kubectl port-forward over $name', ({ env }) => {
+  it('relays a tunnel to the pod and records its port and byte counts, never its bytes', async () => {
+    const before = proxy.recorder.events.length;
+    const child = spawn(
+      harness.controlPlane.kubectl,
+      ['--kubeconfig', proxy.kubeconfig, '--token', analyst, '-n', ns, 'port-forward', 'pod/box', ':7777'],
+      { env: { ...process.env, ...env } },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    try {
+      await waitFor('kubectl to listen', () => /Forwarding from 127\.0\.0\.1:(\d+) -> 7777/.test(out)).catch(
+        (error: Error) => {
+          throw new Error(`${error.message}; kubectl said: ${out}`);
+        },
+      );
+      const localPort = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)![1]);
+      const payload = `secret-payload-${id}\n`;
+      const echoed = await new Promise<string>((resolve, reject) => {
+        const socket = netConnect(localPort, '127.0.0.1', () => socket.write(payload));
+        let got = '';
+        socket.on('data', (c: Buffer) => {
+          got += c.toString();
+          if (got.length >= payload.length) {
+            socket.end();
+            resolve(got);
+          }
+        });
+        socket.on('error', reject);
+      });
+      expect(echoed).toBe(payload);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    let result: SessionEvent | undefined;
+    await waitFor('the port-forward result', () => {
+      result = proxy.recorder.events
+        .slice(before)
+        .find((e) => e.type === 'result' && /^port-forward 7777:/.test(e.tag ?? ''));
+      return result !== undefined;
+    });
+    const payloadBytes = Buffer.byteLength(`secret-payload-${id}\n`);
+    expect(result).toMatchObject({
+      tag: expect.stringMatching(
+        new RegExp(
+          `^port-forward 7777: \\d+ tunnel\\(s\\), ${payloadBytes} bytes to the pod, ${payloadBytes} bytes from the pod`,
+        ),
+      ),
+    });
+    const recorded = JSON.stringify(proxy.recorder.events.slice(before));
+    expect(recorded).not.toContain('secret-payload');
+    expect(recorded).not.toContain(Buffer.from(`secret-payload-${id}`).toString('base64').slice(0, 16));
+    expect(
+      proxy.recorder.events
+        .slice(before)
+        .find((e) => e.type === 'command' && e.commands[0]?.operations[0] === 'portforward'),
+    ).toMatchObject({
+      decision: { action: 'Allow' },
+    });
   });
 });

@@ -21,11 +21,12 @@ import {
   encodeChannelMessage,
   EXEC_PROTOCOLS,
   PORT_FORWARD_PROTOCOLS,
+  PORT_FORWARD_TUNNEL_PROTOCOL,
   statusOnErrorChannel,
 } from './channel-protocol.js';
 import { relayBytes } from './byte-relay.js';
 import { lookUpPod, PodLookupError } from './pod-facts.js';
-import { spdyObserver, webSocketObserver, type StreamKind } from './stream-observers.js';
+import { spdyObserver, tunnelObserver, webSocketObserver, type StreamKind } from './stream-observers.js';
 import { openUpstreamUpgrade, upstreamTarget, UpstreamUpgradeError } from './upstream-upgrade.js';
 import { relayMessages, type PendingMessage } from './websocket-relay.js';
 
@@ -200,7 +201,10 @@ async function run(input: UpgradeInput): Promise<void> {
     .filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
   const observerContext = { kind, recorder: deps.recorder, session: input.session, requestedPorts };
 
-  if (transport === 'websocket') {
+  // The tunnel subprotocol's name is not an RFC 7230 token, which `ws` refuses on both ends, so
+  // that handshake passes through end to end and its frames are read on a tee (tunnelObserver).
+  const rawTunnel = transport === 'websocket' && protocol === PORT_FORWARD_TUNNEL_PROTOCOL;
+  if (transport === 'websocket' && !rawTunnel) {
     if (decision.action === 'RequireApproval')
       return approveOverWebSocket(input, commands, decision, protocol!, closed, observerContext);
     const verdict = deps.enforcer.verdict(input.session, commands, decision);
@@ -210,7 +214,7 @@ async function run(input: UpgradeInput): Promise<void> {
 
   let verdict: Verdict;
   if (decision.action === 'RequireApproval') {
-    // SPDY has no channel before the upgrade completes: kubectl simply waits for the answer.
+    // SPDY (and the raw tunnel) has no channel before the upgrade completes: kubectl waits.
     verdict = await deps.enforcer.approval(input.session, commands, decision, {
       session: input.session,
       notify: (message) => input.logger.info({ message }, 'exec held for approval'),
@@ -223,17 +227,25 @@ async function run(input: UpgradeInput): Promise<void> {
     verdict = deps.enforcer.verdict(input.session, commands, decision);
     if (!verdict.run) return refuse(input, 403, 'Forbidden', `crewgate: ${verdict.reason}`, 'deny');
   }
-  return relaySpdy(input, observerContext, closed);
+  return relayRaw(input, observerContext, closed, rawTunnel ? 'websocket' : 'SPDY/3.1');
 }
 
-async function relaySpdy(
+/** SPDY/3.1, or the port-forward tunnel's WebSocket: our own upgrade to the API server, bytes relayed. */
+async function relayRaw(
   input: UpgradeInput,
   observerContext: Parameters<typeof spdyObserver>[0],
   closed: AbortController,
+  upgrade: 'SPDY/3.1' | 'websocket',
 ): Promise<void> {
   let response;
   try {
-    response = await openUpstreamUpgrade(input.req, input.upstream, 'SPDY/3.1', { signal: closed.signal });
+    response = await openUpstreamUpgrade(input.req, input.upstream, upgrade, {
+      signal: closed.signal,
+      // Only the subprotocol crewgate reads may be chosen by the API server.
+      ...(upgrade === 'websocket'
+        ? { headers: { 'sec-websocket-protocol': PORT_FORWARD_TUNNEL_PROTOCOL } }
+        : {}),
+    });
   } catch (error) {
     if (closed.signal.aborted) return void input.socket.destroy();
     const message = error instanceof UpstreamUpgradeError ? error.message : String(error);
@@ -261,9 +273,23 @@ async function relaySpdy(
     upstream.on('error', () => input.socket.destroy());
     return;
   }
+  if (
+    upgrade === 'websocket' &&
+    response.headers.get('sec-websocket-protocol')?.[0] !== PORT_FORWARD_TUNNEL_PROTOCOL
+  ) {
+    upstream.destroy();
+    return refuse(
+      input,
+      502,
+      'InternalError',
+      'crewgate: the API server chose a subprotocol crewgate cannot record',
+      'upstream_error',
+    );
+  }
   count(input, 'allow');
   const streamProtocol = response.headers.get('x-stream-protocol-version')?.[0] ?? '';
-  const observer = spdyObserver(observerContext, streamProtocol);
+  const observer =
+    upgrade === 'websocket' ? tunnelObserver(observerContext) : spdyObserver(observerContext, streamProtocol);
   try {
     if (rest.length > 0) observer.bytes('server', rest);
     if (input.head.length > 0) observer.bytes('client', input.head);

@@ -13,6 +13,7 @@ import {
 import { ExecRecording } from './exec-recording.js';
 import { PortForwardRecording } from './port-forward-recording.js';
 import { SpdyTap, type Direction } from './spdy-tap.js';
+import { WebSocketFrameReader } from './websocket-frame-reader.js';
 
 export class UnrecordableStreamError extends Error {
   override name = 'UnrecordableStreamError';
@@ -73,6 +74,29 @@ export function spdyObserver(ctx: ObserverContext, streamProtocol: string): Byte
       exec?.end(why);
       forward?.end(why);
     },
+  };
+}
+
+/**
+ * Port-forward's `SPDY/3.1+portforward.k8s.io`, relayed as raw bytes: WebSocket frames whose
+ * payloads, in order, are a SPDY/3.1 connection (one tunnel per SYN_STREAM with its `port`).
+ */
+export function tunnelObserver(ctx: ObserverContext): ByteObserver {
+  const forward = new PortForwardRecording(ctx.recorder, ctx.session, ctx.requestedPorts);
+  const tap = spdyTapFor(ctx, undefined, forward);
+  const readers: Record<Direction, WebSocketFrameReader> = {
+    client: new WebSocketFrameReader((payload) => tap.push('client', payload)),
+    server: new WebSocketFrameReader((payload) => tap.push('server', payload)),
+  };
+  return {
+    bytes(from, chunk) {
+      try {
+        readers[from].push(chunk);
+      } catch (error) {
+        throw new UnrecordableStreamError(error instanceof Error ? error.message : String(error));
+      }
+    },
+    end: (why) => forward.end(why),
   };
 }
 

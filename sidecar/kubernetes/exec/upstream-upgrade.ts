@@ -37,9 +37,12 @@ export function upgradeRequestHead(
   req: IncomingMessage,
   upstream: KubernetesUpstream,
   upgrade: string,
+  /** Replace the client's header of the same name (e.g. the one subprotocol crewgate can record). */
+  overrides: OutgoingHttpHeaders = {},
 ): string {
   const headers: OutgoingHttpHeaders = {
     ...upstreamRequestHeaders(req.headers, { dropAcceptEncoding: false }),
+    ...overrides,
     host: upstream.baseUrl.host,
     connection: 'Upgrade',
     upgrade,
@@ -77,9 +80,9 @@ export function openUpstreamUpgrade(
   req: IncomingMessage,
   upstream: KubernetesUpstream,
   upgrade: string,
-  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  options: { signal?: AbortSignal; timeoutMs?: number; headers?: OutgoingHttpHeaders } = {},
 ): Promise<UpstreamUpgradeResponse> {
-  const head = upgradeRequestHead(req, upstream, upgrade);
+  const head = upgradeRequestHead(req, upstream, upgrade, options.headers);
   const url = upstream.baseUrl;
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const host = url.hostname.replace(/^\[|\]$/g, '');
