@@ -101,7 +101,7 @@ export async function benchKubernetesExec(log: (line: string) => void): Promise<
       'create',
       'rolebinding',
       'crewgate-proxy',
-      '--clusterrole=admin',
+      '--clusterrole=cluster-admin',
       '--serviceaccount=default:crewgate-proxy',
     ]);
     const token = (await admin(['create', 'token', 'crewgate-proxy', '--duration=1h'])).trim();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { benchKubernetesExec } from './kubernetes-exec.js';
 import { benchPolicy } from './policy.js';
+import { benchKubernetes, type KubernetesBenchResult } from './kubernetes.js';
 import { benchPostgres, type PgbenchResult } from './postgres.js';
 
 const log = (line: string) => console.log(`  ${line}`);
@@ -59,6 +60,26 @@ if (!only || only.includes('postgres')) {
         })
         .join('; '),
   );
+}
+
+if (!only || only.includes('kubernetes')) {
+  console.log('\n== Kubernetes API: kubectl and a 1,000-object list, direct vs through the sidecar');
+  const kube = await benchKubernetes(log);
+  results.kubernetes = kube;
+  const by = (scenario: string, path: string) =>
+    kube.find((r: KubernetesBenchResult) => r.scenario === scenario && r.path === path);
+  console.log(
+    '\n| scenario | direct median ms | sidecar median ms | sidecar/direct | sidecar+masking median ms | masking/direct |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  for (const scenario of [...new Set(kube.map((r) => r.scenario))]) {
+    const direct = by(scenario, 'direct')!;
+    const sidecar = by(scenario, 'sidecar')!;
+    const masked = by(scenario, 'sidecar+masking');
+    console.log(
+      `| ${scenario} | ${direct.medianMs.toFixed(1)} | ${sidecar.medianMs.toFixed(1)} | ${(sidecar.medianMs / direct.medianMs).toFixed(2)} | ${masked ? masked.medianMs.toFixed(1) : '-'} | ${masked ? (masked.medianMs / direct.medianMs).toFixed(2) : '-'} |`,
+    );
+  }
 }
 
 if (!only || only.includes('kubernetes-exec')) {

@@ -220,7 +220,9 @@ function forward(ctx: ListenerContext, x: Exchange, count: (outcome: Outcome) =>
 
     if (!masker.active || noBody) {
       res.writeHead(status, downstreamResponseHeaders(ures.headers, { dropContentLength: false }));
-      res.flushHeaders();
+      // A watch or a streamed list may send its first byte much later: the client must see the
+      // headers now. A sized answer goes out with its body in one write.
+      if (ures.headers['content-length'] === undefined) res.flushHeaders();
       pipeline(ures, res, (error) => (error ? res.destroy() : finished()));
       return;
     }

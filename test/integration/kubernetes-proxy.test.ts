@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
+import { connect as tlsConnect } from 'node:tls';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { oidcToken } from '../harness/oidc-token.js';
@@ -102,6 +103,11 @@ describe('kubectl through the sidecar', () => {
     const list = await proxy.kubectl(analyst, ['get', 'secrets', '-o', 'json']);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).not.toContain(Buffer.from('hunter2-very-secret').toString('base64'));
+
+    // kubectl's own table view (a Table answer, application/json;as=Table) still works under masking.
+    const table = await proxy.kubectl(analyst, ['get', 'secrets']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^db-credentials\s+Opaque\s+1\s/m);
 
     const plain = await proxy.kubectl(operator, ['get', 'secrets', 'db-credentials', '-o', 'yaml']);
     expect(plain.code, plain.stderr).toBe(0);
@@ -342,6 +348,36 @@ describe('bad input', () => {
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
     expect((await proxy.kubectl(analyst, ['get', 'pods'])).code).toBe(0);
+  });
+
+  it('refuses an upgrade from an unauthenticated caller with a 401 Status, and one missing its Connection header with a 400', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect(
+        { host: '127.0.0.1', port: proxy.listener.port, ca: readFileSync(harness.caCertificateFile, 'utf8') },
+        () => {
+          socket.write(
+            `POST /api/v1/namespaces/${ns}/pods/web/exec?command=id&stdout=true HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n`,
+          );
+        },
+      );
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      kind: 'Status',
+      reason: 'Unauthorized',
+    });
+
+    const half = await raw(`/api/v1/namespaces/${ns}/pods/web/exec?command=id`, {
+      token: analyst,
+      method: 'POST',
+      headers: { upgrade: 'SPDY/3.1' },
+    });
+    expect(half.status).toBe(400);
+    expect(JSON.parse(half.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
   });
 
   it('refuses a missing or invalid token with a 401 Status when there is no workload identity', async () => {

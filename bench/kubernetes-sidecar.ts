@@ -1,0 +1,93 @@
+/**
+ * The Kubernetes listener in a process of its own for `bench/kubernetes.ts`, running the compiled
+ * modules under dist/ (as they ship) with the sidecar's real pipeline: token verification, the
+ * enforcer, the JSON-lines recorder. Until the sidecar's main wires the kubernetes adapter, this
+ * is how the benchmark runs it out of the measuring process. Prints `{"ready":true,"port":N}`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { repositoryRoot } from '../test/harness/paths.js';
+
+export interface BenchSidecarConfig {
+  oidc: { issuer: string; audience: string; caFile: string };
+  apiServer: string;
+  apiCaFile: string;
+  token: string;
+  policiesFile: string;
+  recordingFile: string;
+  workloadIdentity: { subject: string; groups: string[]; serviceAccount: string };
+}
+
+const dist = (path: string) => import(join(repositoryRoot, 'dist', path));
+type Mod<T> = Promise<T>;
+
+const config = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as BenchSidecarConfig;
+const { kubernetesAdapter } = await (dist('sidecar/kubernetes/adapter.js') as Mod<
+  typeof import('../sidecar/kubernetes/adapter.js')
+>);
+const { Enforcer } = await (dist('sidecar/enforcement/enforcer.js') as Mod<
+  typeof import('../sidecar/enforcement/enforcer.js')
+>);
+const { NoApprover } = await (dist('sidecar/enforcement/approver.js') as Mod<
+  typeof import('../sidecar/enforcement/approver.js')
+>);
+const { SidecarMetrics } = await (dist('sidecar/enforcement/metrics.js') as Mod<
+  typeof import('../sidecar/enforcement/metrics.js')
+>);
+const { compileBundle, StaticBundleSource } = await (dist('sidecar/enforcement/policy-bundle.js') as Mod<
+  typeof import('../sidecar/enforcement/policy-bundle.js')
+>);
+const { JsonLinesRecorder } = await (dist('sidecar/enforcement/recorder.js') as Mod<
+  typeof import('../sidecar/enforcement/recorder.js')
+>);
+const { TokenVerifier } = await (dist('sidecar/identity/token-verifier.js') as Mod<
+  typeof import('../sidecar/identity/token-verifier.js')
+>);
+const { createLogger } = await (dist('sidecar/logging.js') as Mod<typeof import('../sidecar/logging.js')>);
+
+const docs = parseAllDocuments(readFileSync(config.policiesFile, 'utf8')).map(
+  (d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string }; spec: unknown },
+);
+const bundle = new StaticBundleSource(
+  compileBundle({
+    accessPolicies: docs.filter((d) => d.kind === 'AccessPolicy'),
+    maskingRules: docs.filter((d) => d.kind === 'MaskingRule'),
+  }),
+);
+const recorder = new JsonLinesRecorder(config.recordingFile);
+const metrics = new SidecarMetrics();
+const approver = new NoApprover();
+const listener = await kubernetesAdapter.start(
+  {
+    connection: 'bench-cluster',
+    listen: { host: '127.0.0.1', port: 0 },
+    target: async () => ({
+      spec: { type: 'kubernetes', address: config.apiServer, tls: { mode: 'verify-full' } },
+      credentials: { token: config.token },
+      caCertificates: [readFileSync(config.apiCaFile, 'utf8')],
+    }),
+  },
+  {
+    enforcer: new Enforcer({ bundle, approver, recorder, metrics }),
+    verifier: new TokenVerifier([
+      {
+        issuer: config.oidc.issuer,
+        audiences: [config.oidc.audience],
+        caCertificates: [readFileSync(config.oidc.caFile, 'utf8')],
+      },
+    ]),
+    recorder,
+    metrics,
+    logger: createLogger('bench-kubernetes', { level: 'warn' }),
+    approver,
+    workloadIdentity: config.workloadIdentity,
+  },
+);
+console.log(JSON.stringify({ ready: true, port: listener.port }));
+process.on('SIGTERM', () => {
+  void listener.close().then(() => {
+    recorder.close();
+    process.exit(0);
+  });
+});
