@@ -198,6 +198,22 @@ async function pendingRequest(): Promise<string> {
   throw new Error('no pending ApprovalRequest appeared');
 }
 
+const review = (name: string, decision: 'Approve' | 'Deny', comment: string) =>
+  adminKubectl(
+    harness,
+    [
+      'patch',
+      'approvalrequest',
+      name,
+      '-n',
+      agents,
+      '--type=json',
+      '-p',
+      JSON.stringify([{ op: 'add', path: '/spec/reviews/-', value: { decision, comment } }]),
+    ],
+    { kubeconfig: reviewer },
+  );
+
 const approve = (name: string) =>
   adminKubectl(
     harness,
@@ -420,6 +436,21 @@ function closeCode(frames: Buffer): number | undefined {
   }
   return undefined;
 }
+
+describe.each(PROTOCOLS)('a held exec over $name', ({ name, env }) => {
+  it("is refused with the reviewer's comment when an SRE denies it, and never runs", async () => {
+    const marker = join(kwok.workDir, `ran-${name.replace(/\W/g, '')}`);
+    const run = proxy.kubectl(analyst, ['exec', '-i', 'root-box', '--', 'sh'], `touch ${marker}\n`, env);
+    const request = await pendingRequest();
+    expect((await review(request, 'Deny', 'not during the freeze')).stderr).toBe('');
+    const result = await run;
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('not during the freeze');
+    if (name === 'WebSocket') expect(result.stderr).toMatch(/waiting for approval: ApprovalRequest/);
+    expect(existsSync(marker)).toBe(false);
+    console.log(`${name}: a denied exec: ${result.stderr.trim()}`);
+  }, 30_000);
+});
 
 describe('bad input on the upgrade path', () => {
   const execPath = () => `/api/v1/namespaces/${ns}/pods/box/exec?command=cat&stdin=true&stdout=true`;

@@ -497,7 +497,11 @@ async function approveOverWebSocket(
     notify: (message) => {
       input.logger.info({ message }, 'exec held for approval');
       if (!noticeChannel || client.readyState !== WebSocket.OPEN) return;
-      const framed = encodeChannelMessage(protocol, noticeChannel, Buffer.from(`crewgate: ${message}\r\n`));
+      const framed = encodeChannelMessage(
+        protocol,
+        noticeChannel,
+        Buffer.from(`${message.startsWith('crewgate:') ? '' : 'crewgate: '}${message}\r\n`),
+      );
       client.send(framed.data, { binary: framed.binary });
     },
     signal: closed.signal,
