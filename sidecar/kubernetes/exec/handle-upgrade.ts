@@ -271,6 +271,8 @@ async function relayRaw(
     input.socket.write(rest);
     upstream.pipe(input.socket);
     upstream.on('error', () => input.socket.destroy());
+    // The API server may keep its side open; once kubectl has read the answer and gone, so do we.
+    input.socket.once('close', () => upstream.destroy());
     return;
   }
   if (
@@ -412,6 +414,10 @@ function relayWebSocket(
   });
   upstream.once('open', () => {
     closed.signal.removeEventListener('abort', abort);
+    if (closed.signal.aborted || (!accepted && input.socket.destroyed)) {
+      upstream.terminate();
+      return;
+    }
     const chosen = upstream.protocol;
     const start = (client: WebSocket, queued: PendingMessage[]) => {
       count(input, 'allow');
