@@ -450,6 +450,41 @@ describe.each(PROTOCOLS)('a held exec over $name', ({ name, env }) => {
     expect(existsSync(marker)).toBe(false);
     console.log(`${name}: a denied exec: ${result.stderr.trim()}`);
   }, 30_000);
+
+  it('is withdrawn (Cancelled) when kubectl goes away while held, and nothing runs', async () => {
+    const marker = join(kwok.workDir, `withdrawn-${name.replace(/\W/g, '')}`);
+    const child = spawn(
+      harness.controlPlane.kubectl,
+      ['--kubeconfig', proxy.kubeconfig, '--token', analyst, '-n', ns, 'exec', '-i', 'root-box', '--', 'sh'],
+      { env: { ...process.env, ...env } },
+    );
+    child.stdin.write(`touch ${marker}\n`);
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    const request = await pendingRequest();
+    child.kill('SIGKILL');
+    await exited;
+    let phase = '';
+    const deadline = Date.now() + 15_000;
+    while (phase !== 'Cancelled' && Date.now() < deadline) {
+      phase = (
+        await adminKubectl(harness, [
+          'get',
+          'approvalrequest',
+          request,
+          '-n',
+          agents,
+          '-o',
+          'jsonpath={.status.phase}',
+        ])
+      ).stdout;
+      if (phase !== 'Cancelled') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(phase).toBe('Cancelled');
+    // An approval that comes too late changes nothing: the exec is gone.
+    await review(request, 'Approve', 'too late');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(existsSync(marker)).toBe(false);
+  }, 30_000);
 });
 
 describe('bad input on the upgrade path', () => {
