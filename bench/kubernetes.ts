@@ -28,6 +28,7 @@ import { cpuSeconds } from './proc-cpu.js';
 
 const KUBECTL_RUNS = Number(process.env.BENCH_KUBECTL_RUNS ?? 15);
 const LIST_RUNS = Number(process.env.BENCH_LIST_RUNS ?? 30);
+// BENCH_KUBE_MASKING=0 leaves out the masked list (e.g. to profile the plain relay alone).
 const OBJECTS = 1000;
 const NS = 'bench';
 
@@ -107,7 +108,9 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
         `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }`,
         `apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: crewgate-proxy, namespace: ${NS} }`,
         `apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: default, namespace: ${NS} }`,
-        `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: { name: crewgate-proxy, namespace: ${NS} }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin }\nsubjects: [{ kind: ServiceAccount, name: crewgate-proxy, namespace: ${NS} }]`,
+        // Aggregated ClusterRoles (admin, edit) stay empty without a controller-manager: a Role of our own.
+        `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: { name: crewgate-proxy, namespace: ${NS} }\nrules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }]`,
+        `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: { name: crewgate-proxy, namespace: ${NS} }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: crewgate-proxy }\nsubjects: [{ kind: ServiceAccount, name: crewgate-proxy, namespace: ${NS} }]`,
       ].join('\n---\n'),
     );
     const saToken = (await admin(['create', 'token', 'crewgate-proxy', '-n', NS, '--duration=2h'])).trim();
@@ -150,7 +153,14 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
     writeFileSync(configFile, JSON.stringify(sidecarConfig));
     const sidecar = spawn(
       process.execPath,
-      ['--import', 'tsx', join(repositoryRoot, 'bench/kubernetes-sidecar.ts'), configFile],
+      [
+        // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the sidecar under load.
+        ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        '--import',
+        'tsx',
+        join(repositoryRoot, 'bench/kubernetes-sidecar.ts'),
+        configFile,
+      ],
       {
         cwd: repositoryRoot,
         env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
@@ -277,7 +287,7 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
         headers: { ...accept, authorization: `Bearer ${analystToken}` },
         sidecar: true,
       },
-    ];
+    ].filter((p) => process.env.BENCH_KUBE_MASKING !== '0' || p.path !== 'sidecar+masking');
     for (const p of paths) for (let i = 0; i < 3; i++) await timedGet(p.url, p);
     const samples = new Map(paths.map((p) => [p.path, [] as number[]]));
     const cpuBy = new Map(paths.map((p) => [p.path, 0]));

@@ -25,6 +25,7 @@ import {
   upstreamRequestHeaders,
 } from './headers.js';
 import type { ListenerContext } from './listener-context.js';
+import { relayBody } from './relay.js';
 import { maskJsonDocument, TextMasker, UnmaskableBodyError, WatchMasker } from './response-masking.js';
 import { kubernetesStatus, statusHeaders, type StatusReason } from './status.js';
 import { KubernetesTargetError, KubernetesUpstream } from './upstream.js';
@@ -193,17 +194,21 @@ function forward(ctx: ListenerContext, x: Exchange, count: (outcome: Outcome) =>
       'upstream_error',
     ),
   );
-  req.on('data', (c: Buffer) =>
-    deps.metrics.bytes.inc({ protocol: PROTOCOL, direction: 'upstream' }, c.length),
-  );
+  let sent = 0;
+  req.on('data', (c: Buffer) => (sent += c.length));
+  req.once('end', () => deps.metrics.bytes.inc({ protocol: PROTOCOL, direction: 'upstream' }, sent));
   req.pipe(upstreamReq);
 
   upstreamReq.on('response', (ures) => {
     deps.metrics.upstreamSeconds.observe({ protocol: PROTOCOL }, (performance.now() - started) / 1000);
     ures.on('error', () => undefined);
     const status = ures.statusCode ?? 502;
-    ures.on('data', (c: Buffer) =>
-      deps.metrics.bytes.inc({ protocol: PROTOCOL, direction: 'downstream' }, c.length),
+    // Counted once per answer (a watch: when it ends), not per chunk: a counter update per 16 KiB
+    // record showed in profiles.
+    let received = 0;
+    ures.on('data', (c: Buffer) => (received += c.length));
+    ures.once('close', () =>
+      deps.metrics.bytes.inc({ protocol: PROTOCOL, direction: 'downstream' }, received),
     );
     const finished = () => {
       if (failed) return;
@@ -223,7 +228,7 @@ function forward(ctx: ListenerContext, x: Exchange, count: (outcome: Outcome) =>
       // A watch or a streamed list may send its first byte much later: the client must see the
       // headers now. A sized answer goes out with its body in one write.
       if (ures.headers['content-length'] === undefined) res.flushHeaders();
-      pipeline(ures, res, (error) => (error ? res.destroy() : finished()));
+      relayBody(ures, res, (error) => (error ? res.destroy() : finished()));
       return;
     }
     const encoding = (ures.headers['content-encoding'] ?? 'identity').toLowerCase();

@@ -21,7 +21,7 @@ import { silentLogger } from '../../../sidecar/logging.js';
 import { kubernetesAdapter } from '../../../sidecar/kubernetes/adapter.js';
 import { renderKubeconfig as renderInjectedKubeconfig } from '../../../operator/injection/kubeconfig.js';
 import { issueCertificate, loadCertificateAuthority } from '../../../operator/pki/certificates.js';
-import { loadManifests, type loadManifestsFromText } from './postgres-proxy.js';
+import { loadManifests } from './postgres-proxy.js';
 
 /** The ServiceAccount the sidecar acts as, with its token, in a namespace of the test's own. */
 export interface ProxyAccount {
@@ -89,8 +89,8 @@ export async function startKubeProxy(
   options: {
     impersonate?: boolean;
     approver?: Approver;
-    /** Policies to judge by instead of fixtures/kube-policies.yaml (e.g. the exec tests' own). */
-    manifests?: ReturnType<typeof loadManifestsFromText>;
+    /** Policies given directly (e.g. rewritten for a test's own namespace); default the kube-policies fixture. */
+    manifests?: ReturnType<typeof loadManifests>;
     workloadIdentity?: Identity;
     /**
      * Serve TLS with a certificate from the harness CA. kubectl sends `--token` only over TLS
