@@ -85,7 +85,8 @@ export class SpdyFrameParser {
       if (this.pending.length - offset < 8 + length) break;
       const first = this.pending.readUInt32BE(offset);
       const flags = this.pending[offset + 4]!;
-      const body = Buffer.from(this.pending.subarray(offset + 8, offset + 8 + length));
+      // A view, not a copy: stream chunks are never reused, and the tap consumes frames at once.
+      const body = this.pending.subarray(offset + 8, offset + 8 + length);
       if (first & 0x80000000) {
         const version = (first >>> 16) & 0x7fff;
         if (version !== SPDY_VERSION) throw new SpdyFrameError(`SPDY version ${version} is not 3`);
@@ -95,7 +96,7 @@ export class SpdyFrameParser {
       }
       offset += 8 + length;
     }
-    this.pending = offset === 0 ? this.pending : Buffer.from(this.pending.subarray(offset));
+    this.pending = offset === 0 ? this.pending : this.pending.subarray(offset);
     return frames;
   }
 
