@@ -47,7 +47,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const p90 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))] as number;
 
-function waitForReady(child: ChildProcess): Promise<number> {
+/** Waits for the bench sidecar's `{"ready":true,"port":N}` line (also used by bench/kubernetes-exec.ts). */
+export function waitForReady(child: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`bench sidecar did not start:\n${seen}`)), 60_000);

@@ -9,6 +9,7 @@ import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { approvalsBench } from './approvals.js';
+import { kubernetesExecBench } from './kubernetes-exec.js';
 import { kubernetesBench } from './kubernetes.js';
 import { sshBench } from './ssh.js';
 import { policyBench } from './policy.js';
@@ -17,7 +18,14 @@ import type { Bench, BenchReport } from './result.js';
 import { formatReport, reportFileName, reportJson } from './table.js';
 
 /** Registering a benchmark is one line here (see bench/README.md for what it returns). */
-const benches: Bench[] = [policyBench, postgresBench, approvalsBench, kubernetesBench, sshBench];
+const benches: Bench[] = [
+  policyBench,
+  postgresBench,
+  approvalsBench,
+  kubernetesBench,
+  kubernetesExecBench,
+  sshBench,
+];
 
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
 const unknown = only?.filter((name) => !benches.some((b) => b.name === name)) ?? [];

@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   python3-venv python3-psycopg                      # the CrewAI example; psycopg as an unchanged client
   wrk                                               # HTTP benchmark load
   build-essential python3                           # ssh2's native crypto binding
+  bsdutils                                          # script(1): a real pty for the `kubectl exec -it` tests
 )
 SERVICE_USER=crewgate   # PostgreSQL refuses to run as root; the harness runs it as this user
 
@@ -59,8 +60,9 @@ else
 fi
 done_step
 
-step "Go-built binaries: kube-apiserver, kubectl, etcd, helm (cached per version)"
-bin_dir=$(scripts/deps/go-tools.sh kubernetes etcd helm | tail -n 1)
+step "Go-built binaries: kube-apiserver, kubectl, etcd, helm, kwok (cached per version)"
+# kwok is the exec tests' kubelet (test/harness/kwok.ts): kubectl exec reaches a real local process.
+bin_dir=$(scripts/deps/go-tools.sh kubernetes etcd helm kwok | tail -n 1)
 echo "    in $bin_dir"
 done_step
 

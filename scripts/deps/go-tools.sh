@@ -85,7 +85,7 @@ build_kwok() {
 }
 
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(kubernetes etcd helm)
+[ ${#tools[@]} -gt 0 ] || tools=(kubernetes etcd helm kwok)
 for tool in "${tools[@]}"; do "build_$tool"; done
 
 # One directory of links, so callers need a single PATH entry.

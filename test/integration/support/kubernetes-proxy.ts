@@ -74,7 +74,13 @@ export interface KubeProxyUnderTest {
   /** The kubeconfig the injector would write for this listener (no credentials in it). */
   kubeconfig: string;
   /** The agent's kubectl: the injected kubeconfig, plus `--token` when one is given. */
-  kubectl(token: string | undefined, args: string[], input?: string): Promise<RunResult>;
+  kubectl(
+    token: string | undefined,
+    args: string[],
+    input?: string,
+    /** Added to the environment (e.g. KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false for SPDY). */
+    env?: Record<string, string>,
+  ): Promise<RunResult>;
 }
 
 export async function startKubeProxy(
@@ -171,11 +177,14 @@ export async function startKubeProxy(
     recorder,
     metrics,
     kubeconfig,
-    kubectl: (token, args, input) =>
+    kubectl: (token, args, input, env) =>
       runCommand(
         cp.kubectl,
         ['--kubeconfig', kubeconfig, ...(token ? ['--token', token] : []), '-n', account.namespace, ...args],
-        input === undefined ? {} : { input },
+        {
+          ...(input === undefined ? {} : { input }),
+          ...(env ? { env: { ...process.env, ...env } } : {}),
+        },
       ),
   };
 }
