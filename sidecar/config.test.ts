@@ -63,7 +63,7 @@ describe('the standalone sidecar config', () => {
       standalone([
         { name: 'x', type: 'mysql', listen: { port: 0 }, target: { address: 'a:1' }, credentials: {} },
       ]),
-    ).toThrow(/connections\.0\.type: unknown connection type "mysql" \(this sidecar supports postgres/);
+    ).toThrow(/connections\.0\.type: unknown connection type "mysql" \(this sidecar supports kubernetes, postgres, ssh/);
   });
 
   it('validates options with the adapter’s own schema', () => {
