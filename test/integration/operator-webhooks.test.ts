@@ -149,6 +149,25 @@ describe('pod injection by the real API server calling the operator', () => {
     expect(refused.stderr).toMatch(/carries no crewgate sidecar/);
   });
 
+  it.each([
+    ['shareProcessNamespace: true', 'shareProcessNamespace: true'],
+    ['hostPID: true', 'hostPID: true'],
+    ['a privileged container', 'privileged'],
+  ])('refuses a pod with %s: the agent could read the sidecar’s memory', async (setting, named) => {
+    const base = podManifest(`shared-${named.split(':')[0]!.toLowerCase()}`, agents, 'shop-db');
+    const manifest =
+      named === 'privileged'
+        ? base.replace(
+            'image: python:3.12',
+            'image: python:3.12\n      securityContext: { privileged: true }',
+          )
+        : base.replace('  serviceAccountName:', `  ${setting}\n  serviceAccountName:`);
+    expect(manifest).toContain(named === 'privileged' ? 'privileged: true' : setting);
+    const refused = await apply(manifest);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(new RegExp(`denied the request: crewgate: .*${named}.*sidecar’s memory`));
+  });
+
   it('leaves a pod outside the selection untouched', async () => {
     await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', plain]);
     expect((await apply(podManifest('untouched', plain, undefined))).stderr).toBe('');
