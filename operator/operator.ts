@@ -45,7 +45,8 @@ export async function startOperator(
     extraIpAddresses: config.extraIpAddresses,
   });
   const serving = { cert: certificate.serving.certificatePem, key: certificate.serving.privateKeyPem };
-  const operatorUsername = config.operatorUsername ?? `system:serviceaccount:${config.namespace}:${config.serviceName}`;
+  const operatorUsername =
+    config.operatorUsername ?? `system:serviceaccount:${config.namespace}:${config.serviceName}`;
   const injection = injectionConfigSchema.parse({
     sidecarImage: config.sidecarImage,
     ...(config.redirectImage ? { redirectImage: config.redirectImage } : {}),
@@ -72,6 +73,7 @@ export async function startOperator(
     certificate: serving,
     clients,
     state,
+    injection,
     logger: logger.child({ component: 'control-plane' }),
     registry,
   });

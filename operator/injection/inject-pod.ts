@@ -206,8 +206,16 @@ function nameClash(pod: Pod): string | undefined {
     if ((pod.spec.volumes ?? []).some((v) => v.name === name))
       return `it already has a volume named ${name}, which the injector adds`;
   }
-  if ([...pod.spec.containers, ...(pod.spec.initContainers ?? [])].some((c) => c.name === REDIRECT_CONTAINER))
+  const containers = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])];
+  if (containers.some((c) => c.name === REDIRECT_CONTAINER))
     return `it already has a container named ${REDIRECT_CONTAINER}, which the injector adds`;
+  // A mount of a volume the pod does not have yet would resolve to the injector's once it is added:
+  // the agent would get the sidecar's token or its recording spool.
+  for (const c of containers) {
+    const m = (c.volumeMounts ?? []).find((v) => v.name === TOKEN_VOLUME || v.name === SPOOL_VOLUME);
+    if (m !== undefined)
+      return `container ${c.name} mounts volume ${m.name}, which only the injected sidecar may mount`;
+  }
   return undefined;
 }
 

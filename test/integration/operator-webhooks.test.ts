@@ -146,7 +146,9 @@ describe('pod injection by the real API server calling the operator', () => {
   it('refuses a pod that claims to be injected already', async () => {
     const refused = await apply(podManifest('sneaky', agents, 'shop-db', ', crewgate.dev/status: injected'));
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toMatch(/carries no crewgate sidecar/);
+    expect(refused.stderr).toMatch(
+      /claims to be injected \(annotation crewgate.dev\/status=injected\) but is not what crewgate.s injector produces: it must have exactly one crewgate-sidecar/,
+    );
   });
 
   it.each([
