@@ -126,7 +126,12 @@ describe('pod injection by the real API server calling the operator', () => {
     expect(mounts).not.toContain('/var/run/secrets/kubernetes.io/serviceaccount');
     expect(pod.spec.volumes.some((v: { name: string }) => v.name.startsWith('kube-api-access-'))).toBe(false);
     const env = Object.fromEntries(agent.env.map((e: { name: string; value: string }) => [e.name, e.value]));
-    expect(env).toMatchObject({ PGHOST: '127.0.0.1', PGPORT: '15432' });
+    // PGPASSWORD is the well-known workload-identity marker, not a credential.
+    expect(env).toMatchObject({
+      PGHOST: '127.0.0.1',
+      PGPORT: '15432',
+      PGPASSWORD: 'crewgate:workload-identity',
+    });
     expect(JSON.stringify(pod)).not.toContain('never-in-a-pod');
     // Only the sidecar holds a token, with the crewgate audience.
     const tokenVolume = pod.spec.volumes.find((v: { name: string }) => v.name === 'crewgate-token');
