@@ -123,6 +123,7 @@ export async function startOperator(
       certificate: serving,
       clients,
       state: clusterState,
+      injection,
       settings: sidecarSettingsSource(clients, config),
       logger: logger.child({ component: 'control-plane' }),
       registry,

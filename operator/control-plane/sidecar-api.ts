@@ -16,6 +16,7 @@ import { REQUIRED_SECRET_KEYS } from '../reconcilers/connection-status.js';
 import { GROUP, VERSION } from '../../crds/schemas/common.js';
 import { approvalRequestFor, ApprovalAskError, type ApprovalAsk } from './approvals.js';
 import { sidecarBundle, type SidecarBundle } from './bundle.js';
+import type { InjectionConfig } from '../injection/injection-config.js';
 import type { ClusterState } from './cluster-state.js';
 import type { SidecarSettingsSource } from './sidecar-settings.js';
 import { authenticateSidecar, SidecarAuthError, type SidecarIdentity } from './sidecar-identity.js';
@@ -26,6 +27,8 @@ export interface SidecarApiOptions {
   certificate: { cert: string; key: string };
   clients: KubeClients;
   state: ClusterState;
+  /** What the injector writes into pods: a token's pod must match it (sidecar-identity.ts). */
+  injection: InjectionConfig;
   logger: Logger;
   registry?: Registry;
   now?: () => Date;
@@ -279,7 +282,7 @@ export async function startSidecarApi(options: SidecarApiOptions): Promise<Sidec
       const url = new URL(req.url ?? '/', 'https://control-plane');
       if (url.pathname === '/healthz') return void res.end('ok');
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      authenticateSidecar(clients, token)
+      authenticateSidecar(clients, token, { injection: options.injection, state })
         .then(async (who) => {
           if (req.method === 'GET' && url.pathname === '/v1/bundle') {
             if (url.searchParams.get('watch') === 'true') return watchBundle(who, req, res);

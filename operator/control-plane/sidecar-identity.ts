@@ -1,11 +1,19 @@
 /**
  * Who is calling the control plane: a sidecar proves itself with its pod-bound projected token
  * (audience `crewgate`). The API server's TokenReview says whether the token is valid and which pod
- * it is bound to; the operator then checks that pod is alive, is the same pod (UID), and was injected.
- * Sidecars hold no RBAC of their own: this is the whole of their authority (DESIGN.md §2, §8).
+ * it is bound to; the operator then checks that pod is alive, is the same pod (UID), and is what the
+ * injector produces for it NOW (`verifyInjectedPod`: the sidecar container, the token volume mounted
+ * into the sidecar alone, still selected, its connections still granted) — not merely annotated so:
+ * anyone who may create pods can write the annotation. Sidecars hold no RBAC of their own: this is
+ * the whole of their authority (DESIGN.md §2, §8).
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { grantsFromObjects } from '../injection/grants-from-objects.js';
+import type { InjectionConfig } from '../injection/injection-config.js';
+import type { Pod } from '../injection/pod.js';
+import { verifyInjectedPod } from '../injection/verify-injected-pod.js';
 import { isNotFound, type KubeClients } from '../kube/client.js';
+import type { ClusterState } from './cluster-state.js';
 
 export const SIDECAR_AUDIENCE = 'crewgate';
 export const INJECTED_ANNOTATION = 'crewgate.dev/status';
@@ -40,9 +48,16 @@ export function podConnections(pod: V1Pod): string[] {
   ];
 }
 
+/** What the check of the token's pod compares against: the operator's injection config and its caches. */
+export interface SidecarVerification {
+  injection: InjectionConfig;
+  state: Pick<ClusterState, 'connections' | 'accessPolicies'>;
+}
+
 export async function authenticateSidecar(
   clients: KubeClients,
   token: string | undefined,
+  verification: SidecarVerification,
 ): Promise<SidecarIdentity> {
   if (!token) throw new SidecarAuthError('a bearer token is required');
   const review = await clients.authentication.createTokenReview({
@@ -76,10 +91,20 @@ export async function authenticateSidecar(
   ) {
     throw new SidecarAuthError(`pod ${namespace}/${podName} is not running`, 403);
   }
-  if (pod.metadata?.annotations?.[INJECTED_ANNOTATION] !== 'injected') {
-    throw new SidecarAuthError(`pod ${namespace}/${podName} was not injected by crewgate`, 403);
-  }
   if ((pod.spec?.serviceAccountName ?? 'default') !== serviceAccount)
     throw new SidecarAuthError('service account does not match the pod', 403);
-  return { namespace, serviceAccount, pod, connections: podConnections(pod) };
+  const namespaceObject = await clients.core.readNamespace({ name: namespace });
+  const { state, injection } = verification;
+  const verdict = verifyInjectedPod(
+    JSON.parse(JSON.stringify(pod)) as Pod,
+    { name: namespace, labels: namespaceObject.metadata?.labels },
+    injection,
+    grantsFromObjects(namespace, state.connections.list(namespace), state.accessPolicies.list(namespace)),
+  );
+  if (!verdict.ok)
+    throw new SidecarAuthError(
+      `pod ${namespace}/${podName} was not injected by crewgate: ${verdict.reason}`,
+      403,
+    );
+  return { namespace, serviceAccount, pod, connections: verdict.connections };
 }

@@ -2,10 +2,14 @@
  * env mode: what app containers are told so their unchanged clients reach the sidecar — libpq's
  * `PGHOST`/`PGPORT`, `DATABASE_URL` for ORMs, `KUBECONFIG` for kubectl and client libraries,
  * `HTTP_PROXY` for plain-HTTP clients. None of it is a credential: the sidecar holds those.
+ * `PGPASSWORD` is the well-known, non-secret `WORKLOAD_IDENTITY_PASSWORD`, so libpq clients (which
+ * never send an empty password) are the pod's workload identity without a token; a token the agent
+ * puts in its connection string wins over it (DATABASE_URL carries no password).
  *
  * Existing variables of the same names are replaced in place (order matters to `$(VAR)` expansion
  * of later entries), extra duplicates removed, so every name appears once.
  */
+import { WORKLOAD_IDENTITY_PASSWORD } from '../../sidecar/identity/workload-identity-password.js';
 import { CONFIG_DIR, KUBECONFIG_FILE, LOOPBACK } from './constants.js';
 import { removeIndices, type JsonPatchOperation } from './json-patch.js';
 import type { Listener } from './listen-ports.js';
@@ -20,6 +24,7 @@ export function appEnvironment(listeners: readonly Listener[]): { name: string; 
     env.push(
       { name: 'PGHOST', value: LOOPBACK },
       { name: 'PGPORT', value: String(pg.listenPort) },
+      { name: 'PGPASSWORD', value: WORKLOAD_IDENTITY_PASSWORD },
       { name: 'DATABASE_URL', value: `postgresql://${LOOPBACK}:${pg.listenPort}/${database}` },
     );
   }

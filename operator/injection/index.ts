@@ -27,6 +27,9 @@ export {
 } from './sidecar-pod-config.js';
 export { renderKubeconfig } from './kubeconfig.js';
 export { appEnvironment, envPatch } from './app-env.js';
+export { verifyInjectedPod, type VerifyInjectedPodResult } from './verify-injected-pod.js';
+export { isolationProblem } from './pod-isolation.js';
+export { grantsFromObjects } from './grants-from-objects.js';
 export { isServiceAccountTokenVolume, isTokenMount } from './token-isolation.js';
 export { escapePointerToken, pointer } from './json-pointer.js';
 export type { JsonPatchOperation } from './json-patch.js';

@@ -15,7 +15,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { KUBECONFIG_ANNOTATION, SIDECAR_CONFIG_ANNOTATION } from './constants.js';
 import { injectPod } from './inject-pod.js';
-import { injectRequired } from './inject-required.js';
+import { alreadyInjected, injectRequired } from './inject-required.js';
+import { verifyInjectedPod } from './verify-injected-pod.js';
 import { sidecarPodConfigSchema } from './sidecar-pod-config.js';
 import { applyJsonPatch } from './testing/apply-json-patch.js';
 import { loadGoldenCase, type GoldenCaseInput } from './testing/golden-case.js';
@@ -35,15 +36,21 @@ async function prettierYaml(text: string, path: string): Promise<string> {
   return format(text, { ...options, filepath: path });
 }
 
+function load(name: string) {
+  return loadGoldenCase(parse(readFileSync(join(TESTDATA, `${name}.in.yaml`), 'utf8')) as GoldenCaseInput);
+}
+
 async function render(name: string): Promise<{ text: string; output: Record<string, unknown> }> {
-  const input = parse(readFileSync(join(TESTDATA, `${name}.in.yaml`), 'utf8')) as GoldenCaseInput;
-  const c = loadGoldenCase(input);
+  const c = load(name);
   const decision = injectRequired(c.pod, c.namespace, c.config);
   const output: Record<string, unknown> = { injectRequired: decision };
   if (decision.inject) {
     const result = injectPod(c.pod, c.config, c.grants);
     if ('refused' in result) output.refused = result.refused;
     else output.pod = applyJsonPatch(c.pod, result.patch);
+  } else if (alreadyInjected(c.pod) !== undefined) {
+    // What the webhook asks of a pod carrying the markers at CREATE: is it the injector's output?
+    output.verifyInjectedPod = verifyInjectedPod(c.pod, c.namespace, c.config, c.grants);
   }
   const header = `# Generated from ${name}.in.yaml by inject-pod.golden.test.ts; REFRESH_GOLDEN=1 rewrites it.\n`;
   const text = header + stringify(output, { lineWidth: 0, aliasDuplicateObjects: false });
@@ -80,6 +87,10 @@ describe('injection golden files', () => {
       const annotations = pod.metadata?.annotations ?? {};
       sidecarPodConfigSchema.parse(parse(annotations[SIDECAR_CONFIG_ANNOTATION] ?? ''));
       if (annotations[KUBECONFIG_ANNOTATION] !== undefined) parse(annotations[KUBECONFIG_ANNOTATION]);
+      // The injector's own output passes the check the webhook (re-invocation) and the control
+      // plane apply to a pod claiming to be injected.
+      const c = load(name);
+      expect(verifyInjectedPod(pod, c.namespace, c.config, c.grants)).toMatchObject({ ok: true });
     }
   });
 });

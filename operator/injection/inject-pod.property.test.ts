@@ -23,6 +23,7 @@ const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 const OURS = [
   'PGHOST',
   'PGPORT',
+  'PGPASSWORD',
   'DATABASE_URL',
   'KUBECONFIG',
   'HTTP_PROXY',
@@ -174,7 +175,7 @@ function injectedNames(pod: Pod, mode: 'env' | 'transparent'): string[] {
   if (mode !== 'env') return [];
   const wanted = pod.metadata?.annotations?.['crewgate.dev/connections'] ?? '';
   return [
-    ...(/pg/.test(wanted) ? ['PGHOST', 'PGPORT', 'DATABASE_URL'] : []),
+    ...(/pg/.test(wanted) ? ['PGHOST', 'PGPORT', 'PGPASSWORD', 'DATABASE_URL'] : []),
     ...(/kube/.test(wanted) ? ['KUBECONFIG'] : []),
     ...(/web/.test(wanted) ? ['HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'] : []),
   ];

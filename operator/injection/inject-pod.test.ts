@@ -115,7 +115,13 @@ describe('injectPod patch shape', () => {
       'crewgate-spool',
     ]);
     expect(out.spec.initContainers?.map((c) => c.name)).toEqual(['crewgate-sidecar']);
-    expect(out.spec.containers[0]!.env?.map((e) => e.name)).toEqual(['PGHOST', 'PGPORT', 'DATABASE_URL']);
+    expect(out.spec.containers[0]!.env).toEqual([
+      { name: 'PGHOST', value: '127.0.0.1' },
+      { name: 'PGPORT', value: '15432' },
+      // Not a secret: the marker that makes libpq clients the pod's workload identity.
+      { name: 'PGPASSWORD', value: 'crewgate:workload-identity' },
+      { name: 'DATABASE_URL', value: expect.stringMatching(/^postgresql:\/\/127\.0\.0\.1:15432\/[^@]*$/) },
+    ]);
   });
 
   it('returns an empty patch for an injected pod', () => {

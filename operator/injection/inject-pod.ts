@@ -34,6 +34,7 @@ import { pointer } from './json-pointer.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { assignListenPorts, declaredPorts } from './listen-ports.js';
 import { podDisplayName, type Container, type Pod, type Volume, type VolumeMount } from './pod.js';
+import { isolationProblem } from './pod-isolation.js';
 import { redirectArgs, redirectContainer } from './redirect-container.js';
 import { resolveConnections } from './requested-connections.js';
 import { sidecarContainer } from './sidecar-container.js';
@@ -47,13 +48,17 @@ export type InjectPodResult = { patch: JsonPatchOperation[] } | { refused: strin
  * Injects the sidecar into a pod that `injectRequired` selected. An already injected pod gets an
  * empty patch (webhook re-invocation). Refuses a pod without connections, with connections that do
  * not exist or are not granted to its service account, with names that clash with the injector's,
- * or (transparent mode) with targets iptables cannot redirect.
+ * with settings that expose the sidecar's processes to other containers (pod-isolation.ts), or
+ * (transparent mode) with targets iptables cannot redirect.
  */
 export function injectPod(pod: Pod, config: InjectionConfig, grants: InjectionGrants): InjectPodResult {
   if (alreadyInjected(pod) !== undefined) return { patch: [] };
   const refuse = (why: string): InjectPodResult => ({
     refused: `crewgate refuses pod ${podDisplayName(pod)}: ${why}`,
   });
+
+  const isolation = isolationProblem(pod);
+  if (isolation !== undefined) return refuse(isolation);
 
   const resolved = resolveConnections(pod, grants);
   if (!resolved.ok) return { refused: resolved.message };
@@ -201,8 +206,16 @@ function nameClash(pod: Pod): string | undefined {
     if ((pod.spec.volumes ?? []).some((v) => v.name === name))
       return `it already has a volume named ${name}, which the injector adds`;
   }
-  if ([...pod.spec.containers, ...(pod.spec.initContainers ?? [])].some((c) => c.name === REDIRECT_CONTAINER))
+  const containers = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])];
+  if (containers.some((c) => c.name === REDIRECT_CONTAINER))
     return `it already has a container named ${REDIRECT_CONTAINER}, which the injector adds`;
+  // A mount of a volume the pod does not have yet would resolve to the injector's once it is added:
+  // the agent would get the sidecar's token or its recording spool.
+  for (const c of containers) {
+    const m = (c.volumeMounts ?? []).find((v) => v.name === TOKEN_VOLUME || v.name === SPOOL_VOLUME);
+    if (m !== undefined)
+      return `container ${c.name} mounts volume ${m.name}, which only the injected sidecar may mount`;
+  }
   return undefined;
 }
 

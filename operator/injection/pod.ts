@@ -55,6 +55,8 @@ export interface PodSpec {
   serviceAccount?: string;
   automountServiceAccountToken?: boolean;
   hostNetwork?: boolean;
+  hostPID?: boolean;
+  shareProcessNamespace?: boolean;
   [field: string]: unknown;
 }
 

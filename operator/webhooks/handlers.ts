@@ -5,7 +5,6 @@
  */
 import type { ConnectionSpec } from '../../crds/schemas/connection.js';
 import { GROUP, VERSION } from '../../crds/schemas/common.js';
-import { compilePolicy, type CompiledPolicy } from '../../sidecar/policy/index.js';
 import {
   stampReviews,
   validateApprovalCreate,
@@ -15,12 +14,15 @@ import {
 import { validateCrewgateObject } from '../admission/validate-policy.js';
 import {
   alreadyInjected,
-  grantsFromPolicies,
+  grantsFromObjects,
   injectPod,
   injectRequired,
+  SIDECAR_CONTAINER,
+  STATUS_ANNOTATION,
+  verifyInjectedPod,
   type InjectionConfig,
 } from '../injection/index.js';
-import type { Pod } from '../injection/pod.js';
+import { podDisplayName, type Pod } from '../injection/pod.js';
 import type { KubeClients } from '../kube/client.js';
 import type { AdmissionDecision, AdmissionRequest } from './admission-review.js';
 import type { AdmissionHandler } from './webhook-server.js';
@@ -57,40 +59,37 @@ export function podInjectionHandler(deps: HandlerDeps): AdmissionHandler {
     const pod = request.object as unknown as Pod;
     const namespaceName = request.namespace ?? pod.metadata?.namespace ?? 'default';
     const namespace = await deps.clients.core.readNamespace({ name: namespaceName });
-    const selected = injectRequired(
-      pod,
-      { name: namespaceName, labels: namespace.metadata?.labels },
-      deps.injection,
-    );
+    const namespaceInfo = { name: namespaceName, labels: namespace.metadata?.labels };
+    const grants = async () => {
+      const [connections, policies] = await Promise.all([
+        listInNamespace<ConnectionSpec>(deps.clients, 'connections', namespaceName),
+        listInNamespace<unknown>(deps.clients, 'accesspolicies', namespaceName),
+      ]);
+      return grantsFromObjects(namespaceName, connections, policies);
+    };
+
+    const claimed = alreadyInjected(pod);
+    if (claimed !== undefined) {
+      // Anyone who may create pods can write the markers: only the injector's exact output (this
+      // webhook re-invoked after another one mutated the pod) is let through, and unchanged.
+      const verdict = verifyInjectedPod(pod, namespaceInfo, deps.injection, await grants());
+      if (verdict.ok) return { allowed: true };
+      return {
+        allowed: false,
+        message:
+          `crewgate: pod ${podDisplayName(pod)} claims to be injected (${claimed}) but is not what ` +
+          `crewgate's injector produces: ${verdict.reason}. Only the webhook adds the sidecar: remove ` +
+          `the ${STATUS_ANNOTATION} annotation and the ${SIDECAR_CONTAINER} container`,
+      };
+    }
+    const selected = injectRequired(pod, namespaceInfo, deps.injection);
     if (!selected.inject) {
-      const claimed = alreadyInjected(pod);
-      // A pod may not skip injection by claiming to be injected: only a pod carrying our sidecar is.
-      if (claimed && !(pod.spec.initContainers ?? []).some((c) => c.name === 'crewgate-sidecar')) {
-        return {
-          allowed: false,
-          message: `crewgate: pod claims ${claimed} but carries no crewgate sidecar; remove the annotation`,
-        };
-      }
       // Selected but impossible to proxy: never create it unproxied (DESIGN.md §8).
       if (selected.reason.startsWith('selected by'))
         return { allowed: false, message: `crewgate: ${selected.reason}` };
       return { allowed: true };
     }
-    const [connections, policies] = await Promise.all([
-      listInNamespace<ConnectionSpec>(deps.clients, 'connections', namespaceName),
-      listInNamespace<unknown>(deps.clients, 'accesspolicies', namespaceName),
-    ]);
-    const compiled: CompiledPolicy[] = [];
-    for (const p of policies) {
-      const result = compilePolicy({ namespace: namespaceName, name: p.metadata.name }, p.spec);
-      if (result.ok) compiled.push(result.policy);
-    }
-    const grants = grantsFromPolicies(
-      namespaceName,
-      connections.map((c) => ({ name: c.metadata.name, namespace: c.metadata.namespace, spec: c.spec })),
-      compiled,
-    );
-    const result = injectPod(pod, deps.injection, grants);
+    const result = injectPod(pod, deps.injection, await grants());
     if ('refused' in result) return { allowed: false, message: `crewgate: ${result.refused}` };
     return { allowed: true, patch: result.patch };
   };

@@ -2,13 +2,19 @@
  * The client side of connection start-up (PostgreSQL manual §55.2.1, §55.2.10): SSL and GSS
  * negotiation, the StartupMessage, and authentication of the caller. The agent's OIDC token
  * arrives as the password (the sidecar asks for a cleartext password, which only ever crosses the
- * pod's loopback or TLS); with no password and workload identity enabled, the pod is the caller.
+ * pod's loopback or TLS); with an empty password or the well-known marker
+ * `WORKLOAD_IDENTITY_PASSWORD` (libpq never sends an empty one) and workload identity enabled, the
+ * pod is the caller.
  */
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Identity } from '../core/command.js';
 import type { IdentityFailure } from '../identity/failures.js';
 import type { VerifiedIdentity } from '../identity/token-verifier.js';
+import {
+  asksForWorkloadIdentity,
+  WORKLOAD_IDENTITY_PASSWORD,
+} from '../identity/workload-identity-password.js';
 import { AuthenticationCode, encodeAuthentication } from './backend-messages.js';
 import type { FrontendMessage, StartupPhaseMessage } from './frontend-messages.js';
 import { FrontendParser } from './frontend-parser.js';
@@ -20,7 +26,7 @@ export interface ClientStartupOptions {
   /** Refuse clients that did not negotiate TLS. */
   requireTls: boolean;
   verifier: { verify(token: string): Promise<VerifiedIdentity | IdentityFailure> };
-  /** The pod's identity, used when the client sends an empty password. */
+  /** The pod's identity, used when the client sends an empty password or WORKLOAD_IDENTITY_PASSWORD. */
   workloadIdentity?: Identity;
   maxMessageBytes?: number;
   startupTimeoutMs?: number;
@@ -189,11 +195,11 @@ export async function clientStartup(socket: Socket, options: ClientStartupOption
     const password = reply.payload.toString('utf8', 0, nul < 0 ? reply.payload.length : nul);
 
     let identity: Identity;
-    if (password === '' && options.workloadIdentity) {
+    if (asksForWorkloadIdentity(password) && options.workloadIdentity) {
       identity = options.workloadIdentity;
-    } else if (password === '') {
+    } else if (asksForWorkloadIdentity(password)) {
       throw new StartupError(
-        'crewgate: an OIDC token is required as the password',
+        `crewgate: an OIDC token is required as the password (this listener has no workload identity, so an empty password or ${WORKLOAD_IDENTITY_PASSWORD} is not enough)`,
         SqlState.invalidAuthorization,
         'malformed',
       );
@@ -219,7 +225,22 @@ export async function clientStartup(socket: Socket, options: ClientStartupOption
       identity,
       pending,
     };
+  } catch (error) {
+    if (typeof error === 'object' && error !== null) refusedOn.set(error, source.socket);
+    throw error;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The socket each startup failure happened on: the TLS wrapper once TLS was negotiated. */
+const refusedOn = new WeakMap<object, Socket>();
+
+/**
+ * Where to write the FATAL for a failed startup. After SSLRequest the client speaks TLS, so a
+ * refusal written on the raw socket reaches it as `SSL error: wrong version number` instead of
+ * the reason; this returns the TLS socket then, the raw one otherwise.
+ */
+export function refusalSocket(error: unknown, raw: Socket): Socket {
+  return (typeof error === 'object' && error !== null ? refusedOn.get(error) : undefined) ?? raw;
 }

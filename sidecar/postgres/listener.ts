@@ -16,7 +16,7 @@ import type { TokenVerifier } from '../identity/token-verifier.js';
 import { encodeErrorResponse } from './backend-messages.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { CatalogLookup } from './catalog.js';
-import { clientStartup, StartupError } from './client-startup.js';
+import { clientStartup, refusalSocket, StartupError } from './client-startup.js';
 import { PostgresProtocolError, SqlState } from './protocol-error.js';
 import { PostgresSession } from './session.js';
 import { ClassificationCache, SqlCommands } from './sql-commands.js';
@@ -96,7 +96,7 @@ export async function startPostgresListener(
       if (e instanceof StartupError && e.authFailure)
         deps.metrics.authFailures.inc({ protocol: 'postgres', reason: e.authFailure });
       log.info({ client, err: e.message }, 'client refused during startup');
-      writeFatal(socket, e);
+      writeFatal(refusalSocket(error, socket), e);
       return;
     }
     if (startup.kind === 'cancel') {

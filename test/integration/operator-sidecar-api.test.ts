@@ -15,6 +15,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectl } from '../harness/run.js';
+import { injectPod, injectionConfigSchema } from '../../operator/injection/index.js';
+import type { Pod } from '../../operator/injection/pod.js';
+import { applyJsonPatch } from '../../operator/injection/testing/apply-json-patch.js';
+import { grantsFromTable } from '../../operator/injection/testing/golden-case.js';
+import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 
 const harness = inject('harness');
 const ns = `cp-${Date.now()}`;
@@ -50,17 +55,65 @@ function call(
   });
 }
 
-const pod = (name: string, injected: boolean) => `apiVersion: v1
-kind: Pod
-metadata:
-  name: ${name}
-  namespace: ${ns}
-  annotations:
-    crewgate.dev/connections: shop-db
-${injected ? '    crewgate.dev/status: injected\n' : ''}spec:
-  serviceAccountName: research-crew
-  containers: [{ name: agent, image: python:3.12 }]
-`;
+const injection = injectionConfigSchema.parse({
+  sidecarImage: 'ghcr.io/crewgate/sidecar:test',
+  controlPlaneUrl: 'https://crewgate.crewgate-system.svc:8443',
+});
+const plainPod = (name: string): Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns, annotations: { 'crewgate.dev/connections': 'shop-db' } },
+  spec: { serviceAccountName: 'research-crew', containers: [{ name: 'agent', image: 'python:3.12' }] },
+});
+/** The pod as the injector makes it (this namespace has no webhook: the test applies the patch). */
+const injectedPod = (name: string): Pod => {
+  const grants = grantsFromTable({
+    connections: { 'shop-db': { type: 'postgres', address: '127.0.0.1', port: 5432, database: 'shop' } },
+    granted: { 'shop-db': ['research-crew'] },
+  });
+  const result = injectPod(plainPod(name), injection, grants);
+  if ('refused' in result) throw new Error(result.refused);
+  return applyJsonPatch(plainPod(name), result.patch);
+};
+const pod = (name: string, injected: boolean) =>
+  JSON.stringify(injected ? injectedPod(name) : plainPod(name));
+/** What the review calls a forged injection: the markers and a crewgate-audience token, written by the pod's author. */
+const forgedPod = (name: string, namespace = ns): Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name,
+    namespace,
+    annotations: { 'crewgate.dev/connections': 'shop-db', 'crewgate.dev/status': 'injected' },
+  },
+  spec: {
+    serviceAccountName: 'research-crew',
+    automountServiceAccountToken: false,
+    initContainers: [
+      {
+        name: 'crewgate-sidecar',
+        image: 'busybox:1.36',
+        restartPolicy: 'Always',
+        command: ['sleep', 'infinity'],
+      },
+    ],
+    containers: [
+      {
+        name: 'agent',
+        image: 'python:3.12',
+        volumeMounts: [{ name: 'crewgate-token', mountPath: '/var/run/secrets/crewgate', readOnly: true }],
+      },
+    ],
+    volumes: [
+      {
+        name: 'crewgate-token',
+        projected: {
+          sources: [{ serviceAccountToken: { audience: 'crewgate', expirationSeconds: 600, path: 'token' } }],
+        },
+      },
+    ],
+  },
+});
 
 const tokenFor = async (podName?: string, audience = 'crewgate') =>
   (
@@ -77,6 +130,8 @@ const tokenFor = async (podName?: string, audience = 'crewgate') =>
 
 beforeAll(async () => {
   await kubectl(harness, ['create', 'namespace', ns]);
+  // Selected for injection, but no webhook watches it: pods are created exactly as written.
+  await kubectl(harness, ['label', 'namespace', ns, 'crewgate.dev/inject=enabled']);
   await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
   await kubectl(harness, [
     'create',
@@ -101,7 +156,8 @@ spec:
   connections: [shop-db]
   rules: [{ name: reads, match: { operations: [select] }, action: Allow }]
 ---
-${pod('crew-0', true)}---
+${pod('crew-0', true)}
+---
 ${pod('not-injected', false)}`;
   const applied = await kubectl(harness, ['apply', '-f', '-'], { input: manifests });
   expect(applied.stderr).toBe('');
@@ -121,6 +177,7 @@ ${pod('not-injected', false)}`;
     certificate: { cert: serving.certificatePem, key: serving.privateKeyPem },
     clients,
     state,
+    injection,
     logger: silentLogger(),
     registry: new Registry(),
   });
@@ -211,6 +268,46 @@ describe('the sidecar control plane', () => {
     expect((await call('GET', '/v1/bundle', undefined)).status).toBe(401);
   });
 
+  it('refuses credentials to a pod that forged its injection, with the reason', async () => {
+    const created = await kubectl(harness, ['apply', '-f', '-'], {
+      input: JSON.stringify(forgedPod('forged')),
+    });
+    expect(created.stderr).toBe('');
+    // The pod's own agent container holds this token: its volume is mounted there.
+    const refused = await call('POST', '/v1/credentials', await tokenFor('forged'), {
+      connection: 'shop-db',
+    });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).error).toMatch(
+      /pod .*\/forged was not injected by crewgate: its crewgate-sidecar container is not the injector's \(differs in .*image/,
+    );
+    expect(refused.body).not.toContain('s3cret');
+  });
+
+  it('refuses a faithful copy of an injected pod whose agent also mounts the token, and one whose grant is gone', async () => {
+    const copy = injectedPod('copy');
+    copy.spec.containers[0]!.volumeMounts = [{ name: 'crewgate-token', mountPath: '/tmp/t', readOnly: true }];
+    expect((await kubectl(harness, ['apply', '-f', '-'], { input: JSON.stringify(copy) })).stderr).toBe('');
+    const refused = await call('POST', '/v1/credentials', await tokenFor('copy'), { connection: 'shop-db' });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).error).toMatch(/container agent mounts crewgate-token/);
+
+    // A genuine injected pod stops getting credentials when its namespace is no longer selected.
+    await kubectl(harness, ['label', 'namespace', ns, 'crewgate.dev/inject-']);
+    try {
+      const unselected = await call('POST', '/v1/credentials', await tokenFor('crew-0'), {
+        connection: 'shop-db',
+      });
+      expect(unselected.status).toBe(403);
+      expect(JSON.parse(unselected.body).error).toMatch(/not selected for injection/);
+    } finally {
+      await kubectl(harness, ['label', 'namespace', ns, 'crewgate.dev/inject=enabled']);
+    }
+    expect(
+      (await call('POST', '/v1/credentials', await tokenFor('crew-0'), { connection: 'shop-db' })).status,
+    ).toBe(200);
+  });
+
   it('refuses a token once its pod is gone', async () => {
     await kubectl(harness, ['apply', '-f', '-'], { input: pod('short-lived', true) });
     const token = await tokenFor('short-lived');
@@ -271,5 +368,37 @@ describe('the sidecar’s control-plane client', () => {
     client.stop();
     console.log(`policy edit in force in the sidecar after ${took} ms`);
     expect(took).toBeLessThan(2_000);
+  });
+});
+
+describe('a forged injection in a namespace the webhook watches', () => {
+  let local: LocalOperator;
+  const watched = `cp-watched-${Date.now()}`;
+  beforeAll(async () => {
+    local = await startLocalOperator(harness, `cpw${Date.now()}`);
+    await kubectl(harness, ['create', 'namespace', watched]);
+    await kubectl(harness, [
+      'label',
+      'namespace',
+      watched,
+      `crewgate-test=${local.id}`,
+      'crewgate.dev/inject=enabled',
+    ]);
+    await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', watched]);
+  }, 60_000);
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  it('is refused at creation by the real API server calling the webhook', async () => {
+    const refused = await kubectl(harness, ['apply', '-f', '-'], {
+      input: JSON.stringify(forgedPod('forged', watched)),
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(
+      /denied the request: crewgate: pod forged claims to be injected \(annotation crewgate.dev\/status=injected\) but is not what crewgate's injector produces/,
+    );
+    const listed = await kubectl(harness, ['get', 'pod', 'forged', '-n', watched, '--ignore-not-found']);
+    expect(listed.stdout.trim()).toBe('');
   });
 });

@@ -126,7 +126,12 @@ describe('pod injection by the real API server calling the operator', () => {
     expect(mounts).not.toContain('/var/run/secrets/kubernetes.io/serviceaccount');
     expect(pod.spec.volumes.some((v: { name: string }) => v.name.startsWith('kube-api-access-'))).toBe(false);
     const env = Object.fromEntries(agent.env.map((e: { name: string; value: string }) => [e.name, e.value]));
-    expect(env).toMatchObject({ PGHOST: '127.0.0.1', PGPORT: '15432' });
+    // PGPASSWORD is the well-known workload-identity marker, not a credential.
+    expect(env).toMatchObject({
+      PGHOST: '127.0.0.1',
+      PGPORT: '15432',
+      PGPASSWORD: 'crewgate:workload-identity',
+    });
     expect(JSON.stringify(pod)).not.toContain('never-in-a-pod');
     // Only the sidecar holds a token, with the crewgate audience.
     const tokenVolume = pod.spec.volumes.find((v: { name: string }) => v.name === 'crewgate-token');
@@ -146,7 +151,28 @@ describe('pod injection by the real API server calling the operator', () => {
   it('refuses a pod that claims to be injected already', async () => {
     const refused = await apply(podManifest('sneaky', agents, 'shop-db', ', crewgate.dev/status: injected'));
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toMatch(/carries no crewgate sidecar/);
+    expect(refused.stderr).toMatch(
+      /claims to be injected \(annotation crewgate.dev\/status=injected\) but is not what crewgate.s injector produces: it must have exactly one crewgate-sidecar/,
+    );
+  });
+
+  it.each([
+    ['shareProcessNamespace: true', 'shareProcessNamespace: true'],
+    ['hostPID: true', 'hostPID: true'],
+    ['a privileged container', 'privileged'],
+  ])('refuses a pod with %s: the agent could read the sidecar’s memory', async (setting, named) => {
+    const base = podManifest(`shared-${named.split(':')[0]!.toLowerCase()}`, agents, 'shop-db');
+    const manifest =
+      named === 'privileged'
+        ? base.replace(
+            'image: python:3.12',
+            'image: python:3.12\n      securityContext: { privileged: true }',
+          )
+        : base.replace('  serviceAccountName:', `  ${setting}\n  serviceAccountName:`);
+    expect(manifest).toContain(named === 'privileged' ? 'privileged: true' : setting);
+    const refused = await apply(manifest);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(new RegExp(`denied the request: crewgate: .*${named}.*sidecar’s memory`));
   });
 
   it('leaves a pod outside the selection untouched', async () => {

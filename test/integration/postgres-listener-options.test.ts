@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { issueCertificate, loadCertificateAuthority } from '../../operator/pki/certificates.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { runCommand } from '../harness/run.js';
+import { WORKLOAD_IDENTITY_PASSWORD } from '../../sidecar/identity/workload-identity-password.js';
 import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
 import { startSidecarProcess, writeShopSidecarConfig } from './support/sidecar-process.js';
 
@@ -95,6 +96,78 @@ describe('workload identity', () => {
       (e) => e.type === 'session.start' && e.identity.subject.startsWith('system:serviceaccount:'),
     );
     expect(start).toBeDefined();
+  });
+});
+
+describe('workload identity from libpq clients (psql)', () => {
+  const tls = { PGSSLMODE: 'verify-full', PGSSLROOTCERT: harness.caCertificateFile };
+  const sessionStarts = () => tlsProxy.recorder.events.filter((e) => e.type === 'session.start');
+
+  it('psql with PGPASSWORD set to the well-known marker is the pod’s service account', async () => {
+    const before = sessionStarts().length;
+    const result = await psql(
+      { ...tls, PGPASSWORD: WORKLOAD_IDENTITY_PASSWORD },
+      'SELECT count(*) FROM orders',
+    );
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('6');
+    const started = sessionStarts().slice(before);
+    expect(started.map((e) => e.type === 'session.start' && e.identity.subject)).toEqual([
+      'system:serviceaccount:agents:research-crew',
+    ]);
+  });
+
+  it('without any password libpq gives up before the sidecar can help: why the injector sets PGPASSWORD', async () => {
+    const result = await psql({ ...tls, PGPASSWORD: '' }, 'SELECT 1');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/fe_sendauth: no password supplied/);
+  });
+
+  it('any other password that is not a token is refused as before', async () => {
+    const result = await psql({ ...tls, PGPASSWORD: 'crewgate:workload-identity-please' }, 'SELECT 1');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/token refused \(malformed\)/);
+  });
+
+  it('a listener without a workload identity refuses the marker, saying a token is needed', async () => {
+    const plain = await startProxy(harness);
+    try {
+      const result = await runCommand(join(harness.postgres.binDir, 'psql'), ['-XAt', '-c', 'SELECT 1'], {
+        env: {
+          ...process.env,
+          PGHOST: '127.0.0.1',
+          PGPORT: String(plain.listener.port),
+          PGUSER: 'agent',
+          PGDATABASE: 'shop',
+          PGPASSWORD: WORKLOAD_IDENTITY_PASSWORD,
+          PGCONNECT_TIMEOUT: '5',
+        },
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/an OIDC token is required as the password .*no workload identity/);
+      expect(plain.recorder.events.filter((e) => e.type === 'session.start')).toEqual([]);
+    } finally {
+      await plain.listener.close();
+    }
+  });
+
+  it('a token in the connection string wins over the marker in PGPASSWORD', async () => {
+    const before = sessionStarts().length;
+    const result = await runCommand(
+      join(harness.postgres.binDir, 'psql'),
+      [
+        '-XAt',
+        '-c',
+        'SELECT 1',
+        `host=127.0.0.1 port=${tlsProxy.listener.port} user=agent dbname=shop password=${analyst}`,
+      ],
+      { env: { ...process.env, ...tls, PGPASSWORD: WORKLOAD_IDENTITY_PASSWORD, PGCONNECT_TIMEOUT: '5' } },
+    );
+    expect(result.stderr).toBe('');
+    const started = sessionStarts().slice(before);
+    expect(started).toHaveLength(1);
+    const subject = started[0]!.type === 'session.start' ? started[0]!.identity.subject : '';
+    expect(subject).not.toMatch(/^system:serviceaccount:/);
   });
 });
 

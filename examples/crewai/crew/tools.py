@@ -5,8 +5,10 @@ sidecar: libpq reads ``DATABASE_URL`` (or ``PGHOST``/``PGPORT``) and kubectl rea
 The only crewgate-specific input is the agent's OIDC token, sent as the PostgreSQL password
 (``CREWGATE_TOKEN``, or a file named by ``CREWGATE_TOKEN_FILE``); the database password lives in a
 Secret only the sidecar can read.
-Without a token libpq cannot fall back to the pod's workload identity: that needs an empty
-password, and libpq refuses to send one (``fe_sendauth: no password supplied``).
+Without a token libpq sends ``PGPASSWORD``, which the injector sets to the well-known, non-secret
+marker ``crewgate:workload-identity``: the sidecar then takes the session as the pod's workload
+identity (its service account), so the tools work with no token at all. (libpq never sends an
+empty password: ``fe_sendauth: no password supplied``.) A token, when given, wins over it.
 
 A refused command is not an exception to the agent: the tool returns the server's error (for a
 policy denial, crewgate's message naming the rule) so the agent can explain or change course.
