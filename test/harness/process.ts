@@ -2,7 +2,7 @@
  * A server process the harness owns: output goes to a log file in its temp dir, readiness is a
  * probe the caller gives, and a process that dies before it is ready fails with its last log lines.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 
 export interface StartOptions {
@@ -119,6 +119,9 @@ export class ManagedProcess {
   /** SIGKILL at once: for fault tests that need a server to vanish. */
   async kill(): Promise<void> {
     if (this.exited) return;
+    // Its children go too, as in a crash of the machine: a PostgreSQL backend outliving its
+    // postmaster can still answer the query in flight before it notices.
+    if (this.child.pid !== undefined) spawnSync('pkill', ['-KILL', '-P', String(this.child.pid)]);
     this.child.kill('SIGKILL');
     await this.exitPromise;
   }
