@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { HarnessInfo } from '../../harness/index.js';
 import { repositoryRoot } from '../../harness/paths.js';
+import { harnessVerifier } from './harness-verifier.js';
 import { NoApprover, type Approver } from '../../../sidecar/enforcement/approver.js';
 import { Enforcer } from '../../../sidecar/enforcement/enforcer.js';
 import { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
@@ -18,7 +19,6 @@ import {
   type ObjectManifest,
 } from '../../../sidecar/enforcement/policy-bundle.js';
 import { MemoryRecorder, type SessionRecorder } from '../../../sidecar/enforcement/recorder.js';
-import { TokenVerifier } from '../../../sidecar/identity/token-verifier.js';
 import { silentLogger } from '../../../sidecar/logging.js';
 import { initSqlClassifier } from '../../../sidecar/classify/sql/index.js';
 import {
@@ -89,19 +89,7 @@ export async function startProxy(
     recorder: recording,
     metrics,
   });
-  const verifier = new TokenVerifier([
-    {
-      issuer: harness.oidc.issuer,
-      audiences: [harness.oidc.audience],
-      caCertificates: [readFileSync(harness.oidc.caCertificateFile, 'utf8')],
-    },
-    {
-      issuer: harness.controlPlane.serviceAccountIssuer,
-      audiences: ['crewgate'],
-      kind: 'kubernetes',
-      caCertificates: [readFileSync(harness.controlPlane.caCertificateFile, 'utf8')],
-    },
-  ]);
+  const verifier = harnessVerifier(harness);
   const pg = harness.postgres;
   const listener = await startPostgresListener(
     {
