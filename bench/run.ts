@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../test/harness/paths.js';
+import { benchHttp, type WrkResult } from './http.js';
 import { benchPolicy } from './policy.js';
 import { benchPostgres, type PgbenchResult } from './postgres.js';
 
@@ -58,6 +59,29 @@ if (!only || only.includes('postgres')) {
         })
         .join('; '),
   );
+}
+
+if (!only || only.includes('http')) {
+  console.log('\n== HTTP: wrk direct, via httpxy alone, via the sidecar, via the sidecar with masking');
+  const http = await benchHttp(log);
+  results.http = http;
+  console.log(
+    '\n| connections | direct req/s | httpxy req/s | sidecar req/s | sidecar/direct | sidecar/httpxy | masking req/s | masking/direct | CPU µs/req httpxy | CPU µs/req sidecar | CPU µs/req masking |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const c of [...new Set(http.map((r) => r.connections))]) {
+    const by = (p: string) => http.find((r) => r.connections === c && r.path === p)!;
+    const [direct, bare, sidecar, masked] = [
+      by('direct'),
+      by('httpxy'),
+      by('sidecar'),
+      by('sidecar+masking'),
+    ];
+    const ratio = (a: WrkResult, b: WrkResult) => (a.requestsPerSecond / b.requestsPerSecond).toFixed(2);
+    console.log(
+      `| ${c} | ${direct.requestsPerSecond.toFixed(0)} | ${bare.requestsPerSecond.toFixed(0)} | ${sidecar.requestsPerSecond.toFixed(0)} | ${ratio(sidecar, direct)} | ${ratio(sidecar, bare)} | ${masked.requestsPerSecond.toFixed(0)} | ${ratio(masked, direct)} | ${bare.proxyCpuUsPerRequest} | ${sidecar.proxyCpuUsPerRequest} | ${masked.proxyCpuUsPerRequest} |`,
+    );
+  }
 }
 
 const outDir = join(repositoryRoot, 'bench/results');

@@ -13,6 +13,7 @@ import { oidcToken } from '../harness/oidc-token.js';
 import { repositoryRoot } from '../harness/paths.js';
 import { freePort } from '../harness/ports.js';
 import { kubectl } from '../harness/run.js';
+import { pendingApprovalRequest, reviewApprovalRequest } from './support/approval-reviews.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 import { loadManifestsFromText, startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
 
@@ -104,40 +105,10 @@ afterAll(async () => {
   await local?.stop();
 });
 
-async function pendingRequest(): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const names = (
-      await kubectl(harness, [
-        'get',
-        'approvalrequests',
-        '-n',
-        ns,
-        '-o',
-        'jsonpath={range .items[?(@.status.phase=="Pending")]}{.metadata.name} {end}',
-      ])
-    ).stdout.trim();
-    if (names) return names.split(' ')[0]!;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('no pending ApprovalRequest appeared');
-}
+const pendingRequest = () => pendingApprovalRequest(harness, ns);
 
 const reviewWith = (name: string, decision: 'Approve' | 'Deny', comment: string) =>
-  kubectl(
-    harness,
-    [
-      'patch',
-      'approvalrequest',
-      name,
-      '-n',
-      ns,
-      '--type=json',
-      '-p',
-      JSON.stringify([{ op: 'add', path: '/spec/reviews/-', value: { decision, comment } }]),
-    ],
-    { kubeconfig: reviewer },
-  );
+  reviewApprovalRequest(harness, reviewer, ns, name, decision, comment);
 
 describe('a held UPDATE', () => {
   it('blocks psql, appears as an ApprovalRequest, and completes once a dba approves with kubectl patch', async () => {

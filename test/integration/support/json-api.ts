@@ -84,7 +84,11 @@ function route(req: IncomingMessage, res: ServerResponse, received: ReceivedRequ
 }
 
 export async function startJsonApi(
-  options: { tls?: { certificatePem: string; privateKeyPem: string } } = {},
+  options: {
+    tls?: { certificatePem: string; privateKeyPem: string };
+    /** Keep what was received (default true); the benchmark turns it off to stay flat in memory. */
+    keep?: boolean;
+  } = {},
 ): Promise<JsonApi> {
   const received: ReceivedRequest[] = [];
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -97,7 +101,7 @@ export async function startJsonApi(
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
       };
-      received.push(entry);
+      if (options.keep !== false) received.push(entry);
       route(req, res, entry);
     });
   };
