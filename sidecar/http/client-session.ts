@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { AdapterDeps, ListenerSpec } from '../adapters/protocol-adapter.js';
 import type { Identity } from '../core/command.js';
+import { maskerFor, type CompiledMaskingRule, type Masker } from '../masking/index.js';
 import { IdentityCache } from './client-identity.js';
 import { upstreamTarget, type UpstreamTarget } from './upstream-target.js';
 
@@ -22,6 +23,7 @@ interface Current {
 export class ClientSession {
   readonly identities: IdentityCache;
   private current: Current | undefined;
+  private masking: { rules: readonly CompiledMaskingRule[]; subject: string; masker: Masker } | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -57,6 +59,25 @@ export class ClientSession {
     });
     this.deps.metrics.activeSessions.inc({ protocol: 'http' });
     return session;
+  }
+
+  /**
+   * The masker for this caller under `rules`. Building one compiles its detectors (about 10 µs),
+   * and keep-alive requests of one caller almost always get the same rules, so it is reused while
+   * the rules are the same compiled objects (a new policy bundle compiles new ones).
+   */
+  maskerFor(rules: readonly CompiledMaskingRule[], identity: Identity): Masker {
+    const cached = this.masking;
+    if (
+      cached &&
+      cached.subject === identity.subject &&
+      cached.rules.length === rules.length &&
+      cached.rules.every((r, i) => r === rules[i])
+    )
+      return cached.masker;
+    const masker = maskerFor(rules, identity);
+    this.masking = { rules: [...rules], subject: identity.subject, masker };
+    return masker;
   }
 
   private resolve(session: Current): void {

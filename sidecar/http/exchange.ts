@@ -25,6 +25,9 @@ import { BodyCapture, recordedBody } from './recorded-body.js';
 import { hasNoBody, maskResponse } from './response-masking.js';
 import { originForm, type UpstreamTarget } from './upstream-target.js';
 
+/** For bodies that were masked already: recording them must not mask twice. */
+const UNMASKED = maskerFor([], { subject: '', groups: [] });
+
 export interface ExchangeContext {
   connection: string;
   options: HttpListenerOptions;
@@ -169,7 +172,7 @@ export async function handleExchange(
     identity,
     target,
     path: mapped.path,
-    masker: maskerFor(verdict.masking, identity),
+    masker: session.maskerFor(verdict.masking, identity),
     hasBody,
     buffered,
   });
@@ -332,7 +335,7 @@ export function onUpstreamResponse(
         plan,
         masked.status,
         masked.headers,
-        masked.body,
+        masked.body.subarray(0, ctx.options.maxRecordedBodyBytes),
         masked.body.length,
         masked.maskedFields,
         true,
@@ -369,7 +372,7 @@ function record(
         responseBytes,
         responseTotal,
         responseHeaders['content-type'] === undefined ? undefined : String(responseHeaders['content-type']),
-        alreadyMasked ? maskerFor([], { subject: '', groups: [] }) : plan.masker,
+        alreadyMasked ? UNMASKED : plan.masker,
         limit,
       );
   ctx.deps.recorder.record(plan.session, {
