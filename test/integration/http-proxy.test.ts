@@ -279,6 +279,49 @@ describe('the workload identity and a custom credential header', () => {
   });
 });
 
+describe('serving HTTPS to the agent', () => {
+  it('serves TLS with the listener certificate when configured, and HEAD passes under masking', async () => {
+    const ca = await loadCertificateAuthority(
+      readFileSync(harness.caCertificateFile, 'utf8'),
+      readFileSync(harness.caKeyFile, 'utf8'),
+    );
+    const serving = await issueCertificate(ca, {
+      commonName: 'sidecar',
+      dnsNames: ['localhost'],
+      usage: 'server',
+    });
+    const tls = await startHttpProxy(harness, {
+      target: billingTarget(api.url),
+      listenerOptions: {
+        tls: { certificatePem: serving.certificatePem, privateKeyPem: serving.privateKeyPem },
+      },
+    });
+    try {
+      const url = `https://localhost:${tls.listener.port}/v1/customers`;
+      const ok = await curl(['--cacert', harness.caCertificateFile, ...bearer(analyst), url]);
+      expect(ok.status).toBe(200);
+      expect(ok.body).not.toContain('ada@example.com');
+      const head = await runCommand('curl', [
+        '-sS',
+        '-I',
+        '--cacert',
+        harness.caCertificateFile,
+        ...bearer(analyst),
+        url,
+      ]);
+      expect(head.stdout).toMatch(/^HTTP\/1\.1 200/);
+      const plain = await runCommand('curl', [
+        '-sS',
+        ...bearer(analyst),
+        `http://localhost:${tls.listener.port}/v1/customers`,
+      ]);
+      expect(plain.stdout).not.toContain('Ada');
+    } finally {
+      await tls.listener.close();
+    }
+  });
+});
+
 describe('an HTTPS upstream', () => {
   it('verifies the upstream against the Connection CA and refuses one it cannot verify', async () => {
     const ca = readFileSync(harness.caCertificateFile, 'utf8');
