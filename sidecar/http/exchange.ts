@@ -6,7 +6,7 @@
  */
 import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ProxyServer } from 'httpxy';
 import type { AdapterDeps } from '../adapters/protocol-adapter.js';
@@ -22,6 +22,7 @@ import { sendJsonError } from './errors.js';
 import { framingProblem, recordedHeaders, stripResponseHopByHop, upstreamHeaders } from './headers.js';
 import type { HttpListenerOptions } from './options.js';
 import { BodyCapture, recordedBody } from './recorded-body.js';
+import { JsonLinesMasker } from './json-lines-masker.js';
 import { hasNoBody, maskResponse } from './response-masking.js';
 import { originForm, type UpstreamTarget } from './upstream-target.js';
 
@@ -325,6 +326,10 @@ export function onUpstreamResponse(
         proxyRes.pipe(res);
         return;
       }
+      if (masked.kind === 'stream') {
+        streamJsonLines(ctx, plan, proxyRes, res, masked.status, masked.headers);
+        return;
+      }
       if (masked.maskedFields > 0)
         ctx.deps.metrics.maskedFields.inc({ protocol: 'http' }, masked.maskedFields);
       ctx.deps.metrics.bytes.inc({ protocol: 'http', direction: 'downstream' }, masked.body.length);
@@ -350,6 +355,33 @@ export function onUpstreamResponse(
         { close: true },
       );
     });
+}
+
+/** JSON lines, masked line by line; a line that cannot be masked cuts the connection. */
+function streamJsonLines(
+  ctx: ExchangeContext,
+  plan: ResponsePlan,
+  proxyRes: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: OutgoingHttpHeaders,
+): void {
+  const masker = new JsonLinesMasker(plan.masker, ctx.options.maxResponseBytes);
+  const capture = new BodyCapture(ctx.options.maxRecordedBodyBytes);
+  masker.on('data', (chunk: Buffer | string) =>
+    capture.add(typeof chunk === 'string' ? Buffer.from(chunk) : chunk),
+  );
+  res.writeHead(status, headers);
+  pipeline(proxyRes, masker, res, (error) => {
+    if (masker.maskedFields > 0) ctx.deps.metrics.maskedFields.inc({ protocol: 'http' }, masker.maskedFields);
+    ctx.deps.metrics.bytes.inc({ protocol: 'http', direction: 'downstream' }, capture.total);
+    if (error) {
+      ctx.deps.recorder.record(plan.session, { type: 'error', message: `response cut: ${error.message}` });
+      res.destroy();
+      return;
+    }
+    record(ctx, plan, status, headers, capture.bytes(), capture.total, masker.maskedFields, true);
+  });
 }
 
 function record(

@@ -4,18 +4,21 @@
  * masker, and re-serialised with a recomputed Content-Length. What cannot be masked is never
  * half-masked: a compressed, oversized, unparseable or (by option) non-JSON body is refused.
  *
- * Not streamed: a body over `maxResponseBytes` is refused, not masked in pieces (see
- * docs/http-proxy.md for why JSON-lines streaming is left out).
+ * JSON lines (`application/x-ndjson`) are the one streamed case: each line is masked on its own
+ * (JsonLinesMasker). A single JSON document over `maxResponseBytes` is refused, not masked in pieces.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { isJsonMediaType } from '../classify/http/json-body.js';
 import type { Masker } from '../masking/index.js';
 import { readBounded } from './bounded-body.js';
+import { isJsonLinesMediaType } from './json-lines-masker.js';
 
 export type MaskedResponse =
   | { kind: 'masked'; status: number; headers: OutgoingHttpHeaders; body: Buffer; maskedFields: number }
   /** No body to mask (HEAD, 204, 304) or a non-JSON body the options let through: relay as is. */
   | { kind: 'pass' }
+  /** JSON lines: relay through a JsonLinesMasker, line by line, with these headers. */
+  | { kind: 'stream'; status: number; headers: OutgoingHttpHeaders }
   | { kind: 'refused'; reason: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -40,6 +43,12 @@ export async function maskResponse(
       reason: `the upstream answered with Content-Encoding ${encoding}, which cannot be masked`,
     };
   const contentType = proxyRes.headers['content-type'];
+  if (isJsonLinesMediaType(contentType)) {
+    const headers: OutgoingHttpHeaders = { ...proxyRes.headers };
+    for (const name of ['content-length', 'transfer-encoding', 'content-encoding', 'etag'])
+      Reflect.deleteProperty(headers, name);
+    return { kind: 'stream', status, headers };
+  }
   if (!isJsonMediaType(contentType)) {
     if (options.nonJsonResponses === 'pass') return { kind: 'pass' };
     return {

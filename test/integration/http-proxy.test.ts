@@ -127,6 +127,21 @@ describe('curl through the HTTP proxy', () => {
     );
   });
 
+  it('streams JSON lines masked line by line, and cuts the response at a line it cannot mask', async () => {
+    const streamed = await curl([...bearer(analyst), `${proxy.url}/v1/events`]);
+    expect(streamed.status).toBe(200);
+    const lines = streamed.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as (typeof CUSTOMERS)[0]);
+    expect(lines.map((l) => l.name)).toEqual(CUSTOMERS.map((c) => c.name));
+    expect(streamed.body).not.toMatch(/@example\.com|4111 1111|5500-0000/);
+    const broken = await runCommand('curl', ['-sS', ...bearer(analyst), `${proxy.url}/v1/broken-events`]);
+    expect(broken.stderr).toMatch(/curl: \(18\)/);
+    expect(broken.stdout).not.toContain('alan@example.com');
+    expect(broken.stdout).not.toContain('ada@example.com');
+  });
+
   it('refuses a JSON body over the masking bound rather than passing it unmasked', async () => {
     const small = await startHttpProxy(harness, {
       target: billingTarget(api.url),

@@ -76,6 +76,18 @@ function route(req: IncomingMessage, res: ServerResponse, received: ReceivedRequ
       res.write('{"customers":');
       res.end(`${JSON.stringify(CUSTOMERS)}}`);
       return;
+    case '/v1/events': {
+      // JSON lines, one customer per line, a line split across writes.
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      const text = CUSTOMERS.map((c) => JSON.stringify(c)).join('\n') + '\n';
+      res.write(text.slice(0, 20));
+      setTimeout(() => res.end(text.slice(20)), 20);
+      return;
+    }
+    case '/v1/broken-events':
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(`${JSON.stringify(CUSTOMERS[0])}\n{"email": "alan@example.com", oops\n`);
+      return;
     case '/v1/ping':
       return json(res, 200, { ok: true });
     default:
