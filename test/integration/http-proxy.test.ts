@@ -294,6 +294,21 @@ describe('the workload identity and a custom credential header', () => {
   });
 });
 
+describe('a Connection with a base path', () => {
+  it('prefixes the base path upstream while rules see the path the agent sent', async () => {
+    const based = await startHttpProxy(harness, { target: billingTarget(`${api.url}/base`) });
+    try {
+      const before = api.received.length;
+      expect((await curl([...bearer(analyst), `${based.url}/v1/customers/7?x=1`])).status).toBe(200);
+      expect(api.received.slice(before).map((r) => r.url)).toEqual(['/base/v1/customers/7?x=1']);
+      const command = based.recorder.events.findLast((e) => e.type === 'command');
+      expect(command).toMatchObject({ commands: [{ resources: ['/v1/customers/7'] }] });
+    } finally {
+      await based.listener.close();
+    }
+  });
+});
+
 describe('serving HTTPS to the agent', () => {
   it('serves TLS with the listener certificate when configured, and HEAD passes under masking', async () => {
     const ca = await loadCertificateAuthority(
