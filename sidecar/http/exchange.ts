@@ -26,6 +26,22 @@ import { JsonLinesMasker } from './json-lines-masker.js';
 import { hasNoBody, maskResponse } from './response-masking.js';
 import { originForm, type UpstreamTarget } from './upstream-target.js';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Whether an undeclared body is JSON all the same (what a lenient server would parse). */
+function parsesAsJson(body: Buffer): boolean {
+  const bom = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  const text = body.subarray(bom);
+  const first = text.find((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  if (first !== 0x7b && first !== 0x5b) return false; // '{' or '['
+  try {
+    JSON.parse(utf8.decode(text));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** For bodies that were masked already: recording them must not mask twice. */
 const UNMASKED = maskerFor([], { subject: '', groups: [] });
 
@@ -113,11 +129,13 @@ export async function handleExchange(
     return;
   }
 
-  // The body is read before judging only when a rule can look into it.
+  // The body is read before judging only when a rule of this Connection can look into it. Then
+  // every body is read, whatever it claims to be: a server that parses JSON regardless of
+  // Content-Type would otherwise take `{"role":"admin"}` sent as text/plain past a body rule.
   const contentType = req.headers['content-type'];
   const plan = bodyFieldsFor(deps.enforcer.currentBundle(), ctx.connection);
   let buffered: Buffer | undefined;
-  if (plan.fields.length > 0 && hasBody && isJsonMediaType(contentType)) {
+  if (plan.fields.length > 0 && hasBody) {
     const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     if (encoding !== 'identity') {
       sendJsonError(
@@ -134,19 +152,30 @@ export async function handleExchange(
     const declared = req.headers['content-length'];
     const read = await readBounded(req, options.maxRequestBodyBytes, declared ? Number(declared) : undefined);
     if (!read.ok) {
-      const reason =
-        read.reason === 'too large'
-          ? `the JSON body is larger than ${options.maxRequestBodyBytes} bytes, so the rules on its fields cannot be checked`
-          : 'the client went away while sending the body';
-      deps.recorder.record(id, { type: 'error', message: `${method} ${url}: ${reason}`, code: '413' });
+      const tooLarge = read.reason === 'too large';
+      const reason = tooLarge
+        ? `the body is larger than ${options.maxRequestBodyBytes} bytes, so this Connection's rules on body fields cannot be checked`
+        : 'the client went away while sending the body';
+      deps.recorder.record(id, {
+        type: 'error',
+        message: `${method} ${url}: ${reason}`,
+        ...(tooLarge && { code: '413' }),
+      });
       sendJsonError(res, 413, { error: 'request body too large', reason }, { close: true });
       return;
     }
     buffered = read.body;
   }
+  const classifyAs =
+    buffered && !isJsonMediaType(contentType) && parsesAsJson(buffered) ? 'application/json' : contentType;
 
   const classification = classifyHttp(
-    { method, url, ...(contentType !== undefined && { contentType }), ...(buffered && { body: buffered }) },
+    {
+      method,
+      url,
+      ...(classifyAs !== undefined && { contentType: classifyAs }),
+      ...(buffered && { body: buffered }),
+    },
     { bodyFields: plan.fields, maxBodyBytes: options.maxRequestBodyBytes },
   );
   const command = toCommand({ connection: ctx.connection, protocol: 'http', identity }, classification);

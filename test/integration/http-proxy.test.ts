@@ -15,6 +15,7 @@ import {
   type HttpProxyUnderTest,
 } from './support/http-proxy.js';
 import { CUSTOMERS, startJsonApi, type JsonApi } from './support/json-api.js';
+import { loadManifestsFromText } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
 let api: JsonApi;
@@ -194,43 +195,73 @@ describe('curl through the HTTP proxy', () => {
     expect(seen[0]!.headers['content-length']).toBe('30');
   });
 
-  it('refuses a JSON body too large to check with 413 (fail closed), and streams big bodies when no rule reads them', async () => {
-    const big = JSON.stringify({ role: 'viewer', pad: 'x'.repeat(2 * 1024 * 1024) });
-    const refused = await runCommand(
-      'curl',
-      [
-        '-sS',
-        '-w',
-        '\n%{http_code}',
-        ...bearer(analyst),
-        '-H',
-        'Content-Type: application/json',
-        '--data-binary',
-        '@-',
-        `${proxy.url}/v1/users`,
-      ],
-      { input: big },
-    );
-    expect(refused.stdout.trim().split('\n').at(-1)).toBe('413');
+  it('reads undeclared JSON bodies too: text/plain cannot carry role admin past the body rule', async () => {
     const before = api.received.length;
-    const streamed = await runCommand(
-      'curl',
-      [
-        '-sS',
-        '-w',
-        '\n%{http_code}',
-        ...bearer(analyst),
-        '-H',
-        'Content-Type: text/plain',
-        '--data-binary',
-        '@-',
-        `${proxy.url}/v1/uploads`,
-      ],
-      { input: big },
-    );
-    expect(streamed.stderr).toBe('');
-    expect(streamed.stdout.trim().split('\n').at(-1)).toBe('200');
-    expect(api.received.slice(before)[0]!.body.length).toBe(big.length);
+    const sneaky = await curl([
+      ...bearer(analyst),
+      '-H',
+      'Content-Type: text/plain',
+      '-d',
+      '{"name":"eve","role":"admin"}',
+      `${proxy.url}/v1/users`,
+    ]);
+    expect(sneaky.status).toBe(403);
+    expect(JSON.parse(sneaky.body)).toMatchObject({ rule: 'no-admin-grants' });
+    const prose = await curl([
+      ...bearer(analyst),
+      '-H',
+      'Content-Type: text/plain',
+      '-d',
+      'role: admin',
+      `${proxy.url}/v1/comments`,
+    ]);
+    expect(prose.status).toBe(200);
+    expect(api.received.slice(before).map((r) => r.body)).toEqual(['role: admin']);
+  });
+
+  it('refuses a body too large to check with 413 (fail closed), and streams big bodies where no rule reads them', async () => {
+    const big = JSON.stringify({ role: 'viewer', pad: 'x'.repeat(2 * 1024 * 1024) });
+    const upload = (url: string, type: string) =>
+      runCommand(
+        'curl',
+        [
+          '-sS',
+          '-w',
+          '\n%{http_code}',
+          ...bearer(analyst),
+          '-H',
+          `Content-Type: ${type}`,
+          '--data-binary',
+          '@-',
+          url,
+        ],
+        { input: big },
+      );
+    const refused = await upload(`${proxy.url}/v1/users`, 'application/json');
+    expect(refused.stdout.trim().split('\n').at(-1)).toBe('413');
+    const untyped = await upload(`${proxy.url}/v1/uploads`, 'application/octet-stream');
+    expect(untyped.stdout.trim().split('\n').at(-1)).toBe('413');
+    // A Connection whose policies never look into bodies streams them, however large.
+    const open = await startHttpProxy(harness, {
+      target: billingTarget(api.url),
+      manifests: loadManifestsFromText(`apiVersion: crewgate.dev/v1alpha1
+kind: AccessPolicy
+metadata: { name: uploads, namespace: agents }
+spec:
+  subjects: [{ group: crewai-viewer }]
+  connections: [billing-api]
+  rules: [{ name: uploads, match: { operations: [http.post] }, action: Allow }]
+`),
+    });
+    try {
+      const before = api.received.length;
+      const streamed = await upload(`${open.url}/v1/uploads`, 'application/json');
+      expect(streamed.stderr).toBe('');
+      expect(streamed.stdout.trim().split('\n').at(-1)).toBe('200');
+      expect(api.received.slice(before)[0]!.body.length).toBe(big.length);
+    } finally {
+      await open.listener.close();
+    }
   });
 
   it('refuses callers without a valid token with 401 and counts them', async () => {
