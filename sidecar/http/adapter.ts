@@ -90,7 +90,14 @@ export const httpAdapter: ProtocolAdapter = {
         );
       });
     };
-    const serverOptions = { maxHeaderSize: options.maxHeaderBytes, requireHostHeader: true };
+    // requestTimeout counts until the whole request body has arrived, and a body held back while a
+    // request waits for approval (up to the rule's timeout) has not: it would cut held requests at
+    // 5 minutes. headersTimeout (60 s) still bounds clients that never finish their headers.
+    const serverOptions = {
+      maxHeaderSize: options.maxHeaderBytes,
+      requireHostHeader: true,
+      requestTimeout: 0,
+    };
     const server: Server = options.tls
       ? createHttpsServer(
           { ...serverOptions, cert: options.tls.certificatePem, key: options.tls.privateKeyPem },
