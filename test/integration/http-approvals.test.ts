@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ControlPlaneApprover } from '../../sidecar/control-plane/control-plane-approver.js';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { oidcToken } from '../harness/oidc-token.js';
@@ -111,6 +111,15 @@ afterAll(async () => {
   await api?.close();
   await local?.stop();
   await kubectl(harness, ['delete', 'clusterrole,clusterrolebinding', `crewgate-http-reviewer-${id}`]);
+});
+
+// A failed test must not leave its request Pending for the next test to find and review.
+afterEach(async () => {
+  for (;;) {
+    const left = await pendingApprovalRequest(harness, ns, 0).catch(() => undefined);
+    if (left === undefined) return;
+    await reviewApprovalRequest(harness, reviewer, ns, left, 'Deny', 'test cleanup');
+  }
 });
 
 /** curl in the background, so the test can act as the reviewer while it waits. */

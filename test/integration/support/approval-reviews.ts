@@ -12,7 +12,7 @@ export async function pendingApprovalRequest(
   timeoutMs = 10_000,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  for (;;) {
     const names = (
       await kubectl(harness, [
         'get',
@@ -24,9 +24,9 @@ export async function pendingApprovalRequest(
       ])
     ).stdout.trim();
     if (names) return names.split(' ')[0]!;
+    if (Date.now() >= deadline) throw new Error(`no pending ApprovalRequest appeared in ${namespace}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`no pending ApprovalRequest appeared in ${namespace}`);
 }
 
 /** `kubectl patch` adding one review, as the reviewer whose kubeconfig is given. */
