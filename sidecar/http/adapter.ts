@@ -25,7 +25,8 @@ import type {
 } from '../adapters/protocol-adapter.js';
 import { ClientSession } from './client-session.js';
 import { rawJsonError, sendJsonError } from './errors.js';
-import { handleExchange, onUpstreamResponse, type ExchangeContext } from './exchange.js';
+import { handleExchange, type ExchangeContext } from './exchange.js';
+import { onUpstreamResponse } from './response-relay.js';
 import { parseHttpListenerOptions } from './options.js';
 
 export { httpListenerOptionsSchema, type HttpListenerOptions } from './options.js';
