@@ -24,6 +24,8 @@ describe('originForm: forward-proxy targets onto the one Connection', () => {
     'http://billing.internal.evil.example:8080/',
     'ftp://billing.internal:8080/',
     'billing.internal:8080',
+    'http://evil.example@billing.internal:8080/v1/x',
+    'http://billing.internal:8080@evil.example/v1/x',
   ])('refuses %s', (url) => {
     expect(originForm(url, base)).toHaveProperty('refused');
   });

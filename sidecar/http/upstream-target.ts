@@ -95,6 +95,9 @@ export function originForm(
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
     return { refused: `only http URLs are proxied, not ${parsed.protocol}` };
+  // RFC 9110 §4.2.4: userinfo in an http(s) URI is deprecated and a classic way to disguise a host.
+  if (parsed.username !== '' || parsed.password !== '')
+    return { refused: 'the URL carries userinfo (user@host), which is not proxied' };
   const sameHost = parsed.hostname.toLowerCase() === base.hostname.toLowerCase();
   const port = parsed.port || defaultPort(parsed.protocol);
   const basePort = base.port || defaultPort(base.protocol);
