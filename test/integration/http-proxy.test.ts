@@ -582,6 +582,25 @@ describe('recording', () => {
     });
   });
 
+  it('counts sessions and body bytes, and a session ends with its client connection', async () => {
+    const value = async (
+      metric: { get(): Promise<{ values: { value: number; labels: object }[] }> },
+      labels: object,
+    ) =>
+      (await metric.get()).values.find((v) => JSON.stringify(v.labels) === JSON.stringify(labels))?.value ??
+      0;
+    const before = await value(proxy.metrics.bytes, { protocol: 'http', direction: 'downstream' });
+    expect((await curl([...bearer(operator), `${proxy.url}/v1/customers`])).status).toBe(200);
+    const after = await value(proxy.metrics.bytes, { protocol: 'http', direction: 'downstream' });
+    expect(after - before).toBe(JSON.stringify({ customers: CUSTOMERS }).length);
+    const deadline = Date.now() + 5_000;
+    while ((await value(proxy.metrics.activeSessions, { protocol: 'http' })) !== 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await value(proxy.metrics.activeSessions, { protocol: 'http' })).toBe(0);
+    const ends = proxy.recorder.events.filter((e) => e.type === 'session.end');
+    expect(ends.at(-1)).toMatchObject({ reason: 'client disconnected' });
+  });
+
   it('records a request body masked for the caller', async () => {
     await curl([
       ...bearer(analyst),
