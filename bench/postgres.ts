@@ -46,7 +46,7 @@ function parsePgbench(stdout: string): { tps: number; latencyMs: number; transac
   return { tps, latencyMs, transactions };
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
+export function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${seen}`)), 30_000);

@@ -9,6 +9,7 @@ import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { approvalsBench } from './approvals.js';
+import { httpBench } from './http.js';
 import { kubernetesExecBench } from './kubernetes-exec.js';
 import { kubernetesBench } from './kubernetes.js';
 import { sshBench } from './ssh.js';

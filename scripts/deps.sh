@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   openssh-server openssh-client                     # sshd for the harness, ssh/scp clients
   python3-venv python3-psycopg                      # the CrewAI example; psycopg as an unchanged client
   wrk                                               # HTTP benchmark load
+  python3-requests                                  # an unchanged Python HTTP client through the HTTP proxy
   build-essential python3                           # ssh2's native crypto binding
   bsdutils                                          # script(1): a real pty for the `kubectl exec -it` tests
 )

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { ConnectionSpec } from '../../crds/schemas/connection.js';
+import { httpAdapter, httpListenerOptionsSchema } from '../http/adapter.js';
 import { kubernetesAdapter, kubernetesListenerOptionsSchema } from '../kubernetes/adapter.js';
 import { postgresAdapter, postgresListenerOptionsSchema } from '../postgres/adapter.js';
 import { sshAdapter, sshListenerOptionsSchema } from '../ssh/adapter.js';
@@ -21,6 +22,7 @@ export interface RegisteredAdapter {
 
 export const ADAPTERS: Readonly<Partial<Record<ConnectionType, RegisteredAdapter>>> = Object.freeze({
   postgres: { adapter: postgresAdapter, options: postgresListenerOptionsSchema },
+  http: { adapter: httpAdapter, options: httpListenerOptionsSchema },
   kubernetes: { adapter: kubernetesAdapter, options: kubernetesListenerOptionsSchema },
   ssh: { adapter: sshAdapter, options: sshListenerOptionsSchema },
 });

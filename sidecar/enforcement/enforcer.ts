@@ -8,7 +8,7 @@ import type { CompiledMaskingRule } from '../masking/index.js';
 import { evaluateAll, type Decision } from '../policy/index.js';
 import type { ApprovalContext, Approver } from './approver.js';
 import type { SidecarMetrics } from './metrics.js';
-import type { BundleSource } from './policy-bundle.js';
+import type { BundleSource, PolicyBundle } from './policy-bundle.js';
 import type { SessionRecorder } from './recorder.js';
 
 export interface EnforcerDeps {
@@ -29,6 +29,11 @@ export class Enforcer {
 
   constructor(private readonly deps: EnforcerDeps) {
     this.now = deps.now ?? (() => new Date());
+  }
+
+  /** The policy state in force now, for adapters that must know what rules look at (HTTP body fields). */
+  currentBundle(): PolicyBundle {
+    return this.deps.bundle.current();
   }
 
   /** Synchronous: the policy answer for one message's commands (strictest wins). */

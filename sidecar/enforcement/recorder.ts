@@ -14,7 +14,15 @@ export type SessionEvent =
       decision: Pick<Decision, 'action' | 'policy' | 'rule' | 'reason' | 'observed' | 'grant'>;
       approval?: string;
     }
-  | { type: 'result'; rows?: number; tag?: string; maskedFields?: number; sample?: (string | null)[][] }
+  | {
+      type: 'result';
+      rows?: number;
+      tag?: string;
+      maskedFields?: number;
+      sample?: (string | null)[][];
+      /** The HTTP proxy's request/response pair; absent for other protocols. */
+      http?: HttpExchange;
+    }
   | { type: 'error'; message: string; code?: string }
   | { type: 'session.end'; reason: string }
   /**
@@ -25,6 +33,17 @@ export type SessionEvent =
   | { type: 'terminal'; stream: 'stdin' | 'stdout' | 'stderr'; data: string; elapsedMs: number }
   /** The terminal was resized (asciicast v2 "r" event); `elapsedMs` counts from the session's start. */
   | { type: 'resize'; cols: number; rows: number; elapsedMs?: number };
+
+/** One HTTP exchange as recorded: an allow-list of headers (never credentials), bodies cut and masked. */
+export interface HttpExchange {
+  status: number;
+  requestHeaders: Record<string, string>;
+  responseHeaders: Record<string, string>;
+  requestBody?: string;
+  responseBody?: string;
+  /** A body was longer than the recording bound and is cut at it. */
+  truncated?: boolean;
+}
 
 /** Whether the recorder can take a new command's events; a `false` makes the enforcer refuse (fail closed). */
 export type RecorderReadiness = { ok: true } | { ok: false; reason: string };

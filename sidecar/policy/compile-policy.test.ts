@@ -160,3 +160,21 @@ describe('compilePolicy', () => {
       expect(formatCompileErrors(r.errors)).toBe('metadata.namespace: an AccessPolicy is namespaced');
   });
 });
+
+describe('attributeNames', () => {
+  it('lists every attribute a rule matches on, once, sorted, so adapters know what to produce', () => {
+    const result = compilePolicy(
+      { namespace: 'agents', name: 'api' },
+      {
+        subjects: [{ group: 'g' }],
+        connections: ['billing-api'],
+        rules: [
+          { name: 'a', match: { attributes: { 'body.role': 'admin', tty: true } }, action: 'Deny' },
+          { name: 'b', match: { attributes: { 'body.role': 'x', 'query.limit': '1' } }, action: 'Allow' },
+          { name: 'c', match: { operations: ['http.get'] }, action: 'Allow' },
+        ],
+      },
+    );
+    expect(result.ok && result.policy.attributeNames).toEqual(['body.role', 'query.limit', 'tty']);
+  });
+});

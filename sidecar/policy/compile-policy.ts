@@ -75,6 +75,9 @@ export function compilePolicy(ref: { namespace: string; name: string }, spec: un
       rules: Object.freeze(rules),
       defaultAction: s.defaultAction,
       masking: Object.freeze([...new Set(s.masking.map((m) => `${ref.namespace}/${m}`))].sort()),
+      attributeNames: Object.freeze(
+        [...new Set(s.rules.flatMap((r) => Object.keys(r.match.attributes ?? {})))].sort(),
+      ),
       defaultReason: `No rule of AccessPolicy ${id} matched; its defaultAction is ${s.defaultAction}.`,
       unparseableReason: `The command could not be parsed, and no rule of AccessPolicy ${id} that names the operation "unparseable" matched it.`,
     }),

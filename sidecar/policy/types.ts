@@ -99,6 +99,11 @@ export interface CompiledPolicy {
   readonly defaultAction: 'Allow' | 'Deny';
   /** MaskingRules as `namespace/name` (they live in the policy's namespace), sorted. */
   readonly masking: readonly string[];
+  /**
+   * Every attribute name a rule's `match.attributes` names, sorted. Adapters read it to learn which
+   * facts they must produce (the HTTP proxy parses `body.*` fields only when a rule names one).
+   */
+  readonly attributeNames: readonly string[];
   /** Precomputed reason when the defaultAction decides. */
   readonly defaultReason: string;
   /** Precomputed reason when an unparseable command falls through every rule. */

@@ -1,0 +1,79 @@
+/**
+ * The two processes of the HTTP benchmark, so wrk, the upstream and the proxy never share an
+ * event loop: `upstream` is the tests' JSON API; `sidecar` is the HTTP adapter with the real
+ * pipeline (token verification against the bench IdP, the enforcer over bench/policies-http.yaml,
+ * a JSON-lines recording); `httpxy` is httpxy alone in front of the upstream, with no policy,
+ * the floor any proxy built on it pays (what PgBouncer is for the PostgreSQL benchmark). Each
+ * prints one JSON line with its port when ready.
+ *
+ * Usage: tsx bench/http-processes.ts upstream | httpxy <upstream URL> | sidecar <json settings>
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, createServer } from 'node:http';
+import { createProxyServer } from 'httpxy';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { repositoryRoot } from '../test/harness/paths.js';
+import { loadManifests } from '../test/integration/support/postgres-proxy.js';
+import { startJsonApi } from '../test/integration/support/json-api.js';
+import { NoApprover } from '../sidecar/enforcement/approver.js';
+import { Enforcer } from '../sidecar/enforcement/enforcer.js';
+import { SidecarMetrics } from '../sidecar/enforcement/metrics.js';
+import { compileBundle, StaticBundleSource } from '../sidecar/enforcement/policy-bundle.js';
+import { JsonLinesRecorder } from '../sidecar/enforcement/recorder.js';
+import { httpAdapter } from '../sidecar/http/adapter.js';
+import { TokenVerifier } from '../sidecar/identity/token-verifier.js';
+
+export interface SidecarSettings {
+  upstream: string;
+  issuer: string;
+  audience: string;
+  caFile: string;
+  recording: string;
+}
+
+const [role, settings] = process.argv.slice(2);
+if (role === 'upstream') {
+  const api = await startJsonApi({ keep: false });
+  console.log(JSON.stringify({ ready: true, port: api.port }));
+} else if (role === 'httpxy') {
+  const target = new URL(settings ?? '');
+  const proxy = createProxyServer({});
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+  const server = createServer((req, res) => {
+    proxy.web(req, res, { target, agent }).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  console.log(
+    JSON.stringify({ ready: true, port: typeof address === 'object' && address ? address.port : 0 }),
+  );
+} else if (role === 'sidecar') {
+  const s = JSON.parse(settings ?? '{}') as SidecarSettings;
+  const bundle = new StaticBundleSource(compileBundle(loadManifests('bench/policies-http.yaml')));
+  const recorder = new JsonLinesRecorder(s.recording);
+  const metrics = new SidecarMetrics();
+  const enforcer = new Enforcer({ bundle, approver: new NoApprover(), recorder, metrics });
+  const verifier = new TokenVerifier([
+    { issuer: s.issuer, audiences: [s.audience], caCertificates: [readFileSync(s.caFile, 'utf8')] },
+  ]);
+  const listener = await httpAdapter.start(
+    {
+      connection: 'bench-api',
+      listen: { host: '127.0.0.1', port: 0 },
+      target: async () => ({
+        spec: { type: 'http', address: s.upstream },
+        credentials: { value: 'Bearer bench-upstream-credential' },
+      }),
+    },
+    { enforcer, verifier, recorder, metrics, logger: pino({ level: 'warn' }) },
+  );
+  // Exit (rather than die) on SIGTERM so --cpu-prof can write its profile.
+  process.once('SIGTERM', () => process.exit(0));
+  console.log(JSON.stringify({ ready: true, port: listener.port }));
+} else {
+  console.error(
+    `usage: ${join(repositoryRoot, 'bench/http-processes.ts')} upstream | httpxy <url> | sidecar <settings>`,
+  );
+  process.exit(2);
+}

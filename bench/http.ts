@@ -1,0 +1,179 @@
+/**
+ * wrk against a small JSON API directly, through the sidecar's HTTP adapter (every request
+ * classified, judged, forwarded with the injected credential and recorded), and through it with
+ * masking on (the response buffered, parsed, masked by JSON path and the card detector,
+ * re-serialised); httpxy alone, with no policy, is the peer. Upstream, proxies and wrk are
+ * separate processes on loopback.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCertificateAuthority } from '../operator/pki/certificates.js';
+import { startOidcProvider } from '../test/harness/oidc.js';
+import { oidcToken } from '../test/harness/oidc-token.js';
+import { repositoryRoot } from '../test/harness/paths.js';
+import { runCommand } from '../test/harness/run.js';
+import type { SidecarSettings } from './http-processes.js';
+import { waitForLine } from './postgres.js';
+import { cpuSeconds } from './proc-cpu.js';
+import type { Bench, BenchRow } from './result.js';
+
+export interface WrkResult {
+  path: string;
+  connections: number;
+  requestsPerSecond: number;
+  latencyMs: number;
+  requests: number;
+  proxyCpuUsPerRequest?: number;
+}
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+
+function parseWrk(stdout: string): { requestsPerSecond: number; latencyMs: number; requests: number } {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
+  const latency = /Latency\s+([\d.]+)(us|ms|s)/.exec(stdout);
+  if (!Number.isFinite(rps) || !latency) throw new Error(`could not read wrk output:\n${stdout}`);
+  if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`wrk saw error responses:\n${stdout}`);
+  const scale = latency[2] === 'us' ? 0.001 : latency[2] === 's' ? 1000 : 1;
+  return { requestsPerSecond: rps, latencyMs: Number(latency[1]) * scale, requests };
+}
+
+export async function benchHttp(log: (line: string) => void): Promise<WrkResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'crewgate-bench-http-'));
+  const ca = await createCertificateAuthority('crewgate-bench-ca');
+  const caFile = join(dir, 'ca.crt');
+  writeFileSync(caFile, ca.certificatePem);
+  const oidc = await startOidcProvider(ca, caFile);
+  const children: ChildProcess[] = [];
+  // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the sidecar under load.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const start = async (args: string[], what: string) => {
+    const child = spawn(
+      process.execPath,
+      [
+        ...(args[0] === 'sidecar' ? nodeArgs : []),
+        '--import',
+        'tsx',
+        join(repositoryRoot, 'bench/http-processes.ts'),
+        ...args,
+      ],
+      {
+        cwd: repositoryRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    children.push(child);
+    const ready = JSON.parse(await waitForLine(child, /"ready":true/, what)) as { port: number };
+    return { port: ready.port, pid: child.pid! };
+  };
+  try {
+    const upstream = await start(['upstream'], 'upstream');
+    const settings: SidecarSettings = {
+      upstream: `http://127.0.0.1:${upstream.port}`,
+      issuer: oidc.info.issuer,
+      audience: oidc.info.audience,
+      caFile,
+      recording: join(dir, 'sessions.jsonl'),
+    };
+    const sidecar = await start(['sidecar', JSON.stringify(settings)], 'sidecar');
+    const bare = await start(['httpxy', settings.upstream], 'httpxy');
+    const [operator, analyst] = await Promise.all([
+      oidcToken(oidc.info, 'agent-operator'),
+      oidcToken(oidc.info, 'agent-analyst'),
+    ]);
+    const paths = [
+      { path: 'direct', port: upstream.port, headers: [] as string[] },
+      { path: 'httpxy', port: bare.port, headers: [] as string[], pid: bare.pid },
+      {
+        path: 'sidecar',
+        port: sidecar.port,
+        headers: ['-H', `Authorization: Bearer ${operator}`],
+        pid: sidecar.pid,
+      },
+      {
+        path: 'sidecar+masking',
+        port: sidecar.port,
+        headers: ['-H', `Authorization: Bearer ${analyst}`],
+        pid: sidecar.pid,
+      },
+    ];
+    const results: WrkResult[] = [];
+    for (const connections of [16, 1]) {
+      for (const p of paths) {
+        const url = `http://127.0.0.1:${p.port}/v1/customers`;
+        // A short warm-up so the JIT and keep-alive pools are in their steady state.
+        await runCommand('wrk', ['-t1', '-c2', '-d1s', ...p.headers, url]);
+        const before = p.pid ? cpuSeconds(p.pid) : 0;
+        const run = await runCommand(
+          'wrk',
+          [
+            `-t${Math.min(connections, 2)}`,
+            `-c${connections}`,
+            `-d${SECONDS}s`,
+            '--latency',
+            ...p.headers,
+            url,
+          ],
+          { timeoutMs: (SECONDS + 30) * 1000 },
+        );
+        if (run.code !== 0) throw new Error(`wrk via ${p.path} failed: ${run.stderr}`);
+        const parsed = parseWrk(run.stdout);
+        const cpu = p.pid ? cpuSeconds(p.pid) - before : undefined;
+        const result: WrkResult = {
+          path: p.path,
+          connections,
+          ...parsed,
+          ...(cpu !== undefined && {
+            proxyCpuUsPerRequest: Math.round((cpu / parsed.requests) * 1e6 * 10) / 10,
+          }),
+        };
+        results.push(result);
+        log(
+          `GET /v1/customers -c ${connections} via ${p.path}: ${parsed.requestsPerSecond.toFixed(0)} req/s, ${parsed.latencyMs.toFixed(3)} ms` +
+            (result.proxyCpuUsPerRequest !== undefined
+              ? `, proxy CPU ${result.proxyCpuUsPerRequest} µs/req`
+              : ''),
+        );
+      }
+    }
+    return results;
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await oidc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The table's rows: requests per second through the sidecar against direct, with httpxy alone as the peer. */
+export function httpRows(raw: WrkResult[]): BenchRow[] {
+  return [...new Set(raw.map((r) => r.connections))].flatMap((connections) => {
+    const by = (path: string) => raw.find((r) => r.connections === connections && r.path === path);
+    const direct = by('direct');
+    const bare = by('httpxy');
+    return (['sidecar', 'sidecar+masking'] as const).flatMap((path) => {
+      const through = by(path);
+      if (!through) return [];
+      return [
+        {
+          metric: `wrk -c ${connections}: throughput${path === 'sidecar' ? '' : ', masking on'}`,
+          unit: 'req/s',
+          higherIsBetter: true,
+          crewgate: through.requestsPerSecond,
+          ...(direct ? { direct: direct.requestsPerSecond } : {}),
+          ...(bare ? { peer: bare.requestsPerSecond, peerName: 'httpxy alone' } : {}),
+        },
+      ];
+    });
+  });
+}
+
+export const httpBench: Bench = {
+  name: 'http',
+  title: 'HTTP: wrk direct, via httpxy alone, via the sidecar, via the sidecar with masking',
+  run: async (log) => {
+    const raw = await benchHttp(log);
+    return { benchmark: 'http', rows: httpRows(raw), raw };
+  },
+};
