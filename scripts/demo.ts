@@ -12,7 +12,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { main as crewgate } from '../operator/cli/crewgate.js';
 import { operatorConfigFrom } from '../operator/config.js';
 import { SIDECAR_CONFIG_ANNOTATION, SIDECAR_CONTAINER } from '../operator/injection/constants.js';
 import { kubeClients } from '../operator/kube/client.js';
@@ -141,19 +142,29 @@ async function applyTheExamples(): Promise<void> {
       'tls: { mode: verify-full }',
       'tls: { mode: verify-full, caRef: { name: shop-db-ca, key: ca.crt } }',
     );
-  say(indent(await kubectl(['apply', '-f', '-'], readFileSync(join(examples, 'namespace.yaml'), 'utf8'))));
-  await kubectl([
-    'create',
-    'secret',
-    'generic',
-    'shop-db-ca',
-    '-n',
-    NAMESPACE,
-    `--from-file=ca.crt=${db.caCertificateFile}`,
-  ]);
-  say('secret/shop-db-ca created   (the local PostgreSQL’s CA, named by the Connection’s tls.caRef)');
-  for (const manifest of [connection, readFileSync(join(examples, 'policies.yaml'), 'utf8')])
-    say(indent(await kubectl(['apply', '-f', '-'], manifest)));
+  const caSecret = stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'shop-db-ca', namespace: NAMESPACE },
+    stringData: { 'ca.crt': readFileSync(db.caCertificateFile, 'utf8') },
+  });
+  const applied = await kubectl(
+    ['apply', '-f', '-'],
+    [
+      readFileSync(join(examples, 'namespace.yaml'), 'utf8'),
+      caSecret,
+      connection,
+      readFileSync(join(examples, 'policies.yaml'), 'utf8'),
+    ].join('\n---\n'),
+  );
+  say(
+    indent(
+      applied.replace(
+        'secret/shop-db-ca created',
+        'secret/shop-db-ca created   (the local PostgreSQL’s CA, named by the Connection’s tls.caRef)',
+      ),
+    ),
+  );
   const refused = await runCommand(cp.kubectl, ['--kubeconfig', cp.adminKubeconfig, 'apply', '-f', '-'], {
     input: readFileSync(join(examples, 'policies.yaml'), 'utf8')
       .replace('timeout: 10m, scope: Once', 'scope: Window, duration: 12h')
@@ -438,26 +449,30 @@ async function anSshCommand(): Promise<void> {}
 async function theAuditorReplays(): Promise<string> {
   step('The auditor replays and verifies the session from the store');
   const storeUrl = `postgresql://${READER.name}:${READER.password}@${db.host}:${db.port}/crewgate_audit?sslmode=disable`;
-  const cli = (args: string[]) =>
-    runCommand(process.execPath, [
-      '--import',
-      'tsx',
-      join(repositoryRoot, 'operator/cli/crewgate.ts'),
-      ...args,
-      '--store',
-      storeUrl,
-    ]);
+  // The CLI's own entry point with the same argv, in this process (a process per call costs ~0.6 s).
+  const cli = async (args: string[]) => {
+    let stdout = '';
+    const out = { line: (t: string) => (stdout += `${t}\n`), raw: (c: Buffer | string) => (stdout += c) };
+    const code = await crewgate([...args, '--store', storeUrl], out).catch(
+      (error: unknown) => (stdout += `crewgate: ${error instanceof Error ? error.message : String(error)}\n`),
+    );
+    return { code, stdout };
+  };
   // The sidecar ships its spool in the background; wait until the ended session is in the store.
   let session: string | undefined;
-  for (let i = 0; i < 100 && !session; i++) {
-    const listed = (await cli(['sessions', '--json'])).stdout.trim().split('\n').filter(Boolean);
+  let listed = '';
+  for (const deadline = Date.now() + 10_000; !session && Date.now() < deadline;) {
+    listed = (await cli(['sessions'])).stdout;
+    // SESSION STARTED SUBJECT CONNECTION COMMANDS DENIED ENDED: the first row that has ended.
     session = listed
-      .map((l) => JSON.parse(l) as { session: string; ended: string | null })
-      .find((s) => s.ended)?.session;
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t'))
+      .find((cells) => cells.length === 7 && cells[6] !== 'open')?.[0];
     if (!session) await sleep(100);
   }
   say('$ crewgate sessions');
-  say(indent((await cli(['sessions'])).stdout));
+  say(indent(listed));
   if (!session) {
     say('✗ the session did not reach the store within 10 s');
     return storeUrl;
@@ -466,7 +481,7 @@ async function theAuditorReplays(): Promise<string> {
   say(indent((await cli(['replay', session, '--no-wait'])).stdout));
   say(`$ crewgate verify ${session}`);
   const verify = await cli(['verify', session]);
-  say(bold(verify.stdout.trim() || verify.stderr.trim()));
+  say(bold(verify.stdout.trim()));
   return storeUrl;
 }
 
@@ -501,9 +516,14 @@ try {
   await startTheOperator();
   await applyTheExamples();
   await createTheCrewPod();
-  await startTheInjectedSidecar();
-  const reviewer = await writeUserKubeconfig(cp, 'rita', ['dba'], dir);
-  await kubectl(['apply', '-f', '-'], REVIEWER_RBAC);
+  // rita's kubeconfig and the reviewers' RBAC are shown in step 6; made while the sidecar starts.
+  const [reviewer] = await Promise.all([
+    writeUserKubeconfig(cp, 'rita', ['dba'], dir).then(async (path) => {
+      await kubectl(['apply', '-f', '-'], REVIEWER_RBAC);
+      return path;
+    }),
+    startTheInjectedSidecar(),
+  ]);
   const session = await connectTheAgent();
   await theAgentsSession(session, reviewer);
   await aPolicyEditReachesTheSidecar(session);
