@@ -128,7 +128,9 @@ async function startTheOperator(): Promise<{ sidecarApiPort: number }> {
   await store.connect();
   await createReaderRole(store, READER);
   await store.end();
-  say(`and the auditors' login ${READER.name} (SELECT only), made here by the DBA for crewgate replay`);
+  say(
+    `the auditors' read-only login ${READER.name} (for crewgate replay) is made by hand: the operator makes only the sidecars'`,
+  );
   return { sidecarApiPort };
 }
 
@@ -215,9 +217,7 @@ async function startTheInjectedSidecar(): Promise<void> {
   say(
     `its args, its config annotation as the file the downwardAPI volume holds, and a TokenRequest token bound to pod ${POD}`,
   );
-  say(
-    '(audience crewgate) where the projected volume puts it. The process is sidecar/main.ts, as in the image.',
-  );
+  say('(audience crewgate) where the projected volume puts it. The process is sidecar/main.ts.');
   const root = join(dir, `pod-${POD}`);
   mkdirSync(root);
   // info: the demo reads the sidecar's "policy bundle updated" lines (their time) in the policy-edit step.
@@ -230,10 +230,9 @@ async function startTheInjectedSidecar(): Promise<void> {
   say(
     `ready: shop-db on 127.0.0.1:${sidecar.ports['shop-db']} (PostgreSQL), /metrics and /readyz on :${sidecar.metricsPort}`,
   );
-  say(
-    'from the control plane, with that token: the policy bundle, the Connection’s address, CA and credentials,',
-  );
-  say('the issuers to trust, the recording store and its login, and the approval service.');
+  say('With that token it takes from the operator: the issuers to trust and the recording store’s login');
+  say('(at start), the policies and the Connection’s address (a watched bundle), the credentials and CA');
+  say('(per session, in memory only) and the approvals. The pod’s config holds none of them.');
 }
 
 /** The agent's PostgreSQL session, shared by the steps that follow. */
@@ -542,10 +541,16 @@ try {
       process.once('SIGTERM', () => resolve());
     });
   }
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`\n✗ the demo stopped: ${message}`);
+  if (message.includes('EADDRINUSE'))
+    console.error('  Is another `make demo` running? The sidecar keeps the pod’s ports (15432, 15090).');
+  process.exitCode = 1;
 } finally {
   console.log('\nStopping everything and removing its files...');
   await sidecar?.stop();
   await operator?.stop();
   await harness.stop();
 }
-process.exit(0);
+process.exit(process.exitCode ?? 0);
