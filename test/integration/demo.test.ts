@@ -53,7 +53,7 @@ describe('make demo', () => {
     expect(text).toMatch(
       /provisioned the recording store from Secret crewgate-system\/crewgate-recording-store/,
     );
-    expect(text).toMatch(/auditors' login crewgate_reader \(SELECT only\)/);
+    expect(text).toMatch(/the auditors' read-only login crewgate_reader \(for crewgate replay\)/);
   });
 
   it('refuses a policy with a too long approval window at apply time', () => {
