@@ -9,6 +9,8 @@
  *
  * One function per step, so a step can be added without reading the others.
  */
+// First: silences the local IdP's start-up warnings before the harness imports it.
+import './demo-quiet-idp.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
@@ -70,7 +72,7 @@ function harnessIsUp(): void {
     `Local control plane, PostgreSQL, sshd and an OpenID Provider are up (${(startupMs.total! / 1000).toFixed(1)} s)`,
   );
   say(
-    `kube-apiserver ${cp.version} at ${cp.server}; PostgreSQL at ${db.host}:${db.port} (TLS, SCRAM); IdP ${oidc.issuer}`,
+    `kube-apiserver ${cp.version} at ${cp.server}; PostgreSQL at ${db.host}:${db.port} (TLS, SCRAM); IdP ${oidc.issuer} (oidc-provider, standing in for yours)`,
   );
 }
 
