@@ -1,19 +1,26 @@
 /**
  * `make demo`: the mission on a local control plane, for real. Starts kube-apiserver + etcd,
  * PostgreSQL, sshd and an OpenID Provider (test/harness), the operator (its webhooks called by the
- * real API server), applies examples/crewai, creates the crew's pod (the webhook injects it), runs
- * the sidecar and a scripted agent session through it, then replays and verifies the recording.
- * Keeps everything running until Ctrl-C (CREWGATE_DEMO_EXIT=1 stops at the end, for tests).
+ * real API server; it provisions the recording store and is the sidecars' control plane), applies
+ * examples/crewai, creates the crew's pod (the webhook injects it), starts that pod's injected
+ * sidecar container as a process (there is no kubelet), runs a scripted agent session through it,
+ * then replays and verifies the recording. Keeps everything running until Ctrl-C
+ * (CREWGATE_DEMO_EXIT=1 stops at the end, for tests).
+ *
+ * One function per step, so a step can be added without reading the others.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// First: silences the local IdP's start-up warnings before the harness imports it.
+import './demo-quiet-idp.js';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { main as crewgate } from '../operator/cli/crewgate.js';
 import { operatorConfigFrom } from '../operator/config.js';
+import { SIDECAR_CONFIG_ANNOTATION, SIDECAR_CONTAINER } from '../operator/injection/constants.js';
 import { kubeClients } from '../operator/kube/client.js';
-import { startOperator } from '../operator/operator.js';
-import { provisionStore } from '../operator/recording-store/index.js';
+import { startOperator, type RunningOperator } from '../operator/operator.js';
+import { createReaderRole } from '../operator/recording-store/index.js';
 import { createLogger } from '../sidecar/logging.js';
 import { startHarness } from '../test/harness/index.js';
 import { localWebhookConfigurations } from '../test/harness/local-webhooks.js';
@@ -22,8 +29,16 @@ import { oidcToken } from '../test/harness/oidc-token.js';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { freePort } from '../test/harness/ports.js';
 import { runCommand } from '../test/harness/run.js';
+import { inPodOperatorSettings } from '../test/integration/support/in-pod-operator.js';
+import { startInPodSidecar, type InPodSidecar } from '../test/integration/support/in-pod-sidecar.js';
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
+const indent = (text: string, by = '   ') => text.trim().split('\n').join(`\n${by}`);
+const say = (text: string) => console.log(`   ${text}`);
+let stepNumber = 0;
+const step = (text: string) => console.log(`\n${bold(`== ${++stepNumber}. ${text}`)}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** What the chart's crewgate-reviewer ClusterRole grants, bound to group dba. */
 const REVIEWER_RBAC = `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -36,49 +51,52 @@ metadata: { name: crewgate-reviewers-dba }
 roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crewgate-reviewer }
 subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: dba }]
 `;
-const step = (n: number, text: string) => console.log(`\n${bold(`== ${n}. ${text}`)}`);
-const say = (text: string) => console.log(`   ${text}`);
-const children: ChildProcess[] = [];
-let stopOperator: (() => Promise<void>) | undefined;
+const NAMESPACE = 'agents';
+const POD = 'research-crew-0';
+const OPERATOR_NAMESPACE = 'crewgate-system';
+const READER = { name: 'crewgate_reader', password: 'reader-demo-password' };
 
 const harness = await startHarness({ keep: process.env.CREWGATE_KEEP_HARNESS === '1' });
 const { controlPlane: cp, postgres: db, oidc, startupMs, dir } = harness.info;
-const kubectl = async (args: string[], input?: string) => {
-  const r = await runCommand(cp.kubectl, ['--kubeconfig', cp.adminKubeconfig, ...args], { input });
+const examples = join(repositoryRoot, 'examples/crewai');
+const kubectl = async (args: string[], input?: string, kubeconfig = cp.adminKubeconfig) => {
+  const r = await runCommand(cp.kubectl, ['--kubeconfig', kubeconfig, ...args], { input });
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 };
+let operator: RunningOperator | undefined;
+let sidecar: InPodSidecar | undefined;
 
-try {
+function harnessIsUp(): void {
   step(
-    1,
     `Local control plane, PostgreSQL, sshd and an OpenID Provider are up (${(startupMs.total! / 1000).toFixed(1)} s)`,
   );
   say(
-    `kube-apiserver ${cp.version} at ${cp.server}; PostgreSQL at ${db.host}:${db.port} (TLS, SCRAM); IdP ${oidc.issuer}`,
+    `kube-apiserver ${cp.version} at ${cp.server}; PostgreSQL at ${db.host}:${db.port} (TLS, SCRAM); IdP ${oidc.issuer} (oidc-provider, standing in for yours)`,
   );
+}
 
-  step(
-    2,
-    'The recording store: a database of its own, an insert-only role for sidecars, a reader for auditors',
-  );
-  const storePassword = { sidecar: 'sidecar-demo-password', reader: 'reader-demo-password' };
-  await provisionStore({
-    admin: { host: db.host, port: db.port, user: db.superuser.user, password: db.superuser.password },
-    database: 'crewgate_audit',
-    sidecar: { name: 'crewgate_sidecar', password: storePassword.sidecar },
-    reader: { name: 'crewgate_reader', password: storePassword.reader },
-  });
-  say('database crewgate_audit, roles crewgate_sidecar (INSERT only) and crewgate_reader (SELECT only)');
-
-  step(3, 'The operator (outside the cluster here, so the API server calls its webhooks by URL)');
+/** The operator, with the settings a Helm install gives it: issuers to trust and a recording store to own. */
+async function startTheOperator(): Promise<{ sidecarApiPort: number }> {
+  step('The operator (outside the cluster here, so the API server calls its webhooks by URL)');
   const webhookPort = await freePort();
   const sidecarApiPort = await freePort();
-  await kubectl(['create', 'namespace', 'crewgate-system']);
+  const settings = inPodOperatorSettings(oidc, harness.postgres);
+  await kubectl(['create', 'namespace', OPERATOR_NAMESPACE]);
+  for (const [name, data] of Object.entries(settings.secrets))
+    await kubectl([
+      'create',
+      'secret',
+      'generic',
+      name,
+      '-n',
+      OPERATOR_NAMESPACE,
+      ...Object.entries(data).map(([k, v]) => `--from-literal=${k}=${v}`),
+    ]);
   await kubectl(['apply', '-f', '-'], localWebhookConfigurations('crewgate-operator', webhookPort));
-  const operator = await startOperator(
+  operator = await startOperator(
     operatorConfigFrom([], {
-      CREWGATE_NAMESPACE: 'crewgate-system',
+      CREWGATE_NAMESPACE: OPERATOR_NAMESPACE,
       CREWGATE_IDENTITY: 'demo-operator',
       CREWGATE_BIND_ADDRESS: '127.0.0.1',
       CREWGATE_WEBHOOK_PORT: String(webhookPort),
@@ -88,27 +106,69 @@ try {
       CREWGATE_CONTROL_PLANE_URL: `https://127.0.0.1:${sidecarApiPort}`,
       // Run with the admin's kubeconfig here; in a cluster it is its own service account.
       CREWGATE_OPERATOR_USERNAME: 'crewgate-admin',
+      ...settings.env,
     }),
     kubeClients(cp.adminKubeconfig),
     createLogger('crewgate-operator', { level: 'error' }),
   );
-  stopOperator = () => operator.stop();
   say(
-    `webhooks on 127.0.0.1:${webhookPort}, sidecar API on 127.0.0.1:${sidecarApiPort}; caBundle written by the operator`,
+    `webhooks on 127.0.0.1:${webhookPort}, the sidecars' control plane on 127.0.0.1:${sidecarApiPort}; caBundle written by the operator`,
   );
+  say(`trusts the IdP ${oidc.issuer} for agents' tokens (CREWGATE_OIDC_ISSUERS)`);
+  await operator.recordingStore.firstRun;
+  say(
+    `provisioned the recording store from Secret ${OPERATOR_NAMESPACE}/${Object.keys(settings.secrets)[0]}: database crewgate_audit, role ${settings.sidecarLogin.user} (INSERT only)`,
+  );
+  // The operator makes only the sidecars' login; auditors get a read-only one from the DBA.
+  const store = new pg.Client({
+    host: db.host,
+    port: db.port,
+    user: db.superuser.user,
+    password: db.superuser.password,
+    database: 'crewgate_audit',
+  });
+  await store.connect();
+  await createReaderRole(store, READER);
+  await store.end();
+  say(
+    `the auditors' read-only login ${READER.name} (for crewgate replay) is made by hand: the operator makes only the sidecars'`,
+  );
+  return { sidecarApiPort };
+}
 
-  step(4, 'A platform engineer applies examples/crewai (namespace, Connection, policies, masking rule)');
-  const examples = join(repositoryRoot, 'examples/crewai');
+async function applyTheExamples(): Promise<void> {
+  step('A platform engineer applies examples/crewai (namespace, Connection, policies, masking rule)');
+  // The local PostgreSQL's certificate comes from the harness's own CA: give the Connection that CA.
   const connection = readFileSync(join(examples, 'connection.yaml'), 'utf8')
     .replace('address: 127.0.0.1:5432', `address: ${db.host}:${db.port}`)
-    .replace('password: replace-me', `password: ${db.app.password}`);
-  for (const manifest of [
-    readFileSync(join(examples, 'namespace.yaml'), 'utf8'),
-    connection,
-    readFileSync(join(examples, 'policies.yaml'), 'utf8'),
-  ]) {
-    say((await kubectl(['apply', '-f', '-'], manifest)).trim().split('\n').join('\n   '));
-  }
+    .replace('password: replace-me', `password: ${db.app.password}`)
+    .replace(
+      'tls: { mode: verify-full }',
+      'tls: { mode: verify-full, caRef: { name: shop-db-ca, key: ca.crt } }',
+    );
+  const caSecret = stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'shop-db-ca', namespace: NAMESPACE },
+    stringData: { 'ca.crt': readFileSync(db.caCertificateFile, 'utf8') },
+  });
+  const applied = await kubectl(
+    ['apply', '-f', '-'],
+    [
+      readFileSync(join(examples, 'namespace.yaml'), 'utf8'),
+      caSecret,
+      connection,
+      readFileSync(join(examples, 'policies.yaml'), 'utf8'),
+    ].join('\n---\n'),
+  );
+  say(
+    indent(
+      applied.replace(
+        'secret/shop-db-ca created',
+        'secret/shop-db-ca created   (the local PostgreSQL’s CA, named by the Connection’s tls.caRef)',
+      ),
+    ),
+  );
   const refused = await runCommand(cp.kubectl, ['--kubeconfig', cp.adminKubeconfig, 'apply', '-f', '-'], {
     input: readFileSync(join(examples, 'policies.yaml'), 'utf8')
       .replace('timeout: 10m, scope: Once', 'scope: Window, duration: 12h')
@@ -117,118 +177,83 @@ try {
   say(
     `a policy with a 12h approval window is refused at apply time: ${refused.stderr.trim().split('\n')[0]}`,
   );
+}
 
-  step(5, 'The crew’s pod is created; the operator’s webhook injects the sidecar');
-  await kubectl(['apply', '-f', join(examples, 'crew-pod.yaml')]);
-  const pod = JSON.parse(await kubectl(['get', 'pod', 'research-crew-0', '-n', 'agents', '-o', 'json']));
-  const agent = pod.spec.containers.find((c: { name: string }) => c.name === 'agent');
-  say(
-    `initContainers: ${pod.spec.initContainers.map((c: { name: string; restartPolicy?: string }) => `${c.name} (restartPolicy ${c.restartPolicy})`).join(', ')}`,
-  );
-  say(
-    `agent env: ${agent.env.map((e: { name: string; value: string }) => `${e.name}=${e.value}`).join(' ')}`,
-  );
-  say(
-    `agent token mounts: ${(agent.volumeMounts ?? []).filter((m: { mountPath: string }) => m.mountPath.includes('serviceaccount')).length} (automountServiceAccountToken: ${pod.spec.automountServiceAccountToken})`,
-  );
-  say(
-    'There is no kubelet in this control plane, so the pod never runs: the sidecar below runs as a local process with the same policies,',
-  );
-  say(
-    'proving itself to the operator with a token bound to this pod (kubectl create token --bound-object-kind=Pod), as the injected one would.',
-  );
-  const podToken = await kubectl([
-    'create',
-    'token',
-    'research-crew',
-    '-n',
-    'agents',
-    '--audience=crewgate',
-    '--bound-object-kind=Pod',
-    '--bound-object-name=research-crew-0',
-  ]);
-  const podTokenFile = join(dir, 'pod-token');
-  writeFileSync(podTokenFile, podToken.trim(), { mode: 0o600 });
-  const controlPlaneCa = join(dir, 'control-plane-ca.crt');
-  writeFileSync(controlPlaneCa, operator.caCertificatePem);
+interface Container {
+  name: string;
+  args?: string[];
+  restartPolicy?: string;
+  env?: { name: string; value?: string }[];
+  volumeMounts?: { mountPath: string }[];
+}
 
-  step(6, 'The sidecar (standalone, from the same manifests; recording spooled and shipped to the store)');
-  const passwordFile = join(dir, 'shop-db.password');
-  writeFileSync(passwordFile, db.app.password, { mode: 0o600 });
-  const storePasswordFile = join(dir, 'store.password');
-  writeFileSync(storePasswordFile, storePassword.sidecar, { mode: 0o600 });
-  const config = join(dir, 'sidecar.yaml');
-  writeFileSync(
-    config,
-    stringify({
-      identity: {
-        issuers: [{ issuer: oidc.issuer, audiences: [oidc.audience], caFile: oidc.caCertificateFile }],
-      },
-      policies: { files: [join(examples, 'policies.yaml')] },
-      connections: [
-        {
-          name: 'shop-db',
-          type: 'postgres',
-          listen: { host: '127.0.0.1', port: 15432 },
-          upstream: {
-            host: db.host,
-            port: db.port,
-            database: 'shop',
-            tls: { mode: 'verify-full', caFile: db.caCertificateFile },
-          },
-          credentials: { username: db.app.user, passwordFile },
-        },
-      ],
-      recording: {
-        spoolDir: join(dir, 'spool'),
-        store: {
-          host: db.host,
-          port: db.port,
-          database: 'crewgate_audit',
-          user: 'crewgate_sidecar',
-          passwordFile: storePasswordFile,
-          tls: { mode: 'verify-full', caFile: db.caCertificateFile },
-        },
-      },
-      metrics: { host: '127.0.0.1', port: 15090 },
-      approvals: {
-        controlPlane: {
-          url: `https://127.0.0.1:${sidecarApiPort}`,
-          tokenFile: podTokenFile,
-          caFile: controlPlaneCa,
-        },
-      },
-    }),
+async function createTheCrewPod(): Promise<void> {
+  step('The crew’s pod is created; the operator’s webhook injects the sidecar');
+  say(indent(await kubectl(['apply', '-f', join(examples, 'crew-pod.yaml')])));
+  const pod = JSON.parse(await kubectl(['get', 'pod', POD, '-n', NAMESPACE, '-o', 'json'])) as {
+    metadata: { annotations: Record<string, string> };
+    spec: { initContainers: Container[]; containers: Container[]; automountServiceAccountToken?: boolean };
+  };
+  const agent = pod.spec.containers.find((c) => c.name === 'agent')!;
+  const injected = pod.spec.initContainers.find((c) => c.name === SIDECAR_CONTAINER)!;
+  say(
+    `initContainers: ${pod.spec.initContainers.map((c) => `${c.name} (restartPolicy ${c.restartPolicy})`).join(', ')}`,
   );
-  const sidecar = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repositoryRoot, 'sidecar/main.ts'), '--config', config],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
-    },
+  say(`${SIDECAR_CONTAINER} args: ${(injected.args ?? []).join(' ')}`);
+  const config = parse(pod.metadata.annotations[SIDECAR_CONFIG_ANNOTATION] ?? '') as {
+    connections: { name: string; type: string; listen: { host: string; port: number } }[];
+    controlPlane: { url: string };
+  };
+  say(
+    `its config (annotation ${SIDECAR_CONFIG_ANNOTATION}): ${config.connections.map((c) => `${c.name} (${c.type}) on ${c.listen.host}:${c.listen.port}`).join(', ')}; control plane ${config.controlPlane.url}; no address, no secret`,
   );
-  children.push(sidecar);
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    sidecar.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('"ready":true')) resolve();
-    });
-    sidecar.once('exit', (code) => reject(new Error(`sidecar exited ${code}`)));
+  say(`agent env: ${(agent.env ?? []).map((e) => `${e.name}=${e.value}`).join(' ')}`);
+  say(
+    `agent token mounts: ${(agent.volumeMounts ?? []).filter((m) => m.mountPath.includes('serviceaccount')).length} (automountServiceAccountToken: ${pod.spec.automountServiceAccountToken})`,
+  );
+}
+
+async function startTheInjectedSidecar(): Promise<void> {
+  step('The pod’s sidecar starts and fetches everything else from the operator');
+  say('There is no kubelet in this control plane, so the demo starts the injected sidecar container itself:');
+  say(
+    `its args, its config annotation as the file the downwardAPI volume holds, and a TokenRequest token bound to pod ${POD}`,
+  );
+  say('(audience crewgate) where the projected volume puts it. The process is sidecar/main.ts.');
+  const root = join(dir, `pod-${POD}`);
+  mkdirSync(root);
+  // info: the demo reads the sidecar's "policy bundle updated" lines (their time) in the policy-edit step.
+  sidecar = await startInPodSidecar(harness.info, NAMESPACE, POD, {
+    keepPorts: true,
+    root,
+    env: { CREWGATE_LOG_LEVEL: 'info' },
   });
-  say('listening on 127.0.0.1:15432 (PostgreSQL), metrics on 127.0.0.1:15090');
+  await sidecar.untilReady();
+  say(
+    `ready: shop-db on 127.0.0.1:${sidecar.ports['shop-db']} (PostgreSQL), /metrics and /readyz on :${sidecar.metricsPort}`,
+  );
+  say('With that token it takes from the operator: the issuers to trust and the recording store’s login');
+  say('(at start), the policies and the Connection’s address (a watched bundle), the credentials and CA');
+  say('(per session, in memory only) and the approvals. The pod’s config holds none of them.');
+}
 
-  step(7, 'The agent’s session: its usual PostgreSQL client, its OIDC token as the password');
+/** The agent's PostgreSQL session, shared by the steps that follow. */
+interface AgentSession {
+  client: pg.Client;
+  shown(title: string, sql: string): Promise<void>;
+}
+
+async function connectTheAgent(): Promise<AgentSession> {
   const token = await oidcToken(oidc, 'agent-analyst');
   const client = new pg.Client({
     host: '127.0.0.1',
-    port: 15432,
+    port: sidecar!.ports['shop-db'],
     user: 'agent',
     database: 'shop',
     password: token,
   });
   await client.connect();
+  client.on('notice', (notice) => say(`  … NOTICE: ${notice.message}`));
   const shown = async (title: string, sql: string) => {
     say(bold(title));
     say(`  ${sql}`);
@@ -241,124 +266,275 @@ try {
       say(`  ✗ ERROR ${e.code}: ${e.message}`);
     }
   };
-  await shown(
+  return { client, shown };
+}
+
+async function theAgentsSession(session: AgentSession, reviewer: string): Promise<void> {
+  step('The agent’s session: its usual PostgreSQL client, its OIDC token as the password');
+  await session.shown(
     'Allowed, masked (card numbers keep their last 4, e-mails are masked):',
     'SELECT full_name, email, card_number FROM customers ORDER BY id LIMIT 3',
   );
-  await shown('Denied by rule no-drops:', 'DROP TABLE customers');
-  client.on('notice', (notice) => say(`  … NOTICE: ${notice.message}`));
-  const reviewer = await writeUserKubeconfig(cp, 'rita', ['dba']);
-  await kubectl(['apply', '-f', '-'], REVIEWER_RBAC);
-  /** Runs a statement that will be held, then reviews its ApprovalRequest as rita (group dba). */
-  const heldAndReviewed = async (
-    title: string,
-    sql: string,
-    decision: 'Approve' | 'Deny',
-    comment: string,
-  ) => {
-    say(bold(title));
-    say(`  ${sql}`);
-    const held = client.query(sql).then(
-      (r) => `  → ${r.command} ${r.rowCount ?? ''}${r.rows.length ? ` ${JSON.stringify(r.rows)}` : ''}`,
-      (e: pg.DatabaseError) => `  ✗ ERROR ${e.code}: ${e.message}`,
-    );
-    let pending = '';
-    for (let i = 0; i < 100 && !pending; i++) {
-      pending = (
-        await kubectl([
-          'get',
-          'approvalrequests',
-          '-n',
-          'agents',
-          '-o',
-          'jsonpath={range .items[?(@.status.phase=="Pending")]}{.metadata.name}{end}',
-        ])
-      ).trim();
-      if (!pending) await new Promise((r) => setTimeout(r, 100));
-    }
-    say('  $ kubectl get approvalrequests -n agents');
-    say(
-      (await kubectl(['get', 'approvalrequests', '-n', 'agents']))
-        .trim()
-        .split('\n')
-        .map((l) => `    ${l}`)
-        .join('\n   '),
-    );
-    const patch = JSON.stringify([{ op: 'add', path: '/spec/reviews/-', value: { decision, comment } }]);
-    say(
-      `  $ kubectl patch approvalrequest ${pending} -n agents --type=json -p '${patch}'    # as rita, group dba`,
-    );
-    const patched = await runCommand(cp.kubectl, [
-      '--kubeconfig',
-      reviewer,
-      'patch',
-      'approvalrequest',
-      pending,
-      '-n',
-      'agents',
-      '--type=json',
-      '-p',
-      patch,
-    ]);
-    say(`    ${patched.stdout.trim() || patched.stderr.trim()}`);
-    say(await held);
-    say(
-      `  reviewer stamped by the API server: ${await kubectl(['get', 'approvalrequest', pending, '-n', 'agents', '-o', 'jsonpath={.spec.reviews[0].reviewer} ({.status.phase})'])}`,
-    );
-  };
+  await session.shown('Denied by rule no-drops:', 'DROP TABLE customers');
   await heldAndReviewed(
+    session,
+    reviewer,
     'Held until a DBA approves with kubectl patch:',
     "UPDATE orders SET status = 'refunded' WHERE id = 1",
     'Approve',
     'refund agreed',
   );
   await heldAndReviewed(
+    session,
+    reviewer,
     'A write hidden in a read is still a write, held too; this time the DBA denies it:',
     'WITH d AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM d',
     'Deny',
     'no bulk deletes',
   );
-  await shown('The session goes on after every denial:', 'SELECT count(*) AS orders FROM orders');
-  await client.end();
-  say('kubectl exec through the sidecar arrives with the Kubernetes proxy issue.');
+}
 
-  step(8, 'The auditor replays and verifies the session from the store');
-  await new Promise((r) => setTimeout(r, 1_500));
-  const storeUrl = `postgresql://crewgate_reader:${storePassword.reader}@${db.host}:${db.port}/crewgate_audit?sslmode=disable`;
-  const cli = (args: string[]) =>
-    runCommand(process.execPath, [
-      '--import',
-      'tsx',
-      join(repositoryRoot, 'operator/cli/crewgate.ts'),
-      ...args,
-      '--store',
-      storeUrl,
-    ]);
-  const sessions = await cli(['sessions', '--json']);
-  const parsed = JSON.parse(sessions.stdout || '[]') as { session: string }[] | { session: string };
-  const session = (Array.isArray(parsed) ? parsed.at(-1) : parsed)?.session;
-  const listed = await cli(['sessions']);
-  say(listed.stdout.trim().split('\n').join('\n   '));
-  if (session) {
-    const replay = await cli(['replay', session, '--no-wait']);
-    say(replay.stdout.trim().split('\n').join('\n   '));
-    const verify = await cli(['verify', session]);
-    say(bold(verify.stdout.trim() || verify.stderr.trim()));
-  }
-
-  step(9, 'Connect by hand');
-  say(
-    `export KUBECONFIG=${cp.adminKubeconfig}   # kubectl get approvalrequests,accesspolicies,connections -A`,
+/** Runs a statement that will be held, then reviews its ApprovalRequest as rita (group dba). */
+async function heldAndReviewed(
+  { client }: AgentSession,
+  reviewer: string,
+  title: string,
+  sql: string,
+  decision: 'Approve' | 'Deny',
+  comment: string,
+): Promise<void> {
+  say(bold(title));
+  say(`  ${sql}`);
+  const held = client.query(sql).then(
+    (r) => `  → ${r.command} ${r.rowCount ?? ''}${r.rows.length ? ` ${JSON.stringify(r.rows)}` : ''}`,
+    (e: pg.DatabaseError) => `  ✗ ERROR ${e.code}: ${e.message}`,
   );
+  let pending = '';
+  for (let i = 0; i < 100 && !pending; i++) {
+    pending = (
+      await kubectl([
+        'get',
+        'approvalrequests',
+        '-n',
+        NAMESPACE,
+        '-o',
+        'jsonpath={range .items[?(@.status.phase=="Pending")]}{.metadata.name}{end}',
+      ])
+    ).trim();
+    if (!pending) await sleep(100);
+  }
+  say(`  $ kubectl get approvalrequests -n ${NAMESPACE}`);
+  say(`    ${indent(await kubectl(['get', 'approvalrequests', '-n', NAMESPACE]), '       ')}`);
+  const patch = JSON.stringify([{ op: 'add', path: '/spec/reviews/-', value: { decision, comment } }]);
+  say(
+    `  $ kubectl patch approvalrequest ${pending} -n ${NAMESPACE} --type=json -p '${patch}'    # as rita, group dba`,
+  );
+  const patched = await runCommand(cp.kubectl, [
+    '--kubeconfig',
+    reviewer,
+    'patch',
+    'approvalrequest',
+    pending,
+    '-n',
+    NAMESPACE,
+    '--type=json',
+    '-p',
+    patch,
+  ]);
+  say(`    ${patched.stdout.trim() || patched.stderr.trim()}`);
+  say(await held);
+  say(
+    `  reviewer stamped by the API server: ${await kubectl(['get', 'approvalrequest', pending, '-n', NAMESPACE, '-o', 'jsonpath={.spec.reviews[0].reviewer} ({.status.phase})'])}`,
+  );
+}
+
+/** The time (ms since the epoch) of each "policy bundle updated" line the sidecar logged. */
+function bundleUpdates(): number[] {
+  return sidecar!
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('"policy bundle updated"'))
+    .map((l) => (JSON.parse(l) as { time: number }).time);
+}
+
+/**
+ * Patches AccessPolicy viewers as the platform engineer (printing the command) and waits for the
+ * sidecar to log a policy bundle received after it; returns how many ms that took.
+ */
+async function patchViewers(patch: unknown[], quiet = false): Promise<number | undefined> {
+  const text = JSON.stringify(patch);
+  if (!quiet) say(`  $ kubectl patch accesspolicy viewers -n ${NAMESPACE} --type=json -p '${text}'`);
+  const seen = bundleUpdates().length;
+  const editedAt = Date.now();
+  const out = await kubectl(['patch', 'accesspolicy', 'viewers', '-n', NAMESPACE, '--type=json', '-p', text]);
+  if (!quiet) say(`    ${indent(out)}`);
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(5)) {
+    const update = bundleUpdates()
+      .slice(seen)
+      .find((t) => t >= editedAt);
+    if (update !== undefined) return update - editedAt;
+  }
+  say('  ✗ the sidecar received no new policy bundle within 10 s');
+  return undefined;
+}
+
+/** An AccessPolicy edit reaches the running sidecar: the same statement, a different decision. */
+async function aPolicyEditReachesTheSidecar(session: AgentSession): Promise<void> {
+  step('A policy edit reaches the running sidecar, no restart');
+  const sql = 'SELECT count(*) AS customers FROM customers';
+  await session.shown('Before: viewers may read customers:', sql);
+  say(bold('The platform engineer puts a rule first in AccessPolicy viewers:'));
+  const pid = sidecar!.child.pid;
+  const took = await patchViewers([
+    {
+      op: 'add',
+      path: '/spec/rules/0',
+      value: {
+        name: 'no-customer-lists',
+        match: { operations: ['select'], resources: ['customers'] },
+        action: 'Deny',
+      },
+    },
+  ]);
+  if (took !== undefined)
+    say(
+      `  the sidecar had the new policy bundle ${took} ms after kubectl patch was issued (same process, pid ${pid}${sidecar!.child.pid === pid && sidecar!.child.exitCode === null ? ', still running' : ' GONE'})`,
+    );
+  await session.shown('After: the same statement, in the same session:', sql);
+  await patchViewers([{ op: 'remove', path: '/spec/rules/0' }], true);
+  say('  (and the rule removed again the same way, so that customers can be read by hand below)');
+}
+
+/** A Window approval: one review lets the same rule through for the same agent for a while. */
+async function aWindowGrant(session: AgentSession, reviewer: string): Promise<void> {
+  step('An approval window: one review, then the same kind of write runs at once for 5 minutes');
+  say(bold('The platform engineer switches rule writes-need-a-dba to scope Window:'));
+  await patchViewers([
+    {
+      op: 'replace',
+      path: '/spec/rules/2/approval',
+      value: { approverGroups: ['dba'], minApprovals: 1, timeout: '10m', scope: 'Window', duration: '5m' },
+    },
+  ]);
+  await heldAndReviewed(
+    session,
+    reviewer,
+    'The next write is held once more:',
+    "UPDATE orders SET status = 'refunded' WHERE id = 2",
+    'Approve',
+    'refunds for the next 5 minutes',
+  );
+  const before = await approvalRequestCount();
+  await session.shown(
+    'Within the window, no new request:',
+    "UPDATE orders SET status = 'refunded' WHERE id = 3",
+  );
+  say(`  ApprovalRequests in ${NAMESPACE}: ${before} before, ${await approvalRequestCount()} after`);
+}
+
+async function approvalRequestCount(): Promise<number> {
+  const out = await kubectl(['get', 'approvalrequests', '-n', NAMESPACE, '-o', 'name']);
+  return out.trim().split('\n').filter(Boolean).length;
+}
+
+/**
+ * LEAD: `kubectl exec` through the sidecar's Kubernetes proxy goes here once it is wired into the
+ * in-pod sidecar (a `kubernetes` Connection in examples/crewai, the pod annotated for it, the
+ * agent's kubectl pointed at the injected kubeconfig): an exec denied or held, shown as above.
+ */
+async function aKubectlExec(): Promise<void> {}
+
+/** LEAD: an `ssh` command through the sidecar's SSH proxy goes here once it is wired in likewise. */
+async function anSshCommand(): Promise<void> {}
+
+async function theAuditorReplays(): Promise<string> {
+  step('The auditor replays and verifies the session from the store');
+  const storeUrl = `postgresql://${READER.name}:${READER.password}@${db.host}:${db.port}/crewgate_audit?sslmode=disable`;
+  // The CLI's own entry point with the same argv, in this process (a process per call costs ~0.6 s).
+  const cli = async (args: string[]) => {
+    let stdout = '';
+    const out = { line: (t: string) => (stdout += `${t}\n`), raw: (c: Buffer | string) => (stdout += c) };
+    const code = await crewgate([...args, '--store', storeUrl], out).catch(
+      (error: unknown) => (stdout += `crewgate: ${error instanceof Error ? error.message : String(error)}\n`),
+    );
+    return { code, stdout };
+  };
+  // The sidecar ships its spool in the background; wait until the ended session is in the store.
+  let session: string | undefined;
+  let listed = '';
+  for (const deadline = Date.now() + 10_000; !session && Date.now() < deadline;) {
+    listed = (await cli(['sessions'])).stdout;
+    // SESSION STARTED SUBJECT CONNECTION COMMANDS DENIED ENDED: the first row that has ended.
+    session = listed
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t'))
+      .find((cells) => cells.length === 7 && cells[6] !== 'open')?.[0];
+    if (!session) await sleep(100);
+  }
+  say('$ crewgate sessions');
+  say(indent(listed));
+  if (!session) {
+    say('✗ the session did not reach the store within 10 s');
+    return storeUrl;
+  }
+  say(`$ crewgate replay ${session} --no-wait`);
+  say(indent((await cli(['replay', session, '--no-wait'])).stdout));
+  say(`$ crewgate verify ${session}`);
+  const verify = await cli(['verify', session]);
+  say(bold(verify.stdout.trim()));
+  return storeUrl;
+}
+
+function connectByHand(reviewer: string, storeUrl: string): void {
+  step('Connect by hand (in another terminal, while this keeps running)');
   const analyst = oidc.clients.find((c) => c.clientId === 'agent-analyst')!;
+  say(bold('the agent’s way in: an OIDC token from the IdP, sent as the password to the sidecar'));
   say(
     `TOKEN=$(curl -s --cacert ${oidc.caCertificateFile} -u ${analyst.clientId}:${analyst.clientSecret} -d grant_type=client_credentials -d resource=${oidc.audience} ${oidc.issuer}/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
   );
-  say(`PGPASSWORD="$TOKEN" psql "host=127.0.0.1 port=15432 user=agent dbname=shop sslmode=disable"`);
   say(
-    `PGPASSWORD='${db.app.password}' psql "host=${db.host} port=${db.port} user=app dbname=shop sslmode=verify-full sslrootcert=${db.caCertificateFile}"   # direct, as a DBA`,
+    `PGPASSWORD="$TOKEN" psql "host=127.0.0.1 port=${sidecar!.ports['shop-db']} user=agent dbname=shop sslmode=disable"`,
   );
-  say(`CREWGATE_STORE_URL='${storeUrl}' npx tsx operator/cli/crewgate.ts sessions`);
+  say(bold('the cluster, as its admin and as rita (group dba, the reviewer)'));
+  say(`export PATH=${dirname(cp.kubectl)}:$PATH KUBECONFIG=${cp.adminKubeconfig}`);
+  say('kubectl get connections,accesspolicies,maskingrules,approvalrequests -A');
+  say(`kubectl --kubeconfig ${reviewer} get approvalrequests -A`);
+  say(
+    `kubectl crewgate list -A --kubeconfig ${reviewer}    # the reviewers' plugin, after make install-plugin`,
+  );
+  say(bold('the recording, as an auditor'));
+  say(`export CREWGATE_STORE_URL='${storeUrl}'`);
+  say('npx tsx operator/cli/crewgate.ts sessions     # then: replay SESSION, verify SESSION');
+  say(bold('the database directly, as its DBA (no crewgate in the way)'));
+  say(
+    `PGPASSWORD='${db.app.password}' psql "host=${db.host} port=${db.port} user=${db.app.user} dbname=shop sslmode=verify-full sslrootcert=${db.caCertificateFile}"`,
+  );
+}
+
+try {
+  harnessIsUp();
+  await startTheOperator();
+  await applyTheExamples();
+  await createTheCrewPod();
+  // rita's kubeconfig and the reviewers' RBAC are shown in step 6; made while the sidecar starts.
+  const [reviewer] = await Promise.all([
+    writeUserKubeconfig(cp, 'rita', ['dba'], dir).then(async (path) => {
+      await kubectl(['apply', '-f', '-'], REVIEWER_RBAC);
+      return path;
+    }),
+    startTheInjectedSidecar(),
+  ]);
+  const session = await connectTheAgent();
+  await theAgentsSession(session, reviewer);
+  await aPolicyEditReachesTheSidecar(session);
+  await aWindowGrant(session, reviewer);
+  await session.shown('The session went on after every denial:', 'SELECT count(*) AS orders FROM orders');
+  await session.client.end();
+  await aKubectlExec();
+  await anSshCommand();
+  const storeUrl = await theAuditorReplays();
+  connectByHand(reviewer, storeUrl);
 
   if (process.env.CREWGATE_DEMO_EXIT !== '1') {
     console.log('\nRunning until Ctrl-C.');
@@ -367,10 +543,16 @@ try {
       process.once('SIGTERM', () => resolve());
     });
   }
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`\n✗ the demo stopped: ${message}`);
+  if (message.includes('EADDRINUSE'))
+    console.error('  Is another `make demo` running? The sidecar keeps the pod’s ports (15432, 15090).');
+  process.exitCode = 1;
 } finally {
   console.log('\nStopping everything and removing its files...');
-  for (const c of children) c.kill('SIGTERM');
-  await stopOperator?.();
+  await sidecar?.stop();
+  await operator?.stop();
   await harness.stop();
 }
-process.exit(0);
+process.exit(process.exitCode ?? 0);

@@ -5,9 +5,8 @@
  * `startLocalOperator` takes. The demo can use the same two values.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { OidcInfo } from '../../harness/oidc.js';
-import type { startPrivatePostgres } from '../../harness/private-postgres.js';
+import type { PostgresInfo } from '../../harness/postgres.js';
 
 export const STORE_SECRET = 'crewgate-recording-store';
 
@@ -19,7 +18,8 @@ export interface InPodOperatorSettings {
 
 export function inPodOperatorSettings(
   oidc: Pick<OidcInfo, 'issuer' | 'audience' | 'caCertificateFile'>,
-  store: Awaited<ReturnType<typeof startPrivatePostgres>>,
+  /** A private PostgreSQL (startPrivatePostgres) or the harness's own (the demo). */
+  store: { info: Pick<PostgresInfo, 'host' | 'port' | 'superuser' | 'caCertificateFile'> },
 ): InPodOperatorSettings {
   const sidecarLogin = { user: 'crewgate_sidecar', password: randomBytes(12).toString('hex') };
   return {
@@ -30,7 +30,7 @@ export function inPodOperatorSettings(
       CREWGATE_RECORDING_STORE: JSON.stringify({
         host: store.info.host,
         port: store.info.port,
-        tls: { mode: 'verify-full', caFile: join(store.dir, 'ca.crt') },
+        tls: { mode: 'verify-full', caFile: store.info.caCertificateFile },
         secretName: STORE_SECRET,
       }),
     },
