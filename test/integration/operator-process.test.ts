@@ -177,19 +177,26 @@ describe('the operator process', () => {
         if (versions.length < 2) await new Promise((r) => setTimeout(r, 200));
       }
       expect(versions).toEqual([1, 2]);
-      const privileges = await asAdmin(
-        'crewgate_audit',
-        async (c) =>
-          (
-            await c.query(
-              `SELECT has_table_privilege($1, 'recording.events', 'INSERT') AS insert,
+      // The role's grants follow the migrations in the same provisioning run: wait for them too.
+      const readPrivileges = () =>
+        asAdmin(
+          'crewgate_audit',
+          async (c) =>
+            (
+              await c.query(
+                `SELECT has_table_privilege($1, 'recording.events', 'INSERT') AS insert,
                     has_table_privilege($1, 'recording.events', 'SELECT') AS select,
                     has_table_privilege($1, 'recording.events', 'UPDATE') AS update,
                     has_table_privilege($1, 'recording.events', 'DELETE') AS delete`,
-              [sidecarLogin.user],
-            )
-          ).rows[0],
-      );
+                [sidecarLogin.user],
+              )
+            ).rows[0] as { insert: boolean },
+        );
+      let privileges = await readPrivileges();
+      while (!privileges.insert && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        privileges = await readPrivileges();
+      }
       expect(privileges).toEqual({ insert: true, select: false, update: false, delete: false });
     } finally {
       child.kill('SIGTERM');
