@@ -40,6 +40,24 @@ describe('renderKubeconfig', () => {
     expect(text).not.toContain('insecure-skip-tls-verify');
   });
 
+  it('puts the placeholder client certificate into the user, base64 as kubeconfig data fields', () => {
+    const doc = parse(
+      renderKubeconfig(listeners, {
+        certificateAuthorityPem: CA,
+        placeholderClient: { certificatePem: 'CERT', privateKeyPem: 'KEY' },
+      })!,
+    ) as Kubeconfig;
+    expect(doc.users).toEqual([
+      {
+        name: 'crewgate',
+        user: {
+          'client-certificate-data': Buffer.from('CERT').toString('base64'),
+          'client-key-data': Buffer.from('KEY').toString('base64'),
+        },
+      },
+    ]);
+  });
+
   it('is plain http without a CA (a standalone listener that asked for it)', () => {
     const doc = parse(renderKubeconfig(listeners)!) as Kubeconfig;
     expect(doc.clusters.map((c) => c.cluster)).toEqual([

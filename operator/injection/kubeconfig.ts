@@ -10,6 +10,9 @@
  * sidecar renders it with its freshly generated CA (sidecar/process/loopback-tls.ts) and writes it
  * into the kubeconfig volume; without a CA (a standalone sidecar asked for plain HTTP) it is
  * `http://`. `insecure-skip-tls-verify` is never written.
+ *
+ * `placeholderClient` fills the user entry of the https form: kubectl would otherwise prompt for a
+ * username on stdin (sidecar/process/loopback-tls.ts says why it is never sent).
  */
 import { stringify } from 'yaml';
 import { LOOPBACK } from './constants.js';
@@ -27,7 +30,10 @@ export interface KubeconfigListener {
  */
 export function renderKubeconfig<L extends KubeconfigListener>(
   listeners: readonly L[],
-  options: { certificateAuthorityPem?: string } = {},
+  options: {
+    certificateAuthorityPem?: string;
+    placeholderClient?: { certificatePem: string; privateKeyPem: string };
+  } = {},
 ): string | undefined {
   const kube = listeners.filter((l) => l.type === 'kubernetes');
   const first = kube[0];
@@ -44,10 +50,19 @@ export function renderKubeconfig<L extends KubeconfigListener>(
     apiVersion: 'v1',
     kind: 'Config',
     clusters: kube.map((l) => ({ name: l.name, cluster: cluster(l) })),
-    users: [{ name: 'crewgate', user: {} }],
+    users: [{ name: 'crewgate', user: placeholderUser(options.placeholderClient) }],
     contexts: kube.map((l) => ({ name: l.name, context: { cluster: l.name, user: 'crewgate' } })),
     'current-context': first.name,
     preferences: {},
   };
   return stringify(doc, { lineWidth: 0 });
+}
+
+function placeholderUser(client: { certificatePem: string; privateKeyPem: string } | undefined) {
+  if (client === undefined) return {};
+  const b64 = (pem: string) => Buffer.from(pem, 'utf8').toString('base64');
+  return {
+    'client-certificate-data': b64(client.certificatePem),
+    'client-key-data': b64(client.privateKeyPem),
+  };
 }

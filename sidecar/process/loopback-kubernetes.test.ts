@@ -8,6 +8,7 @@ const certificate = {
   certificatePem: 'LEAF PEM',
   privateKeyPem: 'KEY PEM',
   notAfter: new Date(0),
+  placeholderClient: { certificatePem: 'PLACEHOLDER CERT', privateKeyPem: 'PLACEHOLDER KEY' },
 };
 const config = (kubeconfig: boolean) =>
   sidecarPodConfigSchema.parse({
@@ -37,7 +38,12 @@ describe('loopbackKubernetes', () => {
       server: 'https://127.0.0.1:16443',
       'certificate-authority-data': Buffer.from('CA PEM').toString('base64'),
     });
-    // The private key goes to the listener only, never into the file.
+    const user = (parse(kube.kubeconfig!.text) as { users: { user: Record<string, string> }[] }).users[0]!;
+    expect(user.user).toEqual({
+      'client-certificate-data': Buffer.from('PLACEHOLDER CERT').toString('base64'),
+      'client-key-data': Buffer.from('PLACEHOLDER KEY').toString('base64'),
+    });
+    // The serving key goes to the listener only, never into the file.
     expect(kube.kubeconfig!.text).not.toContain('KEY PEM');
     expect(kube.kubeconfig!.text).not.toContain(Buffer.from('KEY PEM').toString('base64'));
   });

@@ -2,7 +2,8 @@
  * What an in-pod sidecar needs for its kubernetes listeners: each one's `tls` listener options
  * (the loopback certificate, handed to the adapter as PEM in memory) and, when the config names a
  * kubeconfig file (env mode), that file's text — `https://127.0.0.1:<port>` per listener with the
- * one-off CA as `certificate-authority-data`. Pure: the certificate is made by the caller.
+ * one-off CA as `certificate-authority-data` and the placeholder client certificate that keeps
+ * kubectl from prompting (loopback-tls.ts). Pure: the certificate is made by the caller.
  */
 import { renderKubeconfig } from '../../operator/injection/kubeconfig.js';
 import type { InPodConfig } from '../config.js';
@@ -26,7 +27,7 @@ export function loopbackKubernetes(
   const options = new Map(kube.map((c) => [c.name, { tls }] as const));
   const text = renderKubeconfig(
     kube.map((c) => ({ name: c.name, type: c.type, listenPort: c.listen.port })),
-    { certificateAuthorityPem: certificate.caPem },
+    { certificateAuthorityPem: certificate.caPem, placeholderClient: certificate.placeholderClient },
   );
   return {
     options,

@@ -53,8 +53,24 @@ describe('issueLoopbackCertificate', () => {
     expect(cert.notAfter.getTime()).toBe(now.getTime() + 30 * 86_400_000);
     expect(leaf.checkHost('crewgate.example.com')).toBeUndefined();
     // Only the serving key comes back: the CA can sign nothing after this call.
-    expect(Object.keys(cert).sort()).toEqual(['caPem', 'certificatePem', 'notAfter', 'privateKeyPem']);
+    expect(Object.keys(cert).sort()).toEqual([
+      'caPem',
+      'certificatePem',
+      'notAfter',
+      'placeholderClient',
+      'privateKeyPem',
+    ]);
     expect(cert.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+  });
+
+  it('makes a placeholder client certificate that the loopback CA did not sign and that serves no one', async () => {
+    const cert = await issueLoopbackCertificate();
+    const placeholder = new X509Certificate(cert.placeholderClient.certificatePem);
+    const ca = new X509Certificate(cert.caPem);
+    expect(placeholder.subject).toBe('CN=crewgate-no-credential');
+    expect(placeholder.checkIssued(ca)).toBe(false);
+    expect(placeholder.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
+    expect(cert.placeholderClient.privateKeyPem).not.toBe(cert.privateKeyPem);
   });
 
   it('is verified by name for localhost as well', async () => {

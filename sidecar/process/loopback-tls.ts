@@ -28,6 +28,8 @@ export interface LoopbackCertificate {
   /** Its private key; memory only. */
   privateKeyPem: string;
   notAfter: Date;
+  /** For the kubeconfig user (see above): signed by a CA of its own that nothing trusts; grants nothing. */
+  placeholderClient: { certificatePem: string; privateKeyPem: string };
 }
 
 /** A fresh CA and loopback serving certificate; the CA's private key does not survive this call. */
@@ -48,5 +50,19 @@ export async function issueLoopbackCertificate(
     validDays,
     now,
   });
-  return { caPem: ca.certificatePem, ...serving };
+  const nobody = await createCertificateAuthority(`crewgate placeholder ${randomUUID()}`, { validDays, now });
+  const placeholder = await issueCertificate(nobody, {
+    commonName: 'crewgate-no-credential',
+    usage: 'client',
+    validDays,
+    now,
+  });
+  return {
+    caPem: ca.certificatePem,
+    ...serving,
+    placeholderClient: {
+      certificatePem: placeholder.certificatePem,
+      privateKeyPem: placeholder.privateKeyPem,
+    },
+  };
 }
