@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { KUBECONFIG_DIR, KUBECONFIG_FILE } from '../../operator/injection/constants.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { startPrivatePostgres } from '../harness/private-postgres.js';
@@ -224,6 +224,20 @@ describe('the injected pod’s kubeconfig and TLS listener', () => {
     expect(pods.stdout.trim()).toBe('pod/web');
     const recorded = await recordedCommand('agent-analyst', /^GET \/api\/v1\/namespaces\/[^/]+\/pods/);
     expect(recorded.payload.decision).toMatchObject({ action: 'Allow', policy: `${ns}/viewers` });
+  });
+
+  it('a tokenFile in the agent’s own copy of the kubeconfig is the OIDC identity too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crewgate-agent-kubeconfig-'));
+    writeFileSync(join(dir, 'token'), analyst, { mode: 0o600 });
+    const doc = parse(readFileSync(kubeconfigPath, 'utf8')) as {
+      users: { user: Record<string, string> }[];
+    };
+    doc.users[0]!.user.tokenFile = join(dir, 'token');
+    const own = join(dir, 'kubeconfig');
+    writeFileSync(own, stringify(doc));
+    const pods = await agentKubectl(undefined, ['get', 'pods', '-o', 'name'], own);
+    expect(pods.stderr).toBe('');
+    expect(pods.stdout.trim()).toBe('pod/web');
   });
 
   it('kubectl without a token is the pod’s workload identity, denied by its own policy', async () => {
