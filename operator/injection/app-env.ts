@@ -10,7 +10,7 @@
  * of later entries), extra duplicates removed, so every name appears once.
  */
 import { WORKLOAD_IDENTITY_PASSWORD } from '../../sidecar/identity/workload-identity-password.js';
-import { CONFIG_DIR, KUBECONFIG_FILE, LOOPBACK } from './constants.js';
+import { KUBECONFIG_DIR, KUBECONFIG_FILE, LOOPBACK } from './constants.js';
 import { removeIndices, type JsonPatchOperation } from './json-patch.js';
 import type { Listener } from './listen-ports.js';
 import type { EnvVar } from './pod.js';
@@ -29,7 +29,7 @@ export function appEnvironment(listeners: readonly Listener[]): { name: string; 
     );
   }
   if (listeners.some((l) => l.type === 'kubernetes')) {
-    env.push({ name: 'KUBECONFIG', value: `${CONFIG_DIR}/${KUBECONFIG_FILE}` });
+    env.push({ name: 'KUBECONFIG', value: `${KUBECONFIG_DIR}/${KUBECONFIG_FILE}` });
   }
   const http = listeners.find((l) => l.type === 'http');
   if (http !== undefined) {

@@ -13,8 +13,6 @@ export const STATUS_ANNOTATION = 'crewgate.dev/status';
 export const STATUS_INJECTED = 'injected';
 /** Pod annotation carrying the in-pod sidecar config YAML (delivered by a downwardAPI volume). */
 export const SIDECAR_CONFIG_ANNOTATION = 'crewgate.dev/sidecar-config';
-/** Pod annotation carrying the kubeconfig that points kubectl at the sidecar (env mode). */
-export const KUBECONFIG_ANNOTATION = 'crewgate.dev/kubeconfig';
 /** Pod annotation carrying the control plane's CA bundle (public data), when configured. */
 export const CONTROL_PLANE_CA_ANNOTATION = 'crewgate.dev/control-plane-ca';
 
@@ -24,10 +22,18 @@ export const REDIRECT_CONTAINER = 'crewgate-redirect';
 export const CONFIG_VOLUME = 'crewgate-config';
 export const TOKEN_VOLUME = 'crewgate-token';
 export const SPOOL_VOLUME = 'crewgate-spool';
+/**
+ * env mode with a kubernetes connection: an emptyDir the sidecar alone mounts read-write. It writes
+ * the kubeconfig there at start, with the CA of the loopback serving certificate it just generated;
+ * app containers mount it read-only, so the agent can read the CA but never replace it.
+ */
+export const KUBECONFIG_VOLUME = 'crewgate-kubeconfig';
 
-/** Where the config volume is mounted, in the sidecar and (env mode, kubernetes) in app containers. */
+/** Where the config volume is mounted, in the sidecar only. */
 export const CONFIG_DIR = '/etc/crewgate';
 export const SIDECAR_CONFIG_FILE = 'sidecar.yaml';
+/** Where the kubeconfig volume is mounted: read-write in the sidecar, read-only in app containers. */
+export const KUBECONFIG_DIR = '/var/run/crewgate/kubeconfig';
 export const KUBECONFIG_FILE = 'kubeconfig';
 export const CONTROL_PLANE_CA_FILE = 'ca.crt';
 export const TOKEN_DIR = '/var/run/secrets/crewgate';

@@ -13,14 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { KUBECONFIG_ANNOTATION, SIDECAR_CONFIG_ANNOTATION } from './constants.js';
+import { SIDECAR_CONFIG_ANNOTATION } from './constants.js';
 import { injectPod } from './inject-pod.js';
 import { alreadyInjected, injectRequired } from './inject-required.js';
 import { verifyInjectedPod } from './verify-injected-pod.js';
 import { sidecarPodConfigSchema } from './sidecar-pod-config.js';
 import { applyJsonPatch } from './testing/apply-json-patch.js';
 import { loadGoldenCase, type GoldenCaseInput } from './testing/golden-case.js';
-import { expectTokenIsolated, expectUniqueEnv } from './testing/pod-invariants.js';
+import { expectKubeconfigReadOnly, expectTokenIsolated, expectUniqueEnv } from './testing/pod-invariants.js';
 
 const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const REFRESH = process.env.REFRESH_GOLDEN === '1';
@@ -84,9 +84,9 @@ describe('injection golden files', () => {
     if (pod !== undefined) {
       expectTokenIsolated(pod);
       expectUniqueEnv(pod);
+      expectKubeconfigReadOnly(pod);
       const annotations = pod.metadata?.annotations ?? {};
       sidecarPodConfigSchema.parse(parse(annotations[SIDECAR_CONFIG_ANNOTATION] ?? ''));
-      if (annotations[KUBECONFIG_ANNOTATION] !== undefined) parse(annotations[KUBECONFIG_ANNOTATION]);
       // The injector's own output passes the check the webhook (re-invocation) and the control
       // plane apply to a pod claiming to be injected.
       const c = load(name);

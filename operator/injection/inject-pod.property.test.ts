@@ -17,7 +17,7 @@ import { injectPod } from './inject-pod.js';
 import { injectionConfigSchema } from './injection-config.js';
 import type { Container, ContainerPort, EnvVar, Pod, Volume, VolumeMount } from './pod.js';
 import { applyJsonPatch } from './testing/apply-json-patch.js';
-import { expectTokenIsolated, expectUniqueEnv } from './testing/pod-invariants.js';
+import { expectKubeconfigReadOnly, expectTokenIsolated, expectUniqueEnv } from './testing/pod-invariants.js';
 
 const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 const OURS = [
@@ -205,16 +205,20 @@ describe('injectPod properties', () => {
 
         expectTokenIsolated(out);
         expectUniqueEnv(out);
+        expectKubeconfigReadOnly(out);
         const init = (out.spec.initContainers ?? []).map((c) => c.name);
         expect(init.slice(0, config.mode === 'transparent' ? 2 : 1)).toEqual(
           config.mode === 'transparent' ? [REDIRECT_CONTAINER, SIDECAR_CONTAINER] : [SIDECAR_CONTAINER],
         );
-        // The sidecar mounts the crewgate token and nothing from the pod's own token volumes.
+        // The sidecar mounts the crewgate token and nothing from the pod's own token volumes; in env
+        // mode with a kubernetes connection also the kubeconfig volume it writes.
         const sidecar = out.spec.initContainers!.find((c) => c.name === SIDECAR_CONTAINER)!;
+        const writesKubeconfig = injectedNames(pod, config.mode).includes('KUBECONFIG');
         expect(sidecar.volumeMounts!.map((m) => m.name)).toEqual([
           'crewgate-config',
           'crewgate-token',
           'crewgate-spool',
+          ...(writesKubeconfig ? ['crewgate-kubeconfig'] : []),
         ]);
         // Every mount refers to a volume that exists.
         const volumes = new Set((out.spec.volumes ?? []).map((v) => v.name));

@@ -40,12 +40,14 @@ describe('injectPod refusals', () => {
       /container named crewgate-redirect/,
     ],
     [
-      'an app mount at /etc/crewgate when a kubeconfig is needed',
+      'an app mount at /var/run/crewgate/kubeconfig when a kubeconfig is needed',
       pod('kube', {
-        containers: [{ name: 'agent', volumeMounts: [{ name: 'x', mountPath: '/etc/crewgate/' }] }],
+        containers: [
+          { name: 'agent', volumeMounts: [{ name: 'x', mountPath: '/var/run/crewgate/kubeconfig/' }] },
+        ],
       }),
       config,
-      /container agent already mounts something at \/etc\/crewgate/,
+      /container agent already mounts something at \/var\/run\/crewgate\/kubeconfig/,
     ],
     [
       'two connections to one target in transparent mode',
@@ -59,10 +61,12 @@ describe('injectPod refusals', () => {
     expect('refused' in r && r.refused).toMatch(/^crewgate refuses pod p: /);
   });
 
-  it('does not need /etc/crewgate free without a kubernetes connection', () => {
+  it('does not need /var/run/crewgate/kubeconfig free without a kubernetes connection', () => {
     const r = injectPod(
       pod('db', {
-        containers: [{ name: 'agent', volumeMounts: [{ name: 'x', mountPath: '/etc/crewgate' }] }],
+        containers: [
+          { name: 'agent', volumeMounts: [{ name: 'x', mountPath: '/var/run/crewgate/kubeconfig' }] },
+        ],
       }),
       config,
       grants,

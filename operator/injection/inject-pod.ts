@@ -11,12 +11,11 @@
 import { alreadyInjected } from './inject-required.js';
 import { appEnvironment, envPatch } from './app-env.js';
 import {
-  CONFIG_DIR,
   CONFIG_VOLUME,
   CONTROL_PLANE_CA_ANNOTATION,
   CONTROL_PLANE_CA_FILE,
-  KUBECONFIG_ANNOTATION,
-  KUBECONFIG_FILE,
+  KUBECONFIG_DIR,
+  KUBECONFIG_VOLUME,
   REDIRECT_CONTAINER,
   SIDECAR_CONFIG_ANNOTATION,
   SIDECAR_CONFIG_FILE,
@@ -31,7 +30,6 @@ import type { InjectionGrants } from './grants.js';
 import type { InjectionConfig } from './injection-config.js';
 import { removeIndices, setMember, type JsonPatchOperation } from './json-patch.js';
 import { pointer } from './json-pointer.js';
-import { renderKubeconfig } from './kubeconfig.js';
 import { assignListenPorts, declaredPorts } from './listen-ports.js';
 import { podDisplayName, type Container, type Pod, type Volume, type VolumeMount } from './pod.js';
 import { isolationProblem } from './pod-isolation.js';
@@ -73,21 +71,22 @@ export function injectPod(pod: Pod, config: InjectionConfig, grants: InjectionGr
     redirect = redirectContainer(config, r.args);
   }
   const envMode = config.mode === 'env';
-  const kubeconfig = envMode ? renderKubeconfig(listeners) : undefined;
+  // The kubeconfig is the sidecar's to write (it alone knows the CA of the serving certificate it
+  // generates at start); the injector only provides the volume and says where.
+  const kubeconfig = envMode && listeners.some((l) => l.type === 'kubernetes');
   const env = envMode ? appEnvironment(listeners) : [];
-  if (kubeconfig !== undefined) {
+  if (kubeconfig) {
     const taken = pod.spec.containers.find((c) =>
-      (c.volumeMounts ?? []).some((m) => samePath(m.mountPath, CONFIG_DIR)),
+      (c.volumeMounts ?? []).some((m) => samePath(m.mountPath, KUBECONFIG_DIR)),
     );
     if (taken !== undefined)
       return refuse(
-        `container ${taken.name} already mounts something at ${CONFIG_DIR}, where the kubeconfig goes`,
+        `container ${taken.name} already mounts something at ${KUBECONFIG_DIR}, where the kubeconfig goes`,
       );
   }
 
   const annotations: Record<string, string> = {
     [SIDECAR_CONFIG_ANNOTATION]: renderSidecarPodConfig(buildSidecarPodConfig(listeners, config)),
-    ...(kubeconfig !== undefined ? { [KUBECONFIG_ANNOTATION]: kubeconfig } : {}),
     ...(config.controlPlaneCaBundle !== undefined
       ? { [CONTROL_PLANE_CA_ANNOTATION]: config.controlPlaneCaBundle }
       : {}),
@@ -102,13 +101,18 @@ export function injectPod(pod: Pod, config: InjectionConfig, grants: InjectionGr
   const tokenVolumes = tokenVolumeNames(pod);
   pod.spec.containers.forEach((c, i) => {
     const path = pointer('spec', 'containers', i);
-    const configMount: VolumeMount = { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true };
+    // Read-only: the agent reads the loopback CA but can never swap in one of its own.
+    const kubeconfigMount: VolumeMount = {
+      name: KUBECONFIG_VOLUME,
+      mountPath: KUBECONFIG_DIR,
+      readOnly: true,
+    };
     ops.push(
       ...mountsPatch(
         `${path}/volumeMounts`,
         c.volumeMounts,
         tokenVolumes,
-        kubeconfig !== undefined ? configMount : undefined,
+        kubeconfig ? kubeconfigMount : undefined,
       ),
     );
     ops.push(...envPatch(path, c.env, env));
@@ -119,11 +123,11 @@ export function injectPod(pod: Pod, config: InjectionConfig, grants: InjectionGr
   });
 
   ops.push(...removeIndices('/spec/volumes', tokenVolumeIndices(pod)));
-  const volumes = injectedVolumes(config, kubeconfig !== undefined);
+  const volumes = injectedVolumes(config, kubeconfig);
   if (pod.spec.volumes === undefined) ops.push({ op: 'add', path: '/spec/volumes', value: volumes });
   else for (const v of volumes) ops.push({ op: 'add', path: '/spec/volumes/-', value: v });
 
-  const sidecar = sidecarContainer(config);
+  const sidecar = sidecarContainer(config, kubeconfig);
   if (pod.spec.initContainers === undefined) {
     ops.push({ op: 'add', path: '/spec/initContainers', value: redirect ? [redirect, sidecar] : [sidecar] });
   } else {
@@ -133,7 +137,11 @@ export function injectPod(pod: Pod, config: InjectionConfig, grants: InjectionGr
   return { patch: ops };
 }
 
-/** The config, token and spool volumes. The config volume carries each annotation as a file. */
+/**
+ * The config, token and spool volumes, and the kubeconfig volume when there is a kubeconfig. The
+ * config volume carries each annotation as a file; the kubeconfig volume is a small tmpfs the
+ * sidecar fills.
+ */
 export function injectedVolumes(config: InjectionConfig, withKubeconfig: boolean): Volume[] {
   const item = (path: string, annotation: string) => ({
     path,
@@ -146,7 +154,6 @@ export function injectedVolumes(config: InjectionConfig, withKubeconfig: boolean
         defaultMode: 0o444,
         items: [
           item(SIDECAR_CONFIG_FILE, SIDECAR_CONFIG_ANNOTATION),
-          ...(withKubeconfig ? [item(KUBECONFIG_FILE, KUBECONFIG_ANNOTATION)] : []),
           ...(config.controlPlaneCaBundle !== undefined
             ? [item(CONTROL_PLANE_CA_FILE, CONTROL_PLANE_CA_ANNOTATION)]
             : []),
@@ -168,6 +175,9 @@ export function injectedVolumes(config: InjectionConfig, withKubeconfig: boolean
       },
     },
     { name: SPOOL_VOLUME, emptyDir: {} },
+    ...(withKubeconfig
+      ? [{ name: KUBECONFIG_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }]
+      : []),
   ];
 }
 
@@ -202,7 +212,7 @@ function mountsPatch(
 
 /** A volume or init container the injector adds already exists under the same name. */
 function nameClash(pod: Pod): string | undefined {
-  for (const name of [CONFIG_VOLUME, TOKEN_VOLUME, SPOOL_VOLUME]) {
+  for (const name of [CONFIG_VOLUME, TOKEN_VOLUME, SPOOL_VOLUME, KUBECONFIG_VOLUME]) {
     if ((pod.spec.volumes ?? []).some((v) => v.name === name))
       return `it already has a volume named ${name}, which the injector adds`;
   }

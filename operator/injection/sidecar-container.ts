@@ -6,6 +6,8 @@
 import {
   CONFIG_DIR,
   CONFIG_VOLUME,
+  KUBECONFIG_DIR,
+  KUBECONFIG_VOLUME,
   SIDECAR_CONFIG_FILE,
   SIDECAR_CONTAINER,
   SPOOL_DIR,
@@ -19,8 +21,14 @@ import type { Container } from './pod.js';
 /** Port name for the sidecar's metrics (15 characters at most, IANA_SVC_NAME). */
 export const METRICS_PORT_NAME = 'cg-metrics';
 
-/** The sidecar container: non-root, read-only root filesystem, no capabilities, probed on `/readyz`. */
-export function sidecarContainer(config: InjectionConfig): Container {
+/**
+ * The sidecar container: non-root, read-only root filesystem, no capabilities, probed on `/readyz`.
+ * `/readyz` answers 200 only once the first policy bundle is in force and, `withKubeconfig`, the
+ * kubeconfig is written; the kubelet starts app containers only after a native sidecar's startup
+ * probe passed, so the agent's kubectl never finds the kubeconfig missing. The sidecar alone mounts
+ * the kubeconfig volume read-write.
+ */
+export function sidecarContainer(config: InjectionConfig, withKubeconfig = false): Container {
   const probe = () => ({ httpGet: { path: '/readyz', port: config.metricsPort } });
   return {
     name: SIDECAR_CONTAINER,
@@ -46,6 +54,7 @@ export function sidecarContainer(config: InjectionConfig): Container {
       { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true },
       { name: TOKEN_VOLUME, mountPath: TOKEN_DIR, readOnly: true },
       { name: SPOOL_VOLUME, mountPath: SPOOL_DIR },
+      ...(withKubeconfig ? [{ name: KUBECONFIG_VOLUME, mountPath: KUBECONFIG_DIR }] : []),
     ],
   };
 }

@@ -35,6 +35,20 @@ describe('in-pod sidecar config', () => {
       caFile: '/etc/crewgate/ca.crt',
     });
     expect(text).not.toContain('10.0.0.5');
+    // env mode with a kubernetes connection: the sidecar writes the kubeconfig into its volume.
+    expect(parsed.kubeconfig).toEqual({ file: '/var/run/crewgate/kubeconfig/kubeconfig' });
+  });
+
+  it('names no kubeconfig in transparent mode or without a kubernetes connection', () => {
+    const env = injectionConfigSchema.parse({ sidecarImage: 's:1', controlPlaneUrl: 'https://cp:8443' });
+    const transparent = injectionConfigSchema.parse({
+      sidecarImage: 's:1',
+      controlPlaneUrl: 'https://cp:8443',
+      mode: 'transparent',
+      redirectImage: 'r:1',
+    });
+    expect(buildSidecarPodConfig(listeners, transparent).kubeconfig).toBeUndefined();
+    expect(buildSidecarPodConfig(listeners.slice(0, 1), env).kubeconfig).toBeUndefined();
   });
 
   it('refuses unknown fields (a standalone config is a different shape)', () => {

@@ -16,6 +16,8 @@ import { connectionType } from '../../crds/schemas/connection.js';
 import {
   CONFIG_DIR,
   CONTROL_PLANE_CA_FILE,
+  KUBECONFIG_DIR,
+  KUBECONFIG_FILE,
   LOOPBACK,
   SPOOL_DIR,
   TOKEN_DIR,
@@ -49,6 +51,11 @@ export const sidecarPodConfigSchema = z.strictObject({
     /** PEM CA bundle for the control plane's certificate; absent means the system trust store. */
     caFile: z.string().min(1).optional(),
   }),
+  /**
+   * env mode with a kubernetes connection: where the sidecar writes the kubeconfig (in the emptyDir
+   * app containers mount read-only) once its TLS listeners serve, with the CA it generated at start.
+   */
+  kubeconfig: z.strictObject({ file: z.string().min(1) }).optional(),
   /** Recording events are appended under this emptyDir before anything else. */
   recording: z.strictObject({ spoolDir: z.string().min(1) }),
   /** `/metrics`, `/healthz`, `/readyz`; on the pod IP because the kubelet probes it there. */
@@ -78,6 +85,9 @@ export function buildSidecarPodConfig(
         ? { caFile: `${CONFIG_DIR}/${CONTROL_PLANE_CA_FILE}` }
         : {}),
     },
+    ...(config.mode === 'env' && listeners.some((l) => l.type === 'kubernetes')
+      ? { kubeconfig: { file: `${KUBECONFIG_DIR}/${KUBECONFIG_FILE}` } }
+      : {}),
     recording: { spoolDir: SPOOL_DIR },
     metrics: { host: '0.0.0.0', port: config.metricsPort },
   };

@@ -191,9 +191,13 @@ const cases: Case[] = [
     /crewgate.dev\/control-plane-ca/,
   ],
   [
-    'another kubeconfig',
-    (p) => (p.metadata!.annotations!['crewgate.dev/kubeconfig'] = 'x'),
-    /crewgate.dev\/kubeconfig/,
+    'another kubeconfig volume (a hostPath instead of the sidecar-written emptyDir)',
+    (p) => {
+      const volume = p.spec.volumes!.find((v) => v.name === 'crewgate-kubeconfig')!;
+      delete volume.emptyDir;
+      (volume as { hostPath?: unknown }).hostPath = { path: '/etc/kubernetes' };
+    },
+    /volume crewgate-kubeconfig is not the one the injector adds/,
   ],
   [
     'a connection added to the annotation that no policy grants',

@@ -26,7 +26,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
   CONTROL_PLANE_CA_ANNOTATION,
-  KUBECONFIG_ANNOTATION,
   SIDECAR_CONFIG_ANNOTATION,
   SIDECAR_CONTAINER,
   SPOOL_VOLUME,
@@ -38,7 +37,6 @@ import type { InjectionGrants } from './grants.js';
 import { injectedVolumes } from './inject-pod.js';
 import { injectRequired } from './inject-required.js';
 import type { InjectionConfig } from './injection-config.js';
-import { renderKubeconfig } from './kubeconfig.js';
 import { assignListenPorts, declaredPorts } from './listen-ports.js';
 import { isolationProblem } from './pod-isolation.js';
 import type { Container, NamespaceInfo, Pod, Volume } from './pod.js';
@@ -92,20 +90,20 @@ export function verifyInjectedPod(
   const resolved = resolveConnections(pod, grants);
   if (!resolved.ok) return no(resolved.message);
 
+  const listeners = assignListenPorts(resolved.connections, [config.metricsPort, ...declaredPorts(unmarked)]);
+  // The sidecar writes the kubeconfig itself (env mode with a kubernetes connection), into a volume.
+  const kubeconfig = config.mode === 'env' && listeners.some((l) => l.type === 'kubernetes');
   const containerDiff = differingFields(
     normalizeContainer(sidecar, config),
-    normalizeContainer(sidecarContainer(config), config),
+    normalizeContainer(sidecarContainer(config, kubeconfig), config),
   );
   if (containerDiff.length > 0)
     return no(
       `its ${SIDECAR_CONTAINER} container is not the injector's (differs in ${containerDiff.join(', ')})`,
     );
 
-  const listeners = assignListenPorts(resolved.connections, [config.metricsPort, ...declaredPorts(unmarked)]);
-  const kubeconfig = config.mode === 'env' ? renderKubeconfig(listeners) : undefined;
   const expectedAnnotations: Record<string, string | undefined> = {
     [SIDECAR_CONFIG_ANNOTATION]: renderSidecarPodConfig(buildSidecarPodConfig(listeners, config)),
-    [KUBECONFIG_ANNOTATION]: kubeconfig,
     [CONTROL_PLANE_CA_ANNOTATION]: config.controlPlaneCaBundle,
   };
   for (const [key, value] of Object.entries(expectedAnnotations)) {
@@ -113,7 +111,7 @@ export function verifyInjectedPod(
   }
 
   const volumes = pod.spec.volumes ?? [];
-  for (const expected of injectedVolumes(config, kubeconfig !== undefined)) {
+  for (const expected of injectedVolumes(config, kubeconfig)) {
     const actual = volumes.filter((v) => v.name === expected.name);
     if (actual.length !== 1 || !isDeepStrictEqual(normalizeVolume(actual[0]!), expected))
       return no(`volume ${expected.name} is not the one the injector adds`);

@@ -6,6 +6,9 @@
  * command is denied until the first bundle); credentials and the target CA per session
  * (`/v1/credentials`, memory only); approvals (ControlPlaneApprover). Nothing is read from disk but
  * the token (re-read on every request: the kubelet rotates it) and the control plane's CA.
+ *
+ * Kubernetes listeners serve TLS with a loopback certificate made here at start (loopback-tls.ts
+ * says why), and in env mode the kubeconfig trusting its CA is written for the app containers.
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -19,6 +22,8 @@ import type { SidecarMetrics } from '../enforcement/metrics.js';
 import type { SessionRecorder } from '../enforcement/recorder.js';
 import { TokenVerifier } from '../identity/token-verifier.js';
 import type { Recording } from '../recording/index.js';
+import { loopbackKubernetes } from './loopback-kubernetes.js';
+import { issueLoopbackCertificate } from './loopback-tls.js';
 import { openStoreRecording, refusingRecorder } from './recording.js';
 import type { SidecarRuntime } from './runtime.js';
 
@@ -102,6 +107,10 @@ export async function inPodRuntime(
     };
   };
 
+  const kube = config.connections.some((c) => c.type === 'kubernetes')
+    ? loopbackKubernetes(config, await issueLoopbackCertificate())
+    : undefined;
+
   return {
     bundle: client,
     approver: new ControlPlaneApprover({ ...plane, onWindowGranted: (grant) => client.noteGrant(grant) }),
@@ -113,7 +122,9 @@ export async function inPodRuntime(
       type: c.type,
       listen: c.listen,
       target: target(c.name),
+      ...(kube?.options.has(c.name) ? { options: kube.options.get(c.name) } : {}),
     })),
+    ...(kube?.kubeconfig ? { kubeconfig: kube.kubeconfig } : {}),
     metrics: config.metrics,
     notReady: () => (client.hasBundle ? undefined : 'waiting for the first policy bundle'),
     close: async (drainMs) => {

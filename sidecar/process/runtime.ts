@@ -24,6 +24,11 @@ export interface SidecarRuntime {
   workloadIdentity?: Identity;
   listeners: ListenerPlan[];
   metrics?: { host: string; port: number };
+  /**
+   * A kubeconfig to write once every listener serves, before `/readyz` can pass (the kubelet starts
+   * app containers only after the native sidecar's startup probe): in-pod env mode only.
+   */
+  kubeconfig?: { file: string; text: string };
   /** Why the sidecar is not ready (for `/readyz`), or undefined when it is. */
   notReady(): string | undefined;
   /** Stops background work (watches, shipping), shipping what it can within `drainMs`. */

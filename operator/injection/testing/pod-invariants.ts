@@ -3,7 +3,7 @@
  * the property tests.
  */
 import { expect } from 'vitest';
-import { SIDECAR_CONTAINER } from '../constants.js';
+import { KUBECONFIG_VOLUME, SIDECAR_CONTAINER } from '../constants.js';
 import type { Pod } from '../pod.js';
 
 // Written independently of token-isolation.ts, so a bug there cannot hide itself here.
@@ -41,5 +41,33 @@ export function expectUniqueEnv(pod: Pod): void {
     );
     const paths = (c.volumeMounts ?? []).map((m) => m.mountPath.replace(/\/+$/, ''));
     expect(new Set(paths).size, `container ${c.name} has duplicate mount paths`).toBe(paths.length);
+  }
+}
+
+/**
+ * The kubeconfig volume, when there is one, is an emptyDir that only the sidecar mounts writable:
+ * every other container that mounts it does so read-only, and its `KUBECONFIG` names a file in it —
+ * so the agent can read the loopback CA but never replace it.
+ */
+export function expectKubeconfigReadOnly(pod: Pod): void {
+  const volume = (pod.spec.volumes ?? []).find((v) => v.name === KUBECONFIG_VOLUME);
+  if (volume === undefined) return;
+  expect(volume.emptyDir, 'the kubeconfig volume is an emptyDir').toBeDefined();
+  const sidecar = pod.spec.initContainers?.find((c) => c.name === SIDECAR_CONTAINER);
+  const own = sidecar?.volumeMounts?.find((m) => m.name === KUBECONFIG_VOLUME);
+  expect(own?.readOnly, 'the sidecar mounts the kubeconfig volume read-write').not.toBe(true);
+  for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+    if (c.name === SIDECAR_CONTAINER) continue;
+    for (const m of (c.volumeMounts ?? []).filter((v) => v.name === KUBECONFIG_VOLUME)) {
+      expect(m.readOnly, `container ${c.name} mounts the kubeconfig volume read-only`).toBe(true);
+    }
+  }
+  for (const c of pod.spec.containers) {
+    const mount = c.volumeMounts?.find((m) => m.name === KUBECONFIG_VOLUME);
+    const kubeconfig = c.env?.find((e) => e.name === 'KUBECONFIG')?.value;
+    expect(mount, `container ${c.name} mounts the kubeconfig volume`).toBeDefined();
+    expect(kubeconfig?.startsWith(`${mount?.mountPath}/`), `KUBECONFIG of ${c.name} is in the volume`).toBe(
+      true,
+    );
   }
 }
