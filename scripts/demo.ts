@@ -3,26 +3,33 @@
  * PostgreSQL, sshd and an OpenID Provider (test/harness), the operator (its webhooks called by the
  * real API server; it provisions the recording store and is the sidecars' control plane), applies
  * examples/crewai, creates the crew's pod (the webhook injects it), starts that pod's injected
- * sidecar container as a process (there is no kubelet), runs a scripted agent session through it,
- * then replays and verifies the recording. Keeps everything running until Ctrl-C
+ * sidecar container as a process (there is no kubelet), runs a scripted agent session through it
+ * (PostgreSQL; kubectl into a pod that kwok, standing in for the kubelet, runs; ssh to the local
+ * sshd), then replays and verifies the recording. Keeps everything running until Ctrl-C
  * (CREWGATE_DEMO_EXIT=1 stops at the end, for tests).
  *
  * One function per step, so a step can be added without reading the others.
  */
 // First: silences the local IdP's start-up warnings before the harness imports it.
 import './demo-quiet-idp.js';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { parse, stringify } from 'yaml';
 import { main as crewgate } from '../operator/cli/crewgate.js';
 import { operatorConfigFrom } from '../operator/config.js';
-import { SIDECAR_CONFIG_ANNOTATION, SIDECAR_CONTAINER } from '../operator/injection/constants.js';
+import {
+  CONFIG_DIR,
+  KUBECONFIG_FILE,
+  SIDECAR_CONFIG_ANNOTATION,
+  SIDECAR_CONTAINER,
+} from '../operator/injection/constants.js';
 import { kubeClients } from '../operator/kube/client.js';
 import { startOperator, type RunningOperator } from '../operator/operator.js';
 import { createReaderRole } from '../operator/recording-store/index.js';
 import { createLogger } from '../sidecar/logging.js';
 import { startHarness } from '../test/harness/index.js';
+import { startKwok, type Kwok } from '../test/harness/kwok.js';
 import { localWebhookConfigurations } from '../test/harness/local-webhooks.js';
 import { writeUserKubeconfig } from '../test/harness/kubeconfig.js';
 import { oidcToken } from '../test/harness/oidc-token.js';
@@ -31,6 +38,7 @@ import { freePort } from '../test/harness/ports.js';
 import { runCommand } from '../test/harness/run.js';
 import { inPodOperatorSettings } from '../test/integration/support/in-pod-operator.js';
 import { startInPodSidecar, type InPodSidecar } from '../test/integration/support/in-pod-sidecar.js';
+import { askpassProgram, clientOptions } from '../test/integration/support/ssh-proxy.js';
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
 const indent = (text: string, by = '   ') => text.trim().split('\n').join(`\n${by}`);
@@ -53,11 +61,14 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: dba }]
 `;
 const NAMESPACE = 'agents';
 const POD = 'research-crew-0';
+/** Where the pods the crew looks after live (examples/crewai/cluster.yaml). */
+const WORKLOADS = 'storefront';
+const KWOK_ID = 'demo';
 const OPERATOR_NAMESPACE = 'crewgate-system';
 const READER = { name: 'crewgate_reader', password: 'reader-demo-password' };
 
 const harness = await startHarness({ keep: process.env.CREWGATE_KEEP_HARNESS === '1' });
-const { controlPlane: cp, postgres: db, oidc, startupMs, dir } = harness.info;
+const { controlPlane: cp, postgres: db, sshd, oidc, startupMs, dir } = harness.info;
 const examples = join(repositoryRoot, 'examples/crewai');
 const kubectl = async (args: string[], input?: string, kubeconfig = cp.adminKubeconfig) => {
   const r = await runCommand(cp.kubectl, ['--kubeconfig', kubeconfig, ...args], { input });
@@ -66,6 +77,14 @@ const kubectl = async (args: string[], input?: string, kubeconfig = cp.adminKube
 };
 let operator: RunningOperator | undefined;
 let sidecar: InPodSidecar | undefined;
+let kwok: Kwok | undefined;
+
+/** `text` with `from` replaced; a placeholder that is not there stops the demo rather than apply it. */
+function rewrite(text: string, from: string | RegExp, to: string): string {
+  if (!(typeof from === 'string' ? text.includes(from) : from.test(text)))
+    throw new Error(`examples/crewai changed: ${String(from)} not found`);
+  return text.replace(from, () => to);
+}
 
 function harnessIsUp(): void {
   step(
@@ -137,7 +156,9 @@ async function startTheOperator(): Promise<{ sidecarApiPort: number }> {
 }
 
 async function applyTheExamples(): Promise<void> {
-  step('A platform engineer applies examples/crewai (namespace, Connection, policies, masking rule)');
+  step(
+    'A platform engineer applies examples/crewai (namespace, Connections shop-db, cluster and bastion, policies, masking rule)',
+  );
   // The local PostgreSQL's certificate comes from the harness's own CA: give the Connection that CA.
   const connection = readFileSync(join(examples, 'connection.yaml'), 'utf8')
     .replace('address: 127.0.0.1:5432', `address: ${db.host}:${db.port}`)
@@ -152,12 +173,33 @@ async function applyTheExamples(): Promise<void> {
     metadata: { name: 'shop-db-ca', namespace: NAMESPACE },
     stringData: { 'ca.crt': readFileSync(db.caCertificateFile, 'utf8') },
   });
+  // The local API server and sshd stand in for the in-cluster API server and the bastion.
+  const cluster = rewrite(
+    readFileSync(join(examples, 'cluster.yaml'), 'utf8'),
+    'address: https://kubernetes.default.svc',
+    `address: ${cp.server}`,
+  );
+  const privateKey = readFileSync(sshd.clientKeyFile, 'utf8').trim().split('\n');
+  let bastion = readFileSync(join(examples, 'bastion.yaml'), 'utf8');
+  bastion = rewrite(
+    bastion,
+    /privateKey: \|\n.*\n/,
+    `privateKey: |\n${privateKey.map((l) => `    ${l}`).join('\n')}\n`,
+  );
+  bastion = rewrite(bastion, 'address: bastion.internal.example:22', `address: ${sshd.host}:${sshd.port}`);
+  bastion = rewrite(
+    bastion,
+    "ssh: { user: crew, hostKey: 'ssh-ed25519 replace-me' }",
+    `ssh: { user: ${sshd.user}, hostKey: '${sshd.hostPublicKey}' }`,
+  );
   const applied = await kubectl(
     ['apply', '-f', '-'],
     [
       readFileSync(join(examples, 'namespace.yaml'), 'utf8'),
       caSecret,
       connection,
+      cluster,
+      bastion,
       readFileSync(join(examples, 'policies.yaml'), 'utf8'),
     ].join('\n---\n'),
   );
@@ -168,6 +210,30 @@ async function applyTheExamples(): Promise<void> {
         'secret/shop-db-ca created   (the local PostgreSQL’s CA, named by the Connection’s tls.caRef)',
       ),
     ),
+  );
+  // A cluster's token controller fills a service-account-token Secret; this control plane runs none.
+  const token = (
+    await kubectl(['create', 'token', 'crewgate-cluster', '-n', NAMESPACE, '--duration=24h'])
+  ).trim();
+  await kubectl(
+    ['apply', '-f', '-'],
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
+      metadata: {
+        name: 'cluster-credentials',
+        namespace: NAMESPACE,
+        annotations: { 'kubernetes.io/service-account.name': 'crewgate-cluster' },
+      },
+      stringData: { token, 'ca.crt': readFileSync(cp.caCertificateFile, 'utf8') },
+    }),
+  );
+  say(
+    `here Connection cluster is this API server (${cp.server}) and bastion the local sshd (its host key pinned)`,
+  );
+  say(
+    'secret/cluster-credentials filled by hand with a TokenRequest token and the API server’s CA (the token controller’s job; none runs here)',
   );
   const refused = await runCommand(cp.kubectl, ['--kubeconfig', cp.adminKubeconfig, 'apply', '-f', '-'], {
     input: readFileSync(join(examples, 'policies.yaml'), 'utf8')
@@ -229,12 +295,42 @@ async function startTheInjectedSidecar(): Promise<void> {
     env: { CREWGATE_LOG_LEVEL: 'info' },
   });
   await sidecar.untilReady();
+  const p = sidecar.ports;
   say(
-    `ready: shop-db on 127.0.0.1:${sidecar.ports['shop-db']} (PostgreSQL), /metrics and /readyz on :${sidecar.metricsPort}`,
+    `ready: shop-db on 127.0.0.1:${p['shop-db']} (PostgreSQL), cluster on 127.0.0.1:${p.cluster} (Kubernetes API), bastion on 127.0.0.1:${p.bastion} (SSH), /metrics and /readyz on :${sidecar.metricsPort}`,
   );
   say('With that token it takes from the operator: the issuers to trust and the recording store’s login');
-  say('(at start), the policies and the Connection’s address (a watched bundle), the credentials and CA');
+  say('(at start), the policies and the Connections’ addresses (a watched bundle), the credentials and CA');
   say('(per session, in memory only) and the approvals. The pod’s config holds none of them.');
+}
+
+/**
+ * kwok as the kubelet of one fake Node, and the pod the agent execs into on it. Runs while the
+ * operator and the sidecar start; its pod waits for the namespace from examples/crewai.
+ */
+function startKwokForTheTarget(namespaceApplied: Promise<void>): Promise<void> {
+  const ready = (async () => {
+    kwok = await startKwok(harness.info, KWOK_ID);
+    await namespaceApplied;
+    await kubectl(
+      ['apply', '-f', '-'],
+      `# The harness runs no controller-manager to create a namespace's default ServiceAccount.
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: default, namespace: ${WORKLOADS} }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: target, namespace: ${WORKLOADS} }
+spec:
+  nodeName: ${kwok.nodeName}
+  containers: [{ name: app, image: busybox }]
+`,
+    );
+    await kubectl(['wait', '-n', WORKLOADS, '--for=condition=Ready', 'pod/target', '--timeout=60s']);
+  })();
+  ready.catch(() => undefined);
+  return ready;
 }
 
 /** The agent's PostgreSQL session, shared by the steps that follow. */
@@ -437,15 +533,100 @@ async function approvalRequestCount(): Promise<number> {
   return out.trim().split('\n').filter(Boolean).length;
 }
 
-/**
- * LEAD: `kubectl exec` through the sidecar's Kubernetes proxy goes here once it is wired into the
- * in-pod sidecar (a `kubernetes` Connection in examples/crewai, the pod annotated for it, the
- * agent's kubectl pointed at the injected kubeconfig): an exec denied or held, shown as above.
- */
-async function aKubectlExec(): Promise<void> {}
+/** The kubeconfig the injector wrote for the agent container (KUBECONFIG), in the pod's root. */
+const agentKubeconfig = () => join(sidecar!.root, CONFIG_DIR, KUBECONFIG_FILE);
 
-/** LEAD: an `ssh` command through the sidecar's SSH proxy goes here once it is wired in likewise. */
-async function anSshCommand(): Promise<void> {}
+/** Runs `program args` as the agent would and shows the command, its output and its refusal. */
+async function shownCommand(
+  shown: string,
+  program: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  say(`  $ ${shown}`);
+  const r = await runCommand(program, args, { env, timeoutMs: 30_000 });
+  const lines = r.stdout.trim().split('\n').filter(Boolean);
+  // One name per line (ls without a terminal) reads better on one line.
+  const out = lines.length > 6 && lines.every((l) => !l.includes(' ')) ? [lines.join('  ')] : lines;
+  for (const line of out) say(`  → ${line}`);
+  for (const line of r.stderr.trim().split('\n').filter(Boolean)) say(`  ✗ ${line}`);
+  if (r.code !== 0) say(`  (exit status ${r.code})`);
+}
+
+/** `kubectl exec` through the sidecar's Kubernetes listener, into a pod kwok runs. */
+async function aKubectlExec(targetReady: Promise<void>): Promise<void> {
+  step('kubectl through the sidecar: get, an exec allowed, an exec denied');
+  await targetReady;
+  say(
+    `kwok stands in for the kubelet: node ${kwok!.nodeName} runs pod ${WORKLOADS}/target, whose exec'd commands run as`,
+  );
+  say('local processes on this machine (so `ls /` below lists this machine’s /).');
+  const kubeconfig = agentKubeconfig();
+  const server = /server: (\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1];
+  say(
+    `The agent’s kubectl reads the kubeconfig the injector wrote (KUBECONFIG=${CONFIG_DIR}/${KUBECONFIG_FILE}): ${server},`,
+  );
+  say('the sidecar, with no token in it. Over plain http kubectl sends no token, so the sidecar takes the');
+  say('caller as the pod’s workload identity, system:serviceaccount:agents:research-crew, which');
+  say('AccessPolicy cluster-viewers names. The sidecar calls the API server as crewgate-cluster.');
+  const env = { ...process.env, KUBECONFIG: kubeconfig, PATH: `${dirname(cp.kubectl)}:${process.env.PATH}` };
+  say(bold('Allowed by rule reads:'));
+  await shownCommand(`kubectl get pods -n ${WORKLOADS}`, cp.kubectl, ['get', 'pods', '-n', WORKLOADS], env);
+  say(bold('Allowed by rule read-only-exec:'));
+  await shownCommand(
+    `kubectl exec -n ${WORKLOADS} target -- ls /`,
+    cp.kubectl,
+    ['exec', '-n', WORKLOADS, 'target', '--', 'ls', '/'],
+    env,
+  );
+  say(bold('Denied by rule no-rm (nothing runs):'));
+  await shownCommand(
+    `kubectl exec -n ${WORKLOADS} target -- rm -rf /data`,
+    cp.kubectl,
+    ['exec', '-n', WORKLOADS, 'target', '--', 'rm', '-rf', '/data'],
+    env,
+  );
+}
+
+/** The agent's ssh client setup: the sidecar's host key pinned, the token given by SSH_ASKPASS. */
+interface SshClient {
+  knownHostsFile: string;
+  askpass: string;
+}
+
+/** `ssh` through the sidecar's SSH listener to the harness sshd. */
+async function anSshCommand(): Promise<SshClient> {
+  step('ssh through the sidecar: the agent’s OIDC token as the password, the bastion’s key pinned');
+  const port = sidecar!.ports.bastion!;
+  // No host key is configured for an in-pod SSH listener: it makes one at start.
+  const scan = await runCommand('ssh-keyscan', ['-t', 'ed25519', '-p', String(port), '127.0.0.1']);
+  const knownHostsFile = join(dir, 'sidecar-known_hosts');
+  writeFileSync(knownHostsFile, scan.stdout);
+  const askpass = askpassProgram(dir);
+  say(
+    `The sidecar’s own SSH host key is made when it starts, so the demo pins it with ssh-keyscan over loopback;`,
+  );
+  say(
+    `the sidecar logs in to ${sshd.host}:${sshd.port} with the Connection’s key, only if the host shows the pinned one.`,
+  );
+  say('The agent’s token reaches ssh as the password through SSH_ASKPASS.');
+  const token = await oidcToken(oidc, 'agent-analyst');
+  const env = { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', CREWGATE_TOKEN: token };
+  const ssh = (command: string) => [
+    '-n',
+    ...clientOptions({ knownHostsFile }),
+    '-p',
+    String(port),
+    'agent@127.0.0.1',
+    command,
+  ];
+  say(bold('Allowed by rule read-only-commands:'));
+  await shownCommand(`ssh -p ${port} agent@127.0.0.1 uptime`, 'ssh', ssh('uptime'), env);
+  await shownCommand(`ssh -p ${port} agent@127.0.0.1 df -h /`, 'ssh', ssh('df -h /'), env);
+  say(bold('Denied by rule no-destruction (exit status 126, one line on stderr):'));
+  await shownCommand(`ssh -p ${port} agent@127.0.0.1 'rm -rf /'`, 'ssh', ssh('rm -rf /'), env);
+  return { knownHostsFile, askpass };
+}
 
 async function theAuditorReplays(): Promise<string> {
   step('The auditor replays and verifies the session from the store');
@@ -464,12 +645,12 @@ async function theAuditorReplays(): Promise<string> {
   let listed = '';
   for (const deadline = Date.now() + 10_000; !session && Date.now() < deadline;) {
     listed = (await cli(['sessions'])).stdout;
-    // SESSION STARTED SUBJECT CONNECTION COMMANDS DENIED ENDED: the first row that has ended.
+    // SESSION STARTED SUBJECT CONNECTION COMMANDS DENIED ENDED: the PostgreSQL session, once ended.
     session = listed
       .split('\n')
       .slice(1)
       .map((l) => l.split('\t'))
-      .find((cells) => cells.length === 7 && cells[6] !== 'open')?.[0];
+      .find((cells) => cells.length === 7 && cells[3] === 'shop-db' && cells[6] !== 'open')?.[0];
     if (!session) await sleep(100);
   }
   say('$ crewgate sessions');
@@ -486,7 +667,7 @@ async function theAuditorReplays(): Promise<string> {
   return storeUrl;
 }
 
-function connectByHand(reviewer: string, storeUrl: string): void {
+function connectByHand(reviewer: string, storeUrl: string, ssh: SshClient): void {
   step('Connect by hand (in another terminal, while this keeps running)');
   const analyst = oidc.clients.find((c) => c.clientId === 'agent-analyst')!;
   say(bold('the agent’s way in: an OIDC token from the IdP, sent as the password to the sidecar'));
@@ -496,6 +677,10 @@ function connectByHand(reviewer: string, storeUrl: string): void {
   say(
     `PGPASSWORD="$TOKEN" psql "host=127.0.0.1 port=${sidecar!.ports['shop-db']} user=agent dbname=shop sslmode=disable"`,
   );
+  say(bold('the agent’s ssh through the sidecar, with the same token'));
+  say(
+    `CREWGATE_TOKEN="$TOKEN" SSH_ASKPASS=${ssh.askpass} SSH_ASKPASS_REQUIRE=force ssh -n -F /dev/null -o UserKnownHostsFile=${ssh.knownHostsFile} -o PubkeyAuthentication=no -p ${sidecar!.ports.bastion} agent@127.0.0.1 uptime`,
+  );
   say(bold('the cluster, as its admin and as rita (group dba, the reviewer)'));
   say(`export PATH=${dirname(cp.kubectl)}:$PATH KUBECONFIG=${cp.adminKubeconfig}`);
   say('kubectl get connections,accesspolicies,maskingrules,approvalrequests -A');
@@ -503,6 +688,8 @@ function connectByHand(reviewer: string, storeUrl: string): void {
   say(
     `kubectl crewgate list -A --kubeconfig ${reviewer}    # the reviewers' plugin, after make install-plugin`,
   );
+  say(bold('the cluster as the agent: its injected kubeconfig, through the sidecar'));
+  say(`kubectl --kubeconfig ${agentKubeconfig()} exec -n ${WORKLOADS} target -- ls /`);
   say(bold('the recording, as an auditor'));
   say(`export CREWGATE_STORE_URL='${storeUrl}'`);
   say('npx tsx operator/cli/crewgate.ts sessions     # then: replay SESSION, verify SESSION');
@@ -514,8 +701,11 @@ function connectByHand(reviewer: string, storeUrl: string): void {
 
 try {
   harnessIsUp();
+  let examplesApplied!: () => void;
+  const targetReady = startKwokForTheTarget(new Promise<void>((resolve) => (examplesApplied = resolve)));
   await startTheOperator();
   await applyTheExamples();
+  examplesApplied();
   await createTheCrewPod();
   // rita's kubeconfig and the reviewers' RBAC are shown in step 6; made while the sidecar starts.
   const [reviewer] = await Promise.all([
@@ -531,10 +721,10 @@ try {
   await aWindowGrant(session, reviewer);
   await session.shown('The session went on after every denial:', 'SELECT count(*) AS orders FROM orders');
   await session.client.end();
-  await aKubectlExec();
-  await anSshCommand();
+  await aKubectlExec(targetReady);
+  const ssh = await anSshCommand();
   const storeUrl = await theAuditorReplays();
-  connectByHand(reviewer, storeUrl);
+  connectByHand(reviewer, storeUrl, ssh);
 
   if (process.env.CREWGATE_DEMO_EXIT !== '1') {
     console.log('\nRunning until Ctrl-C.');
@@ -547,11 +737,14 @@ try {
   const message = error instanceof Error ? error.message : String(error);
   console.error(`\n✗ the demo stopped: ${message}`);
   if (message.includes('EADDRINUSE'))
-    console.error('  Is another `make demo` running? The sidecar keeps the pod’s ports (15432, 15090).');
+    console.error(
+      '  Is another `make demo` running? The sidecar keeps the pod’s ports (15432, 16443, 2222, 15090).',
+    );
   process.exitCode = 1;
 } finally {
   console.log('\nStopping everything and removing its files...');
   await sidecar?.stop();
+  await kwok?.stop();
   await operator?.stop();
   await harness.stop();
 }

@@ -3,17 +3,19 @@
 // called directly through their CLI, without an LLM:
 // - the psycopg tools against the standalone sidecar process in front of the harness's `shop`
 //   database, under the fixture policies: masked card numbers and e-mails, a drop denied by name;
-// - the kubectl tool against the harness's API server DIRECTLY (the Kubernetes proxy is not on
-//   main yet): it proves the tool's kubectl invocation and parsing, not crewgate's Kubernetes path.
+// - the kubectl tool through the same sidecar's Kubernetes listener (connection `cluster`, in front
+//   of the harness's API server with a ServiceAccount token), with the kubeconfig the injector
+//   writes: plain http, no token, so the sidecar takes the caller as the pod's service account.
 // The Python is the venv `make deps` creates (Debian's python3 with python3-psycopg, plus crewai).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { writeUserKubeconfig } from '../harness/kubeconfig.js';
+import { renderKubeconfig } from '../../operator/injection/kubeconfig.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { repositoryRoot } from '../harness/paths.js';
 import { kubectl, runCommand } from '../harness/run.js';
+import { createProxyAccount } from './support/kubernetes-proxy.js';
 import {
   startSidecarProcess,
   writeShopSidecarConfig,
@@ -27,6 +29,8 @@ const dir = mkdtempSync(join(tmpdir(), 'crewai-tools-'));
 const namespace = 'crewai-tools-test';
 let sidecar: SidecarProcess;
 let analystToken: string;
+/** The kubeconfig the injector writes for the sidecar's `cluster` listener. */
+let injectedKubeconfig: string;
 
 /** The agent container's environment as the injector writes it (operator/injection/app-env.ts). */
 const agentEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
@@ -70,10 +74,45 @@ const viaSidecar = (extra: Record<string, string> = {}) =>
 beforeAll(async () => {
   if (!existsSync(python))
     throw new Error(`${python} is missing: \`make deps\` creates the CrewAI example's venv`);
+  // The Connection's credential: a ServiceAccount that may do anything in `namespace`, nothing else.
+  const account = await createProxyAccount(harness, namespace);
+  writeFileSync(join(dir, 'cluster.token'), account.token, { mode: 0o600 });
   sidecar = await startSidecarProcess(
-    writeShopSidecarConfig(harness, dir, { recording: { file: join(dir, 'sessions.jsonl') } }),
+    writeShopSidecarConfig(harness, dir, {
+      recording: { file: join(dir, 'sessions.jsonl') },
+      // The pod's identity, as an in-pod sidecar gets it from the control plane.
+      workload: {
+        subject: 'system:serviceaccount:agents:research-crew',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'],
+        serviceAccount: 'agents/research-crew',
+      },
+      policyFiles: [join(repositoryRoot, 'test/integration/fixtures/crewai-kube-policies.yaml')],
+      connections: [
+        {
+          name: 'cluster',
+          type: 'kubernetes',
+          listen: { host: '127.0.0.1', port: 0 },
+          target: { address: harness.controlPlane.server, tls: { mode: 'verify-full' } },
+          caFile: harness.controlPlane.caCertificateFile,
+          credentials: { token: { file: join(dir, 'cluster.token') } },
+        },
+      ],
+    }),
   );
   analystToken = await oidcToken(harness.oidc, 'agent-analyst');
+  injectedKubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    injectedKubeconfig,
+    renderKubeconfig([
+      {
+        name: 'cluster',
+        type: 'kubernetes',
+        address: '127.0.0.1',
+        port: 443,
+        listenPort: sidecar.listeners.cluster!,
+      },
+    ])!,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -127,14 +166,10 @@ describe('the crew’s psycopg tools through the sidecar', () => {
   });
 });
 
-describe('the crew’s kubectl tool, against the harness API server directly (not yet via the sidecar)', () => {
+describe('the crew’s kubectl tool through the sidecar, with the injected kubeconfig', () => {
   beforeAll(async () => {
     const created = await kubectl(harness, ['apply', '-f', '-'], {
       input: `apiVersion: v1
-kind: Namespace
-metadata: { name: ${namespace} }
----
-apiVersion: v1
 kind: ServiceAccount
 metadata: { name: research-crew, namespace: ${namespace} }
 ---
@@ -152,11 +187,10 @@ spec:
     expect(created.code, created.stderr).toBe(0);
   });
 
-  it('list_pods runs kubectl get pods -o json with the KUBECONFIG given and summarises each pod', async () => {
-    const run = await tool(
-      ['list-pods', '--namespace', namespace],
-      agentEnv({ PYTHONPATH: exampleDir, KUBECONFIG: harness.controlPlane.adminKubeconfig }),
-    );
+  const viaKubeSidecar = () => agentEnv({ PYTHONPATH: exampleDir, KUBECONFIG: injectedKubeconfig });
+
+  it('list_pods runs kubectl get pods -o json through crewgate and summarises each pod', async () => {
+    const run = await tool(['list-pods', '--namespace', namespace], viaKubeSidecar());
     expect(run.code, run.stderr).toBe(0);
     // There is no kubelet or scheduler: the pod stays Pending on no node.
     expect(run.output.pods).toEqual([
@@ -171,16 +205,23 @@ spec:
     ]);
   });
 
-  it('list_pods returns the API server’s refusal when the identity may not list pods', async () => {
-    const kubeconfig = await writeUserKubeconfig(harness.controlPlane, 'crew-without-rbac', [], dir);
-    const run = await tool(
-      ['list-pods', '--namespace', namespace],
-      agentEnv({ PYTHONPATH: exampleDir, KUBECONFIG: kubeconfig }),
-    );
+  it('list_pods returns the policy’s Forbidden, naming the rule, when crewgate denies the list', async () => {
+    const run = await tool(['list-pods', '--namespace', 'kube-system'], viaKubeSidecar());
     expect(run.code).toBe(1);
     expect(run.output.error).toMatchObject({ kind: 'kubectl', exitCode: 1 });
     expect(String(run.output.error!.message)).toMatch(
-      /pods is forbidden: User "crew-without-rbac" cannot list resource "pods"/,
+      /Error from server \(Forbidden\): crewgate: Denied by rule "not-kube-system" of AccessPolicy agents\/crew-kubectl/,
+    );
+  });
+
+  it('list_pods returns the API server’s own refusal when crewgate allows but the Connection’s RBAC does not', async () => {
+    const run = await tool(['list-pods', '--namespace', 'default'], viaKubeSidecar());
+    expect(run.code).toBe(1);
+    expect(run.output.error).toMatchObject({ kind: 'kubectl', exitCode: 1 });
+    expect(String(run.output.error!.message)).toMatch(
+      new RegExp(
+        `pods is forbidden: User "system:serviceaccount:${namespace}:crewgate-proxy" cannot list resource "pods" in API group "" in the namespace "default"`,
+      ),
     );
   });
 });

@@ -65,13 +65,16 @@ describe('make demo', () => {
     expect(pod).toMatch(/initContainers: crewgate-sidecar \(restartPolicy Always\)/);
     expect(pod).toMatch(/crewgate-sidecar args: --config \/etc\/crewgate\/sidecar\.yaml/);
     expect(pod).toMatch(
-      /shop-db \(postgres\) on 127\.0\.0\.1:15432; control plane https:\/\/127\.0\.0\.1:\d+/,
+      /shop-db \(postgres\) on 127\.0\.0\.1:15432, cluster \(kubernetes\) on 127\.0\.0\.1:16443, bastion \(ssh\) on 127\.0\.0\.1:2222; control plane https:\/\/127\.0\.0\.1:\d+/,
     );
+    expect(pod).toMatch(/agent env: .*KUBECONFIG=\/etc\/crewgate\/kubeconfig/);
     expect(pod).toMatch(/agent token mounts: 0 \(automountServiceAccountToken: false\)/);
     const sidecar = stepText('The pod’s sidecar starts');
     expect(sidecar).toMatch(/There is no kubelet/);
     expect(sidecar).toMatch(/TokenRequest token bound to pod research-crew-0/);
-    expect(sidecar).toMatch(/ready: shop-db on 127\.0\.0\.1:15432/);
+    expect(sidecar).toMatch(
+      /ready: shop-db on 127\.0\.0\.1:15432 \(PostgreSQL\), cluster on 127\.0\.0\.1:16443 \(Kubernetes API\), bastion on 127\.0\.0\.1:2222 \(SSH\)/,
+    );
   });
 
   it('shows masking, a denial naming its rule, an approval by kubectl patch and a denial by a reviewer', () => {
@@ -109,6 +112,28 @@ describe('make demo', () => {
     );
   });
 
+  it('runs kubectl through the sidecar as the pod’s identity: an exec allowed with its output, an rm denied naming the rule', () => {
+    const text = stepText('kubectl through the sidecar');
+    expect(text).toMatch(/kwok stands in for the kubelet/);
+    expect(text).toMatch(/KUBECONFIG=\/etc\/crewgate\/kubeconfig\): http:\/\/127\.0\.0\.1:16443/);
+    expect(text).toMatch(/workload identity, system:serviceaccount:agents:research-crew/);
+    expect(text).toMatch(/\$ kubectl get pods -n storefront\n\s+→ NAME .*\n\s+→ target\s+1\/1\s+Running/);
+    // kwok runs the exec as a local process: `ls /` lists this machine's root.
+    expect(text).toMatch(/\$ kubectl exec -n storefront target -- ls \/\n\s+→ .*\bbin\b.*\betc\b.*\busr\b/);
+    expect(text).toMatch(
+      /\$ kubectl exec -n storefront target -- rm -rf \/data\n\s+✗ error: unable to upgrade connection: crewgate: Denied by rule "no-rm" of AccessPolicy agents\/cluster-viewers\.\n\s+\(exit status 1\)/,
+    );
+  });
+
+  it('runs ssh through the sidecar: allowed commands’ output, rm -rf / refused with exit status 126 and the stderr line', () => {
+    const text = stepText('ssh through the sidecar');
+    expect(text).toMatch(/\$ ssh -p 2222 agent@127\.0\.0\.1 uptime\n\s+→ .*load average: /);
+    expect(text).toMatch(/\$ ssh -p 2222 agent@127\.0\.0\.1 df -h \/\n\s+→ Filesystem\s+Size\s+Used/);
+    expect(text).toMatch(
+      /\$ ssh -p 2222 agent@127\.0\.0\.1 'rm -rf \/'\n\s+✗ crewgate: denied by agents\/bastion-viewers\/no-destruction: .*\n\s+\(exit status 126\)/,
+    );
+  });
+
   it('replays the session from the store and verifies its chain', () => {
     const text = stepText('The auditor replays');
     expect(text).toMatch(/#1 ALLOW agents\/viewers\/reads\n\s+> SELECT full_name, email, card_number/);
@@ -126,12 +151,22 @@ describe('make demo', () => {
     const commands = text
       .split('\n')
       .map((l) => l.trim())
-      .filter((l) => /^(TOKEN=|PGPASSWORD=|export |kubectl |npx )/.test(l));
+      .filter((l) => /^(TOKEN=|PGPASSWORD=|CREWGATE_TOKEN=|export |kubectl |npx )/.test(l));
     expect(commands.some((c) => c.startsWith('PGPASSWORD="$TOKEN" psql "host=127.0.0.1 port=15432'))).toBe(
       true,
     );
     expect(commands.some((c) => /^kubectl --kubeconfig \S+ get approvalrequests -A/.test(c))).toBe(true);
     expect(commands.some((c) => c.startsWith('kubectl crewgate list -A'))).toBe(true);
+    expect(
+      commands.some((c) =>
+        /^CREWGATE_TOKEN="\$TOKEN" SSH_ASKPASS=\S+ .*ssh .*-p 2222 agent@127\.0\.0\.1 uptime$/.test(c),
+      ),
+    ).toBe(true);
+    expect(
+      commands.some((c) =>
+        /^kubectl --kubeconfig \S+\/etc\/crewgate\/kubeconfig exec -n storefront target -- ls \/$/.test(c),
+      ),
+    ).toBe(true);
     // Run as printed, in one shell; the first psql (the agent's, through the sidecar) reads stdin.
     const ran = await runCommand('bash', ['-c', `cd ${repositoryRoot}\n${commands.join('\n')}`], {
       input: 'SELECT email FROM customers ORDER BY id LIMIT 1;\nDROP TABLE orders;\n',
@@ -142,6 +177,9 @@ describe('make demo', () => {
     expect(ran.stdout).toContain('***@******e.com');
     expect(ran.stdout).not.toContain('ada@example.com');
     expect(ran.stderr).toMatch(/ERROR: {2}crewgate: Denied by rule "no-drops"/);
+    // ssh through the sidecar with the token, and kubectl exec with the agent's kubeconfig.
+    expect(ran.stdout).toMatch(/load average: /);
+    expect(ran.stdout).toMatch(/^usr$/m);
     // kubectl get as the admin and as rita, and the plugin as rita, all list the requests.
     expect(ran.stderr).not.toMatch(/Forbidden|forbidden|not found|No such file/);
     expect(ran.stdout.match(/NAMESPACE\s+NAME\s+PHASE\s+REQUESTER/g)).toHaveLength(2);

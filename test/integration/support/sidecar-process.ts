@@ -9,11 +9,26 @@ import { stringify } from 'yaml';
 import type { HarnessInfo } from '../../harness/index.js';
 import { repositoryRoot } from '../../harness/paths.js';
 
-/** Writes a sidecar config for shop-db into `dir` and returns its path. */
+/**
+ * Writes a sidecar config for shop-db into `dir` and returns its path. `connections` and
+ * `policyFiles` are added to shop-db's and the shop fixture's, `workload` is the identity of
+ * clients without a token; the rest goes in as given.
+ */
 export function writeShopSidecarConfig(
   harness: HarnessInfo,
   dir: string,
-  extra: { recording: unknown; metrics?: unknown },
+  {
+    connections = [],
+    policyFiles = [],
+    workload,
+    ...extra
+  }: {
+    recording: unknown;
+    metrics?: unknown;
+    workload?: { subject: string; groups?: string[]; serviceAccount?: string };
+    connections?: unknown[];
+    policyFiles?: string[];
+  },
 ): string {
   const pg = harness.postgres;
   writeFileSync(join(dir, 'app.password'), pg.app.password, { mode: 0o600 });
@@ -29,8 +44,11 @@ export function writeShopSidecarConfig(
             caFile: harness.oidc.caCertificateFile,
           },
         ],
+        ...(workload ? { workload } : {}),
       },
-      policies: { files: [join(repositoryRoot, 'test/integration/fixtures/shop-policies.yaml')] },
+      policies: {
+        files: [join(repositoryRoot, 'test/integration/fixtures/shop-policies.yaml'), ...policyFiles],
+      },
       connections: [
         {
           name: 'shop-db',
@@ -44,6 +62,7 @@ export function writeShopSidecarConfig(
           caFile: pg.caCertificateFile,
           credentials: { username: { value: pg.app.user }, password: { file: join(dir, 'app.password') } },
         },
+        ...connections,
       ],
       ...extra,
     }),
@@ -55,6 +74,8 @@ export interface SidecarProcess {
   child: ChildProcessWithoutNullStreams;
   /** shop-db's listening port. */
   port: number;
+  /** Every connection's listening port, by name. */
+  listeners: Record<string, number>;
   metricsPort?: number;
 }
 
@@ -74,7 +95,12 @@ export function startSidecarProcess(config: string): Promise<SidecarProcess> {
       const line = out.split('\n').find((l) => l.includes('"ready":true'));
       if (line) {
         const ready = JSON.parse(line) as { listeners: Record<string, number>; metricsPort?: number };
-        resolve({ child, port: ready.listeners['shop-db']!, metricsPort: ready.metricsPort });
+        resolve({
+          child,
+          port: ready.listeners['shop-db']!,
+          listeners: ready.listeners,
+          metricsPort: ready.metricsPort,
+        });
       }
     });
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));

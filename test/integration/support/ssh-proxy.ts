@@ -79,18 +79,21 @@ export async function startSshProxy(
 }
 
 let askpass: string | undefined;
-/** A program ssh runs to ask for the password; it prints the token from the environment. */
-function askpassProgram(): string {
-  if (askpass) return askpass;
-  const file = join(mkdtempSync(join(tmpdir(), 'crewgate-askpass-')), 'askpass');
+/**
+ * A program ssh runs to ask for the password; it prints the token from `$CREWGATE_TOKEN`. Written
+ * once into a temp dir, or into `dir` when given (the demo's, removed with it).
+ */
+export function askpassProgram(dir?: string): string {
+  if (askpass && dir === undefined) return askpass;
+  const file = join(dir ?? mkdtempSync(join(tmpdir(), 'crewgate-askpass-')), 'askpass');
   writeFileSync(file, '#!/bin/sh\nprintf \'%s\\n\' "$CREWGATE_TOKEN"\n');
   chmodSync(file, 0o700);
-  askpass = file;
+  if (dir === undefined) askpass = file;
   return file;
 }
 
 /** Options every OpenSSH client gets: no user config, no agent, no keys, the listener's key pinned. */
-export function clientOptions(proxy: SshProxyUnderTest): string[] {
+export function clientOptions(proxy: Pick<SshProxyUnderTest, 'knownHostsFile'>): string[] {
   return [
     '-F',
     '/dev/null',
