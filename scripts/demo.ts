@@ -19,7 +19,7 @@ import { parse, stringify } from 'yaml';
 import { main as crewgate } from '../operator/cli/crewgate.js';
 import { operatorConfigFrom } from '../operator/config.js';
 import {
-  CONFIG_DIR,
+  KUBECONFIG_DIR,
   KUBECONFIG_FILE,
   SIDECAR_CONFIG_ANNOTATION,
   SIDECAR_CONTAINER,
@@ -533,8 +533,8 @@ async function approvalRequestCount(): Promise<number> {
   return out.trim().split('\n').filter(Boolean).length;
 }
 
-/** The kubeconfig the injector wrote for the agent container (KUBECONFIG), in the pod's root. */
-const agentKubeconfig = () => join(sidecar!.root, CONFIG_DIR, KUBECONFIG_FILE);
+/** The kubeconfig the sidecar wrote at start for the agent container (KUBECONFIG), in the pod's root. */
+const agentKubeconfig = () => join(sidecar!.root, KUBECONFIG_DIR, KUBECONFIG_FILE);
 
 /** Runs `program args` as the agent would and shows the command, its output and its refusal. */
 async function shownCommand(
@@ -564,11 +564,12 @@ async function aKubectlExec(targetReady: Promise<void>): Promise<void> {
   const kubeconfig = agentKubeconfig();
   const server = /server: (\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1];
   say(
-    `The agent’s kubectl reads the kubeconfig the injector wrote (KUBECONFIG=${CONFIG_DIR}/${KUBECONFIG_FILE}): ${server},`,
+    `The agent’s kubectl reads the kubeconfig the sidecar wrote at start (KUBECONFIG=${KUBECONFIG_DIR}/${KUBECONFIG_FILE}): ${server},`,
   );
-  say('the sidecar, with no token in it. Over plain http kubectl sends no token, so the sidecar takes the');
-  say('caller as the pod’s workload identity, system:serviceaccount:agents:research-crew, which');
-  say('AccessPolicy cluster-viewers names. The sidecar calls the API server as crewgate-cluster.');
+  say('the sidecar over TLS, trusting only the CA of the loopback certificate it made, with no token in it.');
+  say('With no token the caller is the pod’s workload identity, system:serviceaccount:agents:research-crew,');
+  say('which AccessPolicy cluster-viewers names (`kubectl --token` with an OIDC token would make the agent');
+  say('the caller). The sidecar calls the API server as crewgate-cluster; the agent never holds that token.');
   const env = { ...process.env, KUBECONFIG: kubeconfig, PATH: `${dirname(cp.kubectl)}:${process.env.PATH}` };
   say(bold('Allowed by rule reads:'));
   await shownCommand(`kubectl get pods -n ${WORKLOADS}`, cp.kubectl, ['get', 'pods', '-n', WORKLOADS], env);
