@@ -67,7 +67,7 @@ describe('make demo', () => {
     expect(pod).toMatch(
       /shop-db \(postgres\) on 127\.0\.0\.1:15432, cluster \(kubernetes\) on 127\.0\.0\.1:16443, bastion \(ssh\) on 127\.0\.0\.1:2222; control plane https:\/\/127\.0\.0\.1:\d+/,
     );
-    expect(pod).toMatch(/agent env: .*KUBECONFIG=\/etc\/crewgate\/kubeconfig/);
+    expect(pod).toMatch(/agent env: .*KUBECONFIG=\/var\/run\/crewgate\/kubeconfig\/kubeconfig/);
     expect(pod).toMatch(/agent token mounts: 0 \(automountServiceAccountToken: false\)/);
     const sidecar = stepText('The pod’s sidecar starts');
     expect(sidecar).toMatch(/There is no kubelet/);
@@ -115,7 +115,9 @@ describe('make demo', () => {
   it('runs kubectl through the sidecar as the pod’s identity: an exec allowed with its output, an rm denied naming the rule', () => {
     const text = stepText('kubectl through the sidecar');
     expect(text).toMatch(/kwok stands in for the kubelet/);
-    expect(text).toMatch(/KUBECONFIG=\/etc\/crewgate\/kubeconfig\): http:\/\/127\.0\.0\.1:16443/);
+    expect(text).toMatch(
+      /KUBECONFIG=\/var\/run\/crewgate\/kubeconfig\/kubeconfig\): https:\/\/127\.0\.0\.1:16443/,
+    );
     expect(text).toMatch(/workload identity, system:serviceaccount:agents:research-crew/);
     expect(text).toMatch(/\$ kubectl get pods -n storefront\n\s+→ NAME .*\n\s+→ target\s+1\/1\s+Running/);
     // kwok runs the exec as a local process: `ls /` lists this machine's root.
@@ -164,7 +166,9 @@ describe('make demo', () => {
     ).toBe(true);
     expect(
       commands.some((c) =>
-        /^kubectl --kubeconfig \S+\/etc\/crewgate\/kubeconfig exec -n storefront target -- ls \/$/.test(c),
+        /^kubectl --kubeconfig \S+\/var\/run\/crewgate\/kubeconfig\/kubeconfig exec -n storefront target -- ls \/$/.test(
+          c,
+        ),
       ),
     ).toBe(true);
     // Run as printed, in one shell; the first psql (the agent's, through the sidecar) reads stdin.
