@@ -64,7 +64,12 @@ export function sealEvent(
   previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
 ): RecordedEvent {
   const { type, ...rest } = event;
-  const payload = JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+  // A terminal chunk is already plain JSON (strings and a number): skip the copy, which for big
+  // output is two more passes over its base64.
+  const payload =
+    type === 'terminal'
+      ? (rest as Record<string, unknown>)
+      : (JSON.parse(JSON.stringify(rest)) as Record<string, unknown>);
   const iso = time.toISOString();
   const unsealed = {
     session,
