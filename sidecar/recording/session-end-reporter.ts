@@ -61,7 +61,8 @@ export class SessionEndReporter {
   private async drain(): Promise<void> {
     const attempts = this.options.attempts ?? 5;
     while (!this.stopped && this.queue.length > 0) {
-      const summary = this.queue[0]!;
+      // Taken off the queue first: a full queue then drops a waiting summary, never the one in flight.
+      const summary = this.queue.shift()!;
       let delay = this.options.initialDelayMs ?? 200;
       for (let attempt = 1; ; attempt++) {
         try {
@@ -92,7 +93,6 @@ export class SessionEndReporter {
           delay = Math.min(delay * 2, this.options.maxDelayMs ?? 10_000);
         }
       }
-      this.queue.shift();
     }
   }
 }
