@@ -17,7 +17,7 @@
 import type { Logger } from 'pino';
 import type { SidecarMetrics } from '../enforcement/metrics.js';
 import type { RecorderReadiness, SessionEvent, SessionRecorder } from '../enforcement/recorder.js';
-import { sealEvent, type RecordedEvent } from './recorded-event.js';
+import { sealEventToLine, type RecordedEvent } from './recorded-event.js';
 import { redactSecrets } from './redact.js';
 import type { Spool } from './spool.js';
 
@@ -138,9 +138,9 @@ export class SpoolingRecorder implements SessionRecorder {
     // Terminal data is base64, which has no space, quote or dot: neither redaction pattern (a JWS,
     // `PASSWORD '...'`) can match it, so the scan over every byte of output is skipped.
     const clean = event.type === 'terminal' ? event : redactSecrets(event);
-    const sealed = sealEvent(session, clean, time, this.chains.get(session));
+    const { event: sealed, line } = sealEventToLine(session, clean, time, this.chains.get(session));
     try {
-      this.deps.spool.append(sealed);
+      this.deps.spool.append(sealed, line);
       this.failure = undefined;
     } catch (error) {
       // The event is lost; say so loudly and refuse new commands until the spool writes again.
