@@ -78,6 +78,7 @@ export async function inPodRuntime(
   const reporter = new SessionEndReporter({
     send: (summary) => client.sessionEnded(summary),
     logger: log.child({ component: 'session-end-reporter' }),
+    metrics,
   });
   if (settings.recording) {
     ({ recorder, recording } = openStoreRecording(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SidecarMetrics } from '../enforcement/metrics.js';
 import { SessionEndReporter } from './session-end-reporter.js';
 
 const summary = (n: number) => ({ session: `s${n}`, events: n + 1, finalHash: 'f'.repeat(64) });
@@ -25,7 +26,9 @@ describe('SessionEndReporter', () => {
 
   it('gives up on a summary after its attempts, never throws, and drops the oldest when the queue is full', async () => {
     let tries = 0;
+    const metrics = new SidecarMetrics();
     const reporter = new SessionEndReporter({
+      metrics,
       send: async () => {
         tries++;
         throw new Error('no');
@@ -42,5 +45,8 @@ describe('SessionEndReporter', () => {
     expect(reporter.delivered).toBe(0);
     expect(reporter.dropped).toBe(4);
     expect(tries).toBe(3 * 3); // s1, s3, s4: three tries each
+    expect(
+      await metrics.registry.getSingleMetricAsString('crewgate_recording_session_end_reports_total'),
+    ).toMatch(/outcome="dropped"} 4/);
   });
 });

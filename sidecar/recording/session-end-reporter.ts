@@ -9,12 +9,14 @@
  * and the sidecar's log line carry the same hash whatever happens to this copy.
  */
 import type { Logger } from 'pino';
+import type { SidecarMetrics } from '../enforcement/metrics.js';
 import type { SessionSummary } from './spooling-recorder.js';
 
 export interface SessionEndReporterOptions {
   /** Sends one summary; rejects on any failure (the reporter retries). */
   send(summary: SessionSummary): Promise<void>;
   logger?: Logger;
+  metrics?: SidecarMetrics;
   /** Tries per summary (default 5). */
   attempts?: number;
   /** First retry delay, doubled per try up to `maxDelayMs` (defaults 200 ms and 10 s). */
@@ -41,6 +43,7 @@ export class SessionEndReporter {
     if (this.queue.length >= (this.options.maxQueued ?? 10_000)) {
       const lost = this.queue.shift();
       this.dropped += 1;
+      this.options.metrics?.recordingSessionEndReports.inc({ outcome: 'dropped' });
       this.options.logger?.warn(
         { session: lost?.session },
         'session-end report queue full; dropped the oldest',
@@ -68,11 +71,13 @@ export class SessionEndReporter {
         try {
           await this.options.send(summary);
           this.delivered += 1;
+          this.options.metrics?.recordingSessionEndReports.inc({ outcome: 'delivered' });
           break;
         } catch (error) {
           const err = error instanceof Error ? error.message : String(error);
           if (attempt >= attempts || this.stopped) {
             this.dropped += 1;
+            this.options.metrics?.recordingSessionEndReports.inc({ outcome: 'dropped' });
             this.options.logger?.error(
               { ...summary, attempts: attempt, err },
               'cannot report a session end to the control plane; its final hash is only in this log',
