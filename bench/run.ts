@@ -15,6 +15,7 @@ import { kubernetesBench } from './kubernetes.js';
 import { sshBench } from './ssh.js';
 import { policyBench } from './policy.js';
 import { postgresBench } from './postgres.js';
+import { recordingBench } from './recording.js';
 import type { Bench, BenchReport } from './result.js';
 import { formatReport, reportFileName, reportJson } from './table.js';
 
@@ -26,6 +27,8 @@ const benches: Bench[] = [
   kubernetesBench,
   kubernetesExecBench,
   sshBench,
+  httpBench,
+  recordingBench,
 ];
 
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);

@@ -76,10 +76,17 @@ export async function exportCommand(
   return 0;
 }
 
+/** Where the expected final hash came from, for the verdict line. */
+export interface ExpectedFinal {
+  finalHash: string;
+  /** `--final-hash`, or the Event it was read from. */
+  source: string;
+}
+
 export async function verifyCommand(
   reader: StoreReader,
   id: string,
-  expectFinal: string | undefined,
+  expected: ExpectedFinal | (() => Promise<ExpectedFinal | undefined>) | undefined,
   out: Output,
 ): Promise<number> {
   const session = await reader.resolveSession(id);
@@ -90,14 +97,16 @@ export async function verifyCommand(
     );
     return 1;
   }
-  if (expectFinal && expectFinal !== verdict.finalHash) {
+  // Looked up only for a session in the store, and only once the chain itself holds.
+  const expect = typeof expected === 'function' ? await expected() : expected;
+  if (expect && expect.finalHash !== verdict.finalHash) {
     out.line(
-      `FAILED ${session}: the final hash ${verdict.finalHash} is not the expected ${expectFinal} (events were removed from or added to the end)`,
+      `FAILED ${session}: the final hash ${verdict.finalHash} is not the expected ${expect.finalHash} from ${expect.source} (events were removed from or added to the end)`,
     );
     return 1;
   }
   out.line(
-    `OK ${session}: ${verdict.events} events, chain intact${verdict.complete ? '' : ' (no session.end: the session is open or its sidecar stopped before the end)'}, final hash ${verdict.finalHash}`,
+    `OK ${session}: ${verdict.events} events, chain intact${verdict.complete ? '' : ' (no session.end: the session is open or its sidecar stopped before the end)'}, final hash ${verdict.finalHash}${expect ? ` matches ${expect.source}` : ''}`,
   );
   return 0;
 }

@@ -5,15 +5,28 @@
  *   crewgate sessions [--subject S] [--connection C] [--since T] [--until T] [--decision Allow|Deny] [--limit N] [--json]
  *   crewgate replay SESSION [--speed N] [--no-wait] [--format text|asciicast]
  *   crewgate export --since T [--until T] [--format jsonl]
- *   crewgate verify SESSION [--final-hash H]
+ *   crewgate verify SESSION [--final-hash H | --kubeconfig FILE [--context C] [-n NS] | --no-events]
+ *
+ * `verify` also compares the chain's final hash with the copy the operator keeps (the pod's
+ * `SessionRecorded` Event): read with `--kubeconfig`, else $KUBECONFIG or ~/.kube/config when there
+ * is one. `--final-hash H` (e.g. from the operator's log, once Events expired) replaces the lookup.
  *
  * The store is `--store URL` or `$CREWGATE_STORE_URL`, a PostgreSQL connection string for a reader
  * role. Exit codes: 0 done, 1 verification failed or a runtime error, 2 bad usage.
  */
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { exportCommand, replayCommand, sessionsCommand, verifyCommand, type Output } from './commands.js';
+import {
+  exportCommand,
+  replayCommand,
+  sessionsCommand,
+  verifyCommand,
+  type ExpectedFinal,
+  type Output,
+} from './commands.js';
+import { FinalHashConflict, loadKubeConfig, recordedFinalHash } from './recorded-final-hash.js';
 import { StoreReader } from './store-reader.js';
 import { parseTimeArgument } from './time-arguments.js';
 
@@ -21,7 +34,7 @@ const USAGE = `usage:
   crewgate sessions [--subject S] [--connection C] [--since T] [--until T] [--decision Allow|Deny] [--limit N] [--json]
   crewgate replay SESSION [--speed N] [--no-wait] [--format text|asciicast]
   crewgate export --since T [--until T] [--format jsonl]
-  crewgate verify SESSION [--final-hash H]
+  crewgate verify SESSION [--final-hash H | --kubeconfig FILE [--context C] [-n NS] | --no-events]
 options: --store URL (or CREWGATE_STORE_URL); T is ISO 8601 or a duration back from now (15m, 2h, 7d)`;
 
 class UsageError extends Error {
@@ -49,6 +62,10 @@ export async function main(
       'no-wait': { type: 'boolean' },
       format: { type: 'string' },
       'final-hash': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      'no-events': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -104,14 +121,54 @@ export async function main(
           out,
         );
       }
-      case 'verify':
-        return await verifyCommand(reader, needSession(), values['final-hash'], out);
+      case 'verify': {
+        const finalHash = values['final-hash'];
+        if (finalHash)
+          return await verifyCommand(reader, needSession(), { finalHash, source: '--final-hash' }, out);
+        return await verifyCommand(reader, needSession(), operatorCopy(values, env, out, needSession()), out);
+      }
       default:
         throw new UsageError(`unknown command ${command}`);
     }
   } finally {
     await reader.close();
   }
+}
+
+/**
+ * The lookup of the operator's copy, or undefined when there is no kubeconfig or `--no-events`.
+ * With an explicit `--kubeconfig` a failed lookup fails the command; with a found-by-default one it
+ * is a NOTE, and the chain alone is verified.
+ */
+function operatorCopy(
+  values: { kubeconfig?: string; context?: string; namespace?: string; 'no-events'?: boolean },
+  env: NodeJS.ProcessEnv,
+  out: Output,
+  session: string,
+): (() => Promise<ExpectedFinal | undefined>) | undefined {
+  const home = env.HOME ? join(env.HOME, '.kube', 'config') : undefined;
+  const implicit = env.KUBECONFIG || (home && existsSync(home));
+  if (values['no-events'] || (!values.kubeconfig && !implicit)) return undefined;
+  return async () => {
+    try {
+      const found = await recordedFinalHash(
+        loadKubeConfig(values.kubeconfig, values.context),
+        session,
+        values.namespace,
+      );
+      if (!found)
+        out.line(
+          `NOTE ${session}: no SessionRecorded Event found (Events expire with the API server's --event-ttl, 1 h by default); pass the operator's logged final hash with --final-hash`,
+        );
+      return found && { finalHash: found.finalHash, source: found.where };
+    } catch (error) {
+      if (values.kubeconfig || error instanceof FinalHashConflict) throw error;
+      out.line(
+        `NOTE ${session}: cannot read the operator's copy of the final hash (${error instanceof Error ? error.message : String(error)}); the chain alone is verified`,
+      );
+      return undefined;
+    }
+  };
 }
 
 const invokedDirectly =

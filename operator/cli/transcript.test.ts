@@ -110,3 +110,51 @@ describe('time arguments', () => {
     expect(() => parseTimeArgument('yesterday', now)).toThrow(/not a time/);
   });
 });
+
+describe('playback of coalesced terminal output', () => {
+  it('plays output the recorder merged at its first chunk’s time, and the later output at its own', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { Spool } = await import('../../sidecar/recording/spool.js');
+    const { SpoolingRecorder } = await import('../../sidecar/recording/spooling-recorder.js');
+    const spool = new Spool({
+      dir: mkdtempSync(join(tmpdir(), 'rec-')),
+      fsync: { mode: 'interval', intervalMs: 50 },
+    });
+    const recorder = new SpoolingRecorder({
+      spool,
+      maxBytes: 1_000_000,
+      coalesceTerminal: { windowMs: 20, maxBytes: 1024 },
+    });
+    const out = (text: string, elapsedMs: number): SessionEvent => ({
+      type: 'terminal',
+      stream: 'stdout',
+      data: Buffer.from(text).toString('base64'),
+      elapsedMs,
+    });
+    recorder.record('s', {
+      type: 'session.start',
+      identity: { subject: 'a', groups: [] },
+      connection: 'h',
+      protocol: 'ssh',
+      client: 'x',
+    });
+    recorder.record('s', out('$ ', 10));
+    recorder.record('s', out('ls', 12));
+    await new Promise((r) => setTimeout(r, 60)); // past the window: the next output is an event of its own
+    recorder.record('s', out('\r\nfile\r\n', 700));
+    recorder.record('s', { type: 'session.end', reason: 'done' });
+    const { events } = await spool.read(1_000_000);
+    await spool.close();
+    const waits: number[] = [];
+    const written: string[] = [];
+    await play(frames(events), (c) => written.push(c.toString()), {
+      speed: 1,
+      wait: true,
+      sleep: async (ms) => void waits.push(ms),
+    });
+    expect(written).toEqual(['$ ls', '\r\nfile\r\n']);
+    expect(waits).toEqual([10, 690]);
+  });
+});

@@ -5,6 +5,8 @@
  *   POST /v1/credentials           {connection} -> the Connection's Secret keys, for one session,
  *                                  and the PEM CA of `spec.tls.caRef` (public, but it lives in a
  *                                  Secret the sidecar may not read, so it travels with the keys)
+ *   POST /v1/sessions/end          {session, events, finalHash}: the session's final hash, kept in
+ *                                  the operator's log and an Event on the pod (session-end.ts)
  * Every request carries the sidecar's projected token; see sidecar-identity.ts.
  */
 import { createServer, type Server } from 'node:https';
@@ -19,6 +21,7 @@ import { sidecarBundle, type SidecarBundle } from './bundle.js';
 import type { InjectionConfig } from '../injection/injection-config.js';
 import type { ClusterState } from './cluster-state.js';
 import type { SidecarSettingsSource } from './sidecar-settings.js';
+import { sessionEndRecorder, SessionEndError } from './session-end.js';
 import { authenticateSidecar, SidecarAuthError, type SidecarIdentity } from './sidecar-identity.js';
 
 export interface SidecarApiOptions {
@@ -67,6 +70,8 @@ export async function startSidecarApi(options: SidecarApiOptions): Promise<Sidec
     help: 'Sidecars watching their bundle now.',
     registers: options.registry ? [options.registry] : [],
   });
+
+  const sessionEnd = sessionEndRecorder({ clients, logger, now });
 
   const bundleFor = (who: SidecarIdentity): SidecarBundle =>
     sidecarBundle({
@@ -289,6 +294,15 @@ export async function startSidecarApi(options: SidecarApiOptions): Promise<Sidec
             return json(res, 200, bundleFor(who));
           }
           if (req.method === 'POST' && url.pathname === '/v1/credentials') return credentials(who, req, res);
+          if (req.method === 'POST' && url.pathname === '/v1/sessions/end') {
+            try {
+              return json(res, 200, await sessionEnd(who, await readJson(req)));
+            } catch (error) {
+              if (error instanceof SessionEndError || error instanceof SyntaxError)
+                return json(res, 400, { error: error.message });
+              throw error;
+            }
+          }
           if (req.method === 'GET' && url.pathname === '/v1/settings' && options.settings)
             return json(res, 200, await options.settings(who));
           if (url.pathname === '/v1/approvals' || url.pathname.startsWith('/v1/approvals/')) {

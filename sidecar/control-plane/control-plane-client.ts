@@ -213,6 +213,11 @@ export class ControlPlaneClient implements BundleSource {
     return (await this.call('GET', '/v1/settings', undefined, 'settings')) as SettingsDocument;
   }
 
+  /** Hands a session's final hash to the operator (`POST /v1/sessions/end`); see SessionEndReporter. */
+  async sessionEnded(summary: { session: string; events: number; finalHash: string }): Promise<void> {
+    await this.call('POST', '/v1/sessions/end', summary, `session end of ${summary.session}`);
+  }
+
   private call(method: string, path: string, body: unknown, what: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const req = request(new URL(path, this.options.url), this.requestOptions(method), (res) => {

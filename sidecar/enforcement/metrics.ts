@@ -82,4 +82,10 @@ export class SidecarMetrics {
     help: 'Failed attempts to ship a batch to the recording store (each is retried with backoff).',
     registers: [this.registry],
   });
+  readonly recordingSessionEndReports = new Counter({
+    name: 'crewgate_recording_session_end_reports_total',
+    help: 'Final hashes reported to the control plane: delivered, or dropped after its retries (then only in the log).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
 }

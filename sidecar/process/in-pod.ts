@@ -21,7 +21,7 @@ import { ControlPlaneClient, type SettingsDocument } from '../control-plane/cont
 import type { SidecarMetrics } from '../enforcement/metrics.js';
 import type { SessionRecorder } from '../enforcement/recorder.js';
 import { TokenVerifier } from '../identity/token-verifier.js';
-import type { Recording } from '../recording/index.js';
+import { SessionEndReporter, type Recording } from '../recording/index.js';
 import { loopbackKubernetes } from './loopback-kubernetes.js';
 import { issueLoopbackCertificate } from './loopback-tls.js';
 import { openStoreRecording, refusingRecorder } from './recording.js';
@@ -79,12 +79,19 @@ export async function inPodRuntime(
 
   let recorder: SessionRecorder;
   let recording: Recording | undefined;
+  // Each session's final hash also goes to the operator, off the hot path (session-end-reporter.ts).
+  const reporter = new SessionEndReporter({
+    send: (summary) => client.sessionEnded(summary),
+    logger: log.child({ component: 'session-end-reporter' }),
+    metrics,
+  });
   if (settings.recording) {
     ({ recorder, recording } = openStoreRecording(
       { spoolDir: config.recording.spoolDir, ...SPOOL },
       settings.recording,
       metrics,
       log,
+      (summary) => reporter.report(summary),
     ));
   } else {
     log.error('the control plane configures no recording store; every command is refused');
@@ -128,8 +135,9 @@ export async function inPodRuntime(
     metrics: config.metrics,
     notReady: () => (client.hasBundle ? undefined : 'waiting for the first policy bundle'),
     close: async (drainMs) => {
-      client.stop();
       await recording?.close(drainMs);
+      await reporter.stop(Math.min(drainMs ?? 0, 2_000));
+      client.stop();
     },
   };
 }

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { SidecarMetrics } from '../enforcement/metrics.js';
 import type { SessionRecorder } from '../enforcement/recorder.js';
-import { openRecording, type Recording } from '../recording/index.js';
+import { openRecording, type Recording, type SessionSummary } from '../recording/index.js';
 
 export interface StoreSettings {
   host: string;
@@ -30,6 +30,8 @@ export function openStoreRecording(
   store: StoreSettings,
   metrics: SidecarMetrics,
   logger: Logger,
+  /** Told each session's final hash (in a pod: the control plane's copy); absent standalone. */
+  onSessionEnd?: (summary: SessionSummary) => void,
 ): { recorder: SessionRecorder; recording: Recording } {
   const recording = openRecording({
     dir: spool.spoolDir,
@@ -52,6 +54,7 @@ export function openStoreRecording(
     },
     metrics,
     logger: logger.child({ component: 'recording' }),
+    onSessionEnd,
   });
   return { recorder: recording.recorder, recording };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../enforcement/recorder.js';
 import { canonicalJson } from './canonical-json.js';
 import { verifyChain } from './hash-chain.js';
-import { hashEvent, sealEvent, ZERO_HASH, type RecordedEvent } from './recorded-event.js';
+import { hashEvent, sealEvent, sealEventToLine, ZERO_HASH, type RecordedEvent } from './recorded-event.js';
 
 const events: SessionEvent[] = [
   {
@@ -98,5 +98,32 @@ describe('the hash chain', () => {
 
   it('says an intact chain without an end is incomplete', () => {
     expect(verifyChain(chain(events.slice(0, 2)))).toMatchObject({ ok: true, complete: false });
+  });
+});
+
+describe('sealEventToLine', () => {
+  it('hashes exactly what hashInput defines, and its spool line parses back to the sealed event', () => {
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.string(),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.nat(),
+        fc.boolean(),
+        (session, message, bytes, elapsedMs, terminal) => {
+          const event: SessionEvent = terminal
+            ? { type: 'terminal', stream: 'stdout', data: Buffer.from(bytes).toString('base64'), elapsedMs }
+            : { type: 'error', message, code: message.length > 3 ? undefined : message };
+          const first = sealEventToLine(session, event, new Date(1_700_000_000_000 + elapsedMs), undefined);
+          const next = sealEventToLine(session, event, new Date(1_800_000_000_000), first.event);
+          for (const { event: sealed, line } of [first, next]) {
+            expect(sealed.hash).toBe(hashEvent(sealed));
+            expect(line.endsWith('\n')).toBe(true);
+            expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(sealed)));
+          }
+          expect(verifyChain([first.event, next.event])).toMatchObject({ ok: true, events: 2 });
+        },
+      ),
+    );
   });
 });

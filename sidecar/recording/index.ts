@@ -7,7 +7,7 @@ import type { SidecarMetrics } from '../enforcement/metrics.js';
 import { PgEventStore, type EventStore, type PgEventStoreOptions } from './event-store.js';
 import { Shipper } from './shipper.js';
 import { Spool, type SpoolOptions } from './spool.js';
-import { SpoolingRecorder } from './spooling-recorder.js';
+import { SpoolingRecorder, type SpoolingRecorderDeps } from './spooling-recorder.js';
 
 export { canonicalJson } from './canonical-json.js';
 export { SpoolError, StoreError } from './errors.js';
@@ -22,9 +22,10 @@ export {
   type RecordedEvent,
 } from './recorded-event.js';
 export { redactSecrets } from './redact.js';
+export { SessionEndReporter, type SessionEndReporterOptions } from './session-end-reporter.js';
 export { Shipper } from './shipper.js';
 export { Spool, type SpoolOptions, type SpoolPosition } from './spool.js';
-export { SpoolingRecorder } from './spooling-recorder.js';
+export { SpoolingRecorder, TERMINAL_COALESCING, type SessionSummary } from './spooling-recorder.js';
 
 export interface RecordingOptions extends SpoolOptions {
   maxBytes: number;
@@ -33,6 +34,9 @@ export interface RecordingOptions extends SpoolOptions {
   metrics?: SidecarMetrics;
   logger?: Logger;
   backoff?: { initialMs: number; maxMs: number };
+  /** See SpoolingRecorderDeps: terminal chunk coalescing, and who is told each final hash. */
+  coalesceTerminal?: SpoolingRecorderDeps['coalesceTerminal'];
+  onSessionEnd?: SpoolingRecorderDeps['onSessionEnd'];
 }
 
 export interface Recording {
@@ -53,6 +57,8 @@ export function openRecording(options: RecordingOptions): Recording {
     now: options.now,
     metrics: options.metrics,
     logger: options.logger,
+    coalesceTerminal: options.coalesceTerminal,
+    onSessionEnd: options.onSessionEnd,
   });
   const shipper = new Shipper({
     spool,
@@ -68,6 +74,7 @@ export function openRecording(options: RecordingOptions): Recording {
     shipper,
     spool,
     close: async (drainMs = 0) => {
+      recorder.flush();
       await shipper.stop(drainMs);
       await store.close();
       await spool.close();

@@ -63,17 +63,40 @@ export function sealEvent(
   time: Date,
   previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
 ): RecordedEvent {
+  return sealEventToLine(session, event, time, previous).event;
+}
+
+/**
+ * `sealEvent`, and the event's spool line (JSON, newline-terminated) built from the same canonical
+ * payload text the hash covers: the payload (for terminal output, all of its base64) is then
+ * serialised once, not once for the hash and again for the spool.
+ */
+export function sealEventToLine(
+  session: string,
+  event: SessionEvent,
+  time: Date,
+  previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
+): { event: RecordedEvent; line: string } {
   const { type, ...rest } = event;
-  const payload = JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+  // A terminal chunk is already plain JSON (strings and a number): skip the copy, which for big
+  // output is two more passes over its base64.
+  const payload =
+    type === 'terminal'
+      ? (rest as Record<string, unknown>)
+      : (JSON.parse(JSON.stringify(rest)) as Record<string, unknown>);
   const iso = time.toISOString();
-  const unsealed = {
-    session,
-    seq: previous ? previous.seq + 1 : 0,
-    sessionStarted: previous ? previous.sessionStarted : iso,
-    time: iso,
-    type,
-    payload,
-    prevHash: previous ? previous.hash : ZERO_HASH,
+  const seq = previous ? previous.seq + 1 : 0;
+  const prevHash = previous ? previous.hash : ZERO_HASH;
+  const sessionStarted = previous ? previous.sessionStarted : iso;
+  const payloadJson = canonicalJson(payload);
+  const head = `,"prevHash":"${prevHash}","seq":${seq},"session":${JSON.stringify(session)},"time":"${iso}","type":${JSON.stringify(type)}`;
+  // canonicalJson of {v, session, seq, time, type, payload, prevHash}: its keys in sorted order
+  // (payload, prevHash, seq, session, time, type, v), written out; hashInput is the definition.
+  const hash = createHash('sha256')
+    .update(`{"payload":${payloadJson}${head},"v":${EVENT_FORMAT}}`, 'utf8')
+    .digest('hex');
+  return {
+    event: { session, seq, sessionStarted, time: iso, type, payload, prevHash, hash },
+    line: `{"payload":${payloadJson}${head},"sessionStarted":"${sessionStarted}","hash":"${hash}"}\n`,
   };
-  return { ...unsealed, hash: hashEvent(unsealed) };
 }

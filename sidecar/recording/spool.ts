@@ -110,9 +110,12 @@ export class Spool {
     this.listeners.push(listener);
   }
 
-  /** Appends one event; it is in the kernel (and on disk with `fsync: always`) when this returns. */
-  append(event: RecordedEvent): number {
-    const bytes = Buffer.from(`${JSON.stringify(event)}\n`, 'utf8');
+  /**
+   * Appends one event; it is in the kernel (and on disk with `fsync: always`) when this returns.
+   * `line` is the event already serialised (sealEventToLine), newline included.
+   */
+  append(event: RecordedEvent, line = `${JSON.stringify(event)}\n`): number {
+    const bytes = Buffer.from(line, 'utf8');
     const path = join(this.dir, segmentName(this.current));
     try {
       let written = 0;

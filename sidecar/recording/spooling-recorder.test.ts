@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SidecarMetrics } from '../enforcement/metrics.js';
+import type { SessionEvent } from '../enforcement/recorder.js';
 import type { EventStore } from './event-store.js';
 import { verifyChain } from './hash-chain.js';
 import { openRecording } from './index.js';
@@ -59,6 +60,109 @@ describe('SpoolingRecorder + Shipper', () => {
         .split('\n')
         .at(-1),
     ).not.toMatch(/ 0$/);
+    await r.close();
+  });
+});
+
+describe('terminal chunk coalescing', () => {
+  const open = (coalesceTerminal?: { windowMs: number; maxBytes: number } | false) => {
+    const store = new SwitchableStore();
+    let t = Date.UTC(2025, 0, 1);
+    const r = openRecording({
+      dir: mkdtempSync(join(tmpdir(), 'rec-')),
+      fsync: { mode: 'interval', intervalMs: 50 },
+      maxBytes: 1_000_000,
+      store,
+      now: () => new Date((t += 1)),
+      backoff: { initialMs: 5, maxMs: 20 },
+      coalesceTerminal,
+    });
+    return { r, store };
+  };
+  const start: SessionEvent = {
+    type: 'session.start',
+    identity: { subject: 'x', groups: [] },
+    connection: 'c',
+    protocol: 'ssh',
+    client: 'l',
+  };
+  const out = (text: string, elapsedMs: number, stream: 'stdout' | 'stdin' = 'stdout') =>
+    ({ type: 'terminal', stream, data: Buffer.from(text).toString('base64'), elapsedMs }) as const;
+
+  it('merges consecutive chunks of one stream into one event at the earliest time; the bytes, order and chain are kept', async () => {
+    const { r, store } = open();
+    r.recorder.record('s', start);
+    // Lengths not multiples of 3: the base64 of the merged event is of the joined bytes.
+    r.recorder.record('s', out('ab', 10));
+    r.recorder.record('s', out('cdef', 11));
+    r.recorder.record('s', out('g', 12));
+    r.recorder.record('s', out('ls\r', 13, 'stdin')); // another stream: the held output goes first
+    r.recorder.record('s', { type: 'resize', cols: 80, rows: 24, elapsedMs: 14 });
+    r.recorder.record('s', out('h', 15));
+    r.recorder.record('s', { type: 'session.end', reason: 'done' }); // flushes what is held
+    await r.shipper.drained(2_000);
+    const rows = store.rows.map((e) => ({
+      type: e.type,
+      stream: e.payload.stream,
+      text: typeof e.payload.data === 'string' ? Buffer.from(e.payload.data, 'base64').toString() : undefined,
+      elapsedMs: e.payload.elapsedMs,
+    }));
+    expect(rows).toEqual([
+      { type: 'session.start', stream: undefined, text: undefined, elapsedMs: undefined },
+      { type: 'terminal', stream: 'stdout', text: 'abcdefg', elapsedMs: 10 },
+      { type: 'terminal', stream: 'stdin', text: 'ls\r', elapsedMs: 13 },
+      { type: 'resize', stream: undefined, text: undefined, elapsedMs: 14 },
+      { type: 'terminal', stream: 'stdout', text: 'h', elapsedMs: 15 },
+      { type: 'session.end', stream: undefined, text: undefined, elapsedMs: undefined },
+    ]);
+    expect(verifyChain(store.rows)).toMatchObject({ ok: true, complete: true, events: 6 });
+    await r.close();
+  });
+
+  it('spools held output once the window passes or the byte bound is reached, and per chunk when off', async () => {
+    const { r, store } = open({ windowMs: 300, maxBytes: 16 });
+    r.recorder.record('s', start);
+    r.recorder.record('s', out('abc', 1)); // 4 base64 characters
+    await r.shipper.drained(2_000);
+    expect(store.rows).toHaveLength(1); // held within the window
+    await new Promise((res) => setTimeout(res, 400));
+    await r.shipper.drained(2_000);
+    expect(store.rows.map((e) => e.type)).toEqual(['session.start', 'terminal']);
+    for (let i = 0; i < 5; i++) r.recorder.record('s', out('abc', 2 + i)); // 20 characters > 16
+    r.recorder.record('s', out('x'.repeat(30), 9)); // alone bigger than the bound: straight through
+    await r.close(2_000);
+    expect(store.rows.slice(2).map((e) => Buffer.from(String(e.payload.data), 'base64').toString())).toEqual([
+      'abcabcabcabc',
+      'abc',
+      'x'.repeat(30),
+    ]);
+
+    const off = open(false);
+    off.r.recorder.record('s', start);
+    off.r.recorder.record('s', out('a', 1));
+    off.r.recorder.record('s', out('b', 2));
+    await off.r.shipper.drained(2_000);
+    expect(off.store.rows.map((e) => e.type)).toEqual(['session.start', 'terminal', 'terminal']);
+    await off.r.close();
+  });
+
+  it('reports each session end with its event count and final hash, and survives a reporter that throws', async () => {
+    const summaries: unknown[] = [];
+    const store = new SwitchableStore();
+    const r = openRecording({
+      dir: mkdtempSync(join(tmpdir(), 'rec-')),
+      fsync: { mode: 'interval', intervalMs: 50 },
+      maxBytes: 1_000_000,
+      store,
+      onSessionEnd: (s) => {
+        summaries.push(s);
+        throw new Error('reporter broken');
+      },
+    });
+    r.recorder.record('s', start);
+    r.recorder.record('s', { type: 'session.end', reason: 'done' });
+    await r.shipper.drained(2_000);
+    expect(summaries).toEqual([{ session: 's', events: 2, finalHash: store.rows[1]!.hash }]);
     await r.close();
   });
 });

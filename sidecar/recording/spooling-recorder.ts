@@ -5,11 +5,19 @@
  * when the unshipped part of the spool reaches its bound or the spool cannot be written: the
  * enforcer then refuses new commands, while open sessions' events (results, errors, ends) are
  * still spooled.
+ *
+ * Terminal chunks are coalesced: consecutive chunks of one session and stream that arrive within
+ * `windowMs` (and up to `maxBytes` of base64) become one `terminal` event carrying the earliest
+ * chunk's `elapsedMs` and time. Per-event costs (sealing, hashing, a write) dominate recording a
+ * terminal stream otherwise. The pending chunks are spooled before any other event of the session,
+ * at session end, when the window or the byte bound is reached, and on `flush()`. What a crash can
+ * lose is therefore at most `windowMs` (and at most `maxBytes`) of terminal output per open session;
+ * commands, decisions and every other event are spooled before `record` returns, as before.
  */
 import type { Logger } from 'pino';
 import type { SidecarMetrics } from '../enforcement/metrics.js';
 import type { RecorderReadiness, SessionEvent, SessionRecorder } from '../enforcement/recorder.js';
-import { sealEvent, type RecordedEvent } from './recorded-event.js';
+import { sealEventToLine, type RecordedEvent } from './recorded-event.js';
 import { redactSecrets } from './redact.js';
 import type { Spool } from './spool.js';
 
@@ -20,16 +28,49 @@ export interface SpoolingRecorderDeps {
   now?: () => Date;
   metrics?: SidecarMetrics;
   logger?: Logger;
+  /** Terminal chunk coalescing (see above); `false` spools one event per chunk. */
+  coalesceTerminal?: { windowMs: number; maxBytes: number } | false;
+  /**
+   * Told each session's final hash once its end is spooled (the copy the control plane keeps).
+   * Must not block or throw; a throw is logged and ignored.
+   */
+  onSessionEnd?: (summary: SessionSummary) => void;
+}
+
+/** A recorded session's end: what the operator keeps where the sidecar cannot rewrite it. */
+export interface SessionSummary {
+  session: string;
+  /** Number of events, `session.end` included (its seq + 1). */
+  events: number;
+  /** The `session.end` event's hash. */
+  finalHash: string;
+}
+
+/** Defaults: 5 ms is below what a terminal user perceives, 64 KiB of base64 is 48 KiB of output. */
+export const TERMINAL_COALESCING = { windowMs: 5, maxBytes: 64 * 1024 } as const;
+
+interface PendingTerminal {
+  stream: 'stdin' | 'stdout' | 'stderr';
+  /** base64 of each chunk, in arrival order. */
+  data: string[];
+  length: number;
+  elapsedMs: number;
+  time: Date;
 }
 
 export class SpoolingRecorder implements SessionRecorder {
   private readonly chains = new Map<string, Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'>>();
   private readonly now: () => Date;
   private failure: Error | undefined;
+  private readonly coalescing: { windowMs: number; maxBytes: number } | undefined;
+  private readonly pending = new Map<string, PendingTerminal>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: SpoolingRecorderDeps) {
     if (!(deps.maxBytes > 0)) throw new RangeError(`spool bound must be positive, got ${deps.maxBytes}`);
     this.now = deps.now ?? (() => new Date());
+    this.coalescing =
+      deps.coalesceTerminal === false ? undefined : (deps.coalesceTerminal ?? TERMINAL_COALESCING);
   }
 
   accepting(): RecorderReadiness {
@@ -46,9 +87,60 @@ export class SpoolingRecorder implements SessionRecorder {
   }
 
   record(session: string, event: SessionEvent): void {
-    const sealed = sealEvent(session, redactSecrets(event), this.now(), this.chains.get(session));
+    const held = this.pending.get(session);
+    if (event.type === 'terminal' && this.coalescing) {
+      if (
+        held &&
+        held.stream === event.stream &&
+        held.length + event.data.length <= this.coalescing.maxBytes
+      ) {
+        held.data.push(event.data);
+        held.length += event.data.length;
+        return;
+      }
+      if (held) this.spoolPending(session, held);
+      if (event.data.length >= this.coalescing.maxBytes) return this.spool(session, event, this.now());
+      this.pending.set(session, {
+        stream: event.stream,
+        data: [event.data],
+        length: event.data.length,
+        elapsedMs: event.elapsedMs,
+        time: this.now(),
+      });
+      this.timer ??= setTimeout(() => this.flush(), this.coalescing.windowMs);
+      return;
+    }
+    if (held) this.spoolPending(session, held);
+    this.spool(session, event, this.now());
+  }
+
+  /** Spools every held terminal chunk now (the window's timer, and shutdown). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const [session, held] of this.pending) this.spoolPending(session, held);
+  }
+
+  private spoolPending(session: string, held: PendingTerminal): void {
+    this.pending.delete(session);
+    const data =
+      held.data.length === 1
+        ? held.data[0]!
+        : Buffer.concat(held.data.map((d) => Buffer.from(d, 'base64'))).toString('base64');
+    this.spool(
+      session,
+      { type: 'terminal', stream: held.stream, data, elapsedMs: held.elapsedMs },
+      held.time,
+    );
+  }
+
+  private spool(session: string, event: SessionEvent, time: Date): void {
+    // Terminal data is base64, which has no space, quote or dot: neither redaction pattern (a JWS,
+    // `PASSWORD '...'`) can match it, so the scan over every byte of output is skipped.
+    const clean = event.type === 'terminal' ? event : redactSecrets(event);
+    const { event: sealed, line } = sealEventToLine(session, clean, time, this.chains.get(session));
     try {
-      this.deps.spool.append(sealed);
+      this.deps.spool.append(sealed, line);
       this.failure = undefined;
     } catch (error) {
       // The event is lost; say so loudly and refuse new commands until the spool writes again.
@@ -64,7 +156,16 @@ export class SpoolingRecorder implements SessionRecorder {
     if (event.type === 'session.end') {
       this.chains.delete(session);
       // A copy of the final hash outside the store, for whoever keeps the sidecar's logs.
-      this.deps.logger?.info({ session, events: sealed.seq + 1, finalHash: sealed.hash }, 'session recorded');
+      const summary = { session, events: sealed.seq + 1, finalHash: sealed.hash };
+      this.deps.logger?.info(summary, 'session recorded');
+      try {
+        this.deps.onSessionEnd?.(summary);
+      } catch (error) {
+        this.deps.logger?.warn(
+          { session, err: error instanceof Error ? error.message : String(error) },
+          'cannot report a session end',
+        );
+      }
     } else {
       this.chains.set(session, sealed);
     }

@@ -327,6 +327,35 @@ describe('the in-pod sidecar', () => {
         e.payload.commands?.[0]?.text.includes('customers'),
     );
     expect(denied).toBeDefined();
+    // The ended session's final hash also reached the operator: a SessionRecorded Event on the pod.
+    const ended = await eventually(async () => {
+      const rows = await asStoreAdmin(
+        async (c) =>
+          (
+            await c.query<{ session: string; seq: number; hash: string }>(
+              "SELECT session, seq, hash FROM recording.events WHERE session = $1 AND type = 'session.end'",
+              [start!.session],
+            )
+          ).rows,
+      );
+      return rows[0];
+    }, 'the session end in the store');
+    const recorded = await eventually(async () => {
+      const got = await kubectl(harness, [
+        'get',
+        'events',
+        '-n',
+        ns,
+        '--field-selector',
+        'reason=SessionRecorded',
+        '-o',
+        'jsonpath={range .items[*]}{.involvedObject.name} {.message}{"\\n"}{end}',
+      ]);
+      return got.stdout.split('\n').find((l) => l.includes(ended.session));
+    }, 'the SessionRecorded Event');
+    expect(recorded).toBe(
+      `crew-0 session ${ended.session} recorded: ${ended.seq + 1} events, final hash ${ended.hash}`,
+    );
   });
 });
 
