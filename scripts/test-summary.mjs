@@ -11,9 +11,10 @@ try {
   process.exit(0);
 }
 const skipped = (results.numPendingTests ?? 0) + (results.numTodoTests ?? 0);
-// A file that fails to load (e.g. a broken import) has no test results but must count as a failure.
+// A file that fails outside its tests (a broken import, a beforeAll that throws: its tests are then
+// reported skipped, not failed) must still count as a failure, once.
 const failedSuites = (results.testResults ?? []).filter(
-  (r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0,
+  (r) => r.status === 'failed' && !(r.assertionResults ?? []).some((a) => a.status === 'failed'),
 ).length;
 const failed = (results.numFailedTests ?? 0) + failedSuites;
 console.log(
