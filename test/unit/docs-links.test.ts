@@ -10,6 +10,7 @@ const pages = [
   ...readdirSync(join(repositoryRoot, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .map((f) => join(repositoryRoot, 'docs', f)),
+  join(repositoryRoot, 'README.md'),
   join(repositoryRoot, 'examples/crewai/README.md'),
   join(repositoryRoot, 'bench/README.md'),
 ];
