@@ -10,7 +10,8 @@ import pg from 'pg';
 import { GROUP, VERSION } from '../crds/schemas/common.js';
 import { startHarness } from '../test/harness/index.js';
 import { writeUserKubeconfig } from '../test/harness/kubeconfig.js';
-import { grantReviewers, startApprovalCrew } from '../test/integration/support/approval-crew.js';
+import { startApprovalCrew } from '../test/integration/support/approval-crew.js';
+import { grantReviewers } from '../test/integration/support/approvals.js';
 import { startLocalOperator } from '../test/integration/support/local-operator.js';
 import type { Bench, BenchRow } from './result.js';
 

@@ -11,7 +11,8 @@ import { ControlPlaneApprover } from '../../sidecar/control-plane/control-plane-
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { freePort } from '../harness/ports.js';
 import { kubectl } from '../harness/run.js';
-import { grantReviewers, startApprovalCrew, type ApprovalCrew } from './support/approval-crew.js';
+import { startApprovalCrew, type ApprovalCrew } from './support/approval-crew.js';
+import { grantReviewers, revokeReviewers } from './support/approvals.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 import { startProxy } from './support/postgres-proxy.js';
 
@@ -36,12 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await crew?.stop();
   await local?.stop();
-  await kubectl(harness, [
-    'delete',
-    'clusterrole,clusterrolebinding',
-    `crewgate-reviewer-${id}`,
-    '--ignore-not-found',
-  ]);
+  await revokeReviewers(harness, id);
 });
 
 const pendingRequest = () => crew.pendingRequest();
@@ -94,10 +90,7 @@ describe('a held UPDATE', () => {
     await c.connect();
     expect((await c.query('SELECT status FROM orders WHERE id = 4')).rows[0].status).toBe('refunded');
     await c.end();
-    const phase = (
-      await kubectl(harness, ['get', 'approvalrequest', name, '-n', ns, '-o', 'jsonpath={.status.phase}'])
-    ).stdout;
-    expect(phase).toBe('Executed');
+    expect(await crew.phase(name)).toBe('Executed');
   });
 
   it('is refused with 42501 naming the reviewer and their comment when denied (node-postgres, extended protocol)', async () => {
@@ -135,15 +128,7 @@ describe('a held UPDATE', () => {
     void client.query("UPDATE orders SET status = 'lost' WHERE id = 5").catch(() => undefined);
     const name = await pendingRequest();
     (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
-    const deadline = Date.now() + 10_000;
-    let phase = '';
-    while (Date.now() < deadline && phase !== 'Cancelled') {
-      phase = (
-        await kubectl(harness, ['get', 'approvalrequest', name, '-n', ns, '-o', 'jsonpath={.status.phase}'])
-      ).stdout;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(phase).toBe('Cancelled');
+    expect(await crew.phaseReaching(name, 'Cancelled')).toBe('Cancelled');
     const late = await reviewWith(name, 'Approve', 'too late');
     expect(late.code).not.toBe(0);
     const c = new pg.Client({

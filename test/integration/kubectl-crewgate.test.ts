@@ -12,7 +12,8 @@ import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { repositoryRoot } from '../harness/paths.js';
 import { kubectl, runCommand } from '../harness/run.js';
 import { openRecording, type Recording } from '../../sidecar/recording/index.js';
-import { grantReviewers, startApprovalCrew, type ApprovalCrew } from './support/approval-crew.js';
+import { startApprovalCrew, type ApprovalCrew } from './support/approval-crew.js';
+import { grantReviewers, revokeReviewers } from './support/approvals.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 import { startRecordingStore, type RecordingStoreUnderTest } from './support/recording-store.js';
 
@@ -79,12 +80,7 @@ afterAll(async () => {
   await local?.stop();
   await recording?.close();
   await store?.server.stop();
-  await kubectl(harness, [
-    'delete',
-    'clusterrole,clusterrolebinding',
-    `crewgate-reviewer-${id}`,
-    '--ignore-not-found',
-  ]);
+  await revokeReviewers(harness, id);
 });
 
 describe('kubectl crewgate', () => {

@@ -27,6 +27,17 @@ export function loadManifests(file: string): Manifests {
   return loadManifestsFromText(readFileSync(join(repositoryRoot, file), 'utf8'));
 }
 
+/**
+ * A fixture's text (fixtures are written for namespace `agents`) moved to `namespace`, so a test
+ * file's policies live in a namespace of its own that its local operator watches.
+ */
+export function fixtureInNamespace(file: string, namespace: string): string {
+  return readFileSync(join(repositoryRoot, file), 'utf8').replaceAll(
+    'namespace: agents',
+    `namespace: ${namespace}`,
+  );
+}
+
 /** Verifies agent tokens from the harness IdP and pod-bound tokens from its API server. */
 export function harnessVerifier(harness: HarnessInfo): TokenVerifier {
   return new TokenVerifier([
