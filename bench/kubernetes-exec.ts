@@ -17,7 +17,7 @@ import { startKwok } from '../test/harness/kwok.js';
 import { startOidcProvider } from '../test/harness/oidc.js';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { kubectl } from '../test/harness/run.js';
-import { waitForReady } from './kubernetes.js';
+import { waitForReadyPort } from './child-ready.js';
 import type { BenchSidecarConfig } from './kubernetes-sidecar.js';
 import { cpuSeconds } from './proc-cpu.js';
 import type { Bench, BenchRow } from './result.js';
@@ -148,7 +148,7 @@ export async function benchKubernetesExec(log: (line: string) => void): Promise<
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    const port = await waitForReady(sidecar);
+    const port = await waitForReadyPort(sidecar, 'bench sidecar', 60_000);
     const pid = sidecar.pid as number;
     log(`sidecar listening on 127.0.0.1:${port} (pid ${pid})`);
     const directKubeconfig = join(dir, 'direct.kubeconfig');

@@ -24,6 +24,7 @@ import { oidcToken } from '../test/harness/oidc-token.js';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { runCommand } from '../test/harness/run.js';
 import type { BenchSidecarConfig } from './kubernetes-sidecar.js';
+import { waitForReadyPort } from './child-ready.js';
 import { cpuSeconds } from './proc-cpu.js';
 import type { Bench, BenchRow } from './result.js';
 
@@ -46,25 +47,6 @@ export interface KubernetesBenchResult {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const p90 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))] as number;
-
-/** Waits for the bench sidecar's `{"ready":true,"port":N}` line (also used by bench/kubernetes-exec.ts). */
-export function waitForReady(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`bench sidecar did not start:\n${seen}`)), 60_000);
-    const onData = (c: Buffer) => {
-      seen += c.toString();
-      const line = seen.split('\n').find((l) => l.includes('"ready":true'));
-      if (line) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (c: Buffer) => (seen += c.toString()));
-    child.once('exit', (code) => reject(new Error(`bench sidecar exited with ${code}:\n${seen}`)));
-  });
-}
 
 /** One GET, body read to the end; the time and the body size. */
 function timedGet(
@@ -169,7 +151,7 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
       },
     );
     children.push(sidecar);
-    const port = await waitForReady(sidecar);
+    const port = await waitForReadyPort(sidecar, 'bench sidecar', 60_000);
     const pid = sidecar.pid as number;
     log(`sidecar listening on 127.0.0.1:${port} (pid ${pid})`);
 
