@@ -80,28 +80,14 @@ describe('a held UPDATE', () => {
     expect(code).toBe(0);
     expect(err).toMatch(/waiting for approval: ApprovalRequest/);
     expect(out.trim()).toBe('UPDATE 1');
-    const c = new pg.Client({
-      host: harness.postgres.host,
-      port: harness.postgres.port,
-      user: harness.postgres.app.user,
-      password: harness.postgres.app.password,
-      database: 'shop',
-    });
-    await c.connect();
+    const c = await directClient();
     expect((await c.query('SELECT status FROM orders WHERE id = 4')).rows[0].status).toBe('refunded');
     await c.end();
     expect(await crew.phase(name)).toBe('Executed');
   });
 
   it('is refused with 42501 naming the reviewer and their comment when denied (node-postgres, extended protocol)', async () => {
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: proxy.listener.port,
-      user: 'agent',
-      database: 'shop',
-      password: analyst,
-    });
-    await client.connect();
+    const client = await crew.agentClient();
     const pending = client
       .query({ text: 'DELETE FROM orders WHERE id = $1', values: [6] })
       .catch((e: unknown) => e as pg.DatabaseError);
@@ -116,29 +102,15 @@ describe('a held UPDATE', () => {
   });
 
   it('is withdrawn (Cancelled) when the client hangs up while waiting, and nothing runs later', async () => {
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: proxy.listener.port,
-      user: 'agent',
-      database: 'shop',
-      password: analyst,
-    });
+    const client = await crew.agentClient();
     client.on('error', () => undefined);
-    await client.connect();
     void client.query("UPDATE orders SET status = 'lost' WHERE id = 5").catch(() => undefined);
     const name = await pendingRequest();
     (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
     expect(await crew.phaseReaching(name, 'Cancelled')).toBe('Cancelled');
     const late = await reviewWith(name, 'Approve', 'too late');
     expect(late.code).not.toBe(0);
-    const c = new pg.Client({
-      host: harness.postgres.host,
-      port: harness.postgres.port,
-      user: harness.postgres.app.user,
-      password: harness.postgres.app.password,
-      database: 'shop',
-    });
-    await c.connect();
+    const c = await directClient();
     expect((await c.query('SELECT status FROM orders WHERE id = 5')).rows[0].status).not.toBe('lost');
     await c.end();
   });
@@ -204,22 +176,10 @@ const directClient = async () => {
   return c;
 };
 
-const proxyClient = async (of: ApprovalCrew) => {
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port: of.proxy.listener.port,
-    user: 'agent',
-    database: 'shop',
-    password: of.analystToken,
-  });
-  await client.connect();
-  return client;
-};
-
 describe('reviews the webhook refuses', () => {
   it('refuses a reviewer outside the approver groups with the webhook message; the request stays Pending', async () => {
     const outsider = await writeUserKubeconfig(harness.controlPlane, 'sam', ['sre']);
-    const client = await proxyClient(crew);
+    const client = await crew.agentClient();
     const pending = client
       .query("UPDATE orders SET status = 'outsider' WHERE id = 3")
       .catch((e: unknown) => e as pg.DatabaseError);
@@ -253,7 +213,7 @@ describe('minApprovals: 2', () => {
 
   it('needs two distinct reviewers: the same reviewer twice counts once', async () => {
     const dora = await writeUserKubeconfig(harness.controlPlane, 'dora', ['dba']);
-    const client = await proxyClient(pair);
+    const client = await pair.agentClient();
     let settled = false;
     const pending = client.query("UPDATE orders SET status = 'two-person' WHERE id = 4").finally(() => {
       settled = true;
@@ -289,7 +249,7 @@ describe('expiry', () => {
   afterAll(() => hurried?.stop());
 
   it('refuses the held command with 42501 saying it expired, and closes the request to late reviews', async () => {
-    const client = await proxyClient(hurried);
+    const client = await hurried.agentClient();
     const began = Date.now();
     const error = (await client
       .query('DELETE FROM orders WHERE id = 1')

@@ -38,14 +38,7 @@ const plugin = (kubeconfig: string, ...args: string[]) =>
   });
 
 const hold = async (sql: string) => {
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port: crew.proxy.listener.port,
-    user: 'agent',
-    database: 'shop',
-    password: crew.analystToken,
-  });
-  await client.connect();
+  const client = await crew.agentClient();
   const result = client.query(sql).then(
     (r) => r,
     (e: unknown) => e as pg.DatabaseError,
@@ -157,14 +150,7 @@ describe('kubectl crewgate', () => {
   });
 
   it('shows the session so far from the recording store when given its address', async () => {
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: crew.proxy.listener.port,
-      user: 'agent',
-      database: 'shop',
-      password: crew.analystToken,
-    });
-    await client.connect();
+    const client = await crew.agentClient();
     await client.query('SELECT count(*) FROM orders WHERE id = 4');
     const result = client
       .query("UPDATE orders SET status = 'recorded' WHERE id = 4")

@@ -3,6 +3,7 @@
  * crew namespace (support/approvals.ts) with the shop policies and a Connection to the harness
  * database, and a PostgreSQL proxy whose approver is that crew's ControlPlaneApprover.
  */
+import pg from 'pg';
 import type { SessionRecorder } from '../../../sidecar/enforcement/recorder.js';
 import type { HarnessInfo } from '../../harness/index.js';
 import { oidcToken } from '../../harness/oidc-token.js';
@@ -15,6 +16,8 @@ export interface ApprovalCrew extends CrewNamespace {
   proxy: ProxyUnderTest;
   /** An OIDC token of agent-analyst (group crewai-viewer), the proxy's password. */
   analystToken: string;
+  /** A connected node-postgres client of agent-analyst through the crew's proxy. */
+  agentClient(): Promise<pg.Client>;
   stop(): Promise<void>;
 }
 
@@ -45,10 +48,22 @@ spec: { type: postgres, address: ${harness.postgres.host}:${harness.postgres.por
     manifests: loadManifestsFromText(policies),
     ...(recorder ? { recorder } : {}),
   });
+  const analystToken = await oidcToken(harness.oidc, 'agent-analyst');
   return {
     ...crew,
     proxy,
-    analystToken: await oidcToken(harness.oidc, 'agent-analyst'),
+    analystToken,
+    async agentClient() {
+      const client = new pg.Client({
+        host: '127.0.0.1',
+        port: proxy.listener.port,
+        user: 'agent',
+        database: 'shop',
+        password: analystToken,
+      });
+      await client.connect();
+      return client;
+    },
     async stop() {
       await proxy.listener.close();
     },
