@@ -14,7 +14,7 @@ import { kubectl } from '../harness/run.js';
 import { startApprovalCrew, type ApprovalCrew } from './support/approval-crew.js';
 import { grantReviewers, revokeReviewers } from './support/approvals.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
-import { startProxy } from './support/postgres-proxy.js';
+import { agentPgEnv, shopAppClient, startProxy } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
@@ -49,17 +49,7 @@ describe('a held UPDATE', () => {
     const psql = spawn(
       join(harness.postgres.binDir, 'psql'),
       ['-XAt', '-c', "UPDATE orders SET status = 'refunded' WHERE id = 4"],
-      {
-        env: {
-          ...process.env,
-          PGHOST: '127.0.0.1',
-          PGPORT: String(proxy.listener.port),
-          PGUSER: 'agent',
-          PGDATABASE: 'shop',
-          PGPASSWORD: analyst,
-          PGSSLMODE: 'disable',
-        },
-      },
+      { env: agentPgEnv(proxy.listener.port, analyst) },
     );
     let out = '';
     let err = '';
@@ -164,17 +154,7 @@ async function approvedByAfter(namespace: string, name: string, reviews: number)
   }
 }
 
-const directClient = async () => {
-  const c = new pg.Client({
-    host: harness.postgres.host,
-    port: harness.postgres.port,
-    user: harness.postgres.app.user,
-    password: harness.postgres.app.password,
-    database: 'shop',
-  });
-  await c.connect();
-  return c;
-};
+const directClient = () => shopAppClient(harness);
 
 describe('reviews the webhook refuses', () => {
   it('refuses a reviewer outside the approver groups with the webhook message; the request stays Pending', async () => {

@@ -31,6 +31,7 @@ import {
 } from './support/approvals.js';
 import { inPodOperatorSettings } from './support/in-pod-operator.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
+import { agentPgEnv, shopAppClient } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
@@ -117,14 +118,7 @@ async function eventually<T>(f: () => Promise<T | undefined>, what: string, time
 }
 
 const asApp = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
-  const c = new pg.Client({
-    host: harness.postgres.host,
-    port: harness.postgres.port,
-    user: harness.postgres.app.user,
-    password: harness.postgres.app.password,
-    database: 'shop',
-  });
-  await c.connect();
+  const c = await shopAppClient(harness);
   try {
     return await f(c);
   } finally {
@@ -232,17 +226,7 @@ describe('the in-pod sidecar', () => {
     const psql = spawn(
       join(harness.postgres.binDir, 'psql'),
       ['-XAt', '-c', 'SELECT current_user', '-c', 'SELECT count(*) FROM orders WHERE id <= 3'],
-      {
-        env: {
-          ...process.env,
-          PGHOST: '127.0.0.1',
-          PGPORT: String(sidecar.ports['shop-db']),
-          PGUSER: 'agent',
-          PGDATABASE: 'shop',
-          PGPASSWORD: analyst,
-          PGSSLMODE: 'disable',
-        },
-      },
+      { env: agentPgEnv(sidecar.ports['shop-db']!, analyst) },
     );
     let out = '';
     let err = '';

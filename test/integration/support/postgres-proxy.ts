@@ -5,6 +5,7 @@
  * approvals issue wires the control plane.
  */
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import type { HarnessInfo } from '../../harness/index.js';
 import type { Approver } from '../../../sidecar/enforcement/approver.js';
 import type { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
@@ -32,6 +33,35 @@ export interface ProxyUnderTest {
 }
 
 export { loadManifests, loadManifestsFromText };
+
+/**
+ * libpq's environment (psql, pgbench, psycopg) for an agent through a proxy on 127.0.0.1:`port`:
+ * user `agent`, database `shop`, its token as the password, no TLS to the sidecar.
+ */
+export function agentPgEnv(port: number, token: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PGHOST: '127.0.0.1',
+    PGPORT: String(port),
+    PGUSER: 'agent',
+    PGDATABASE: 'shop',
+    PGPASSWORD: token,
+    PGSSLMODE: 'disable',
+  };
+}
+
+/** A connected node-postgres client straight to the harness's `shop`, as the application user. */
+export async function shopAppClient(harness: HarnessInfo): Promise<pg.Client> {
+  const c = new pg.Client({
+    host: harness.postgres.host,
+    port: harness.postgres.port,
+    user: harness.postgres.app.user,
+    password: harness.postgres.app.password,
+    database: 'shop',
+  });
+  await c.connect();
+  return c;
+}
 
 export async function startProxy(
   harness: HarnessInfo,
