@@ -48,6 +48,41 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const p90 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))] as number;
 
+/**
+ * Starts bench/kubernetes-sidecar.ts on `config` (written to `dir`/sidecar.json) and waits for its
+ * port. `onSpawn` gets the child first, so the caller stops it even when it never becomes ready.
+ * Also used by bench/kubernetes-exec.ts.
+ */
+export async function startKubernetesBenchSidecar(
+  dir: string,
+  config: BenchSidecarConfig,
+  log: (line: string) => void,
+  options: { nodeArgs?: string[]; onSpawn: (child: ChildProcess) => void },
+): Promise<{ child: ChildProcess; port: number; pid: number }> {
+  const configFile = join(dir, 'sidecar.json');
+  writeFileSync(configFile, JSON.stringify(config));
+  const child = spawn(
+    process.execPath,
+    [
+      ...(options.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      join(repositoryRoot, 'bench/kubernetes-sidecar.ts'),
+      configFile,
+    ],
+    {
+      cwd: repositoryRoot,
+      env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  options.onSpawn(child);
+  const port = await waitForReadyPort(child, 'bench sidecar', 60_000);
+  const pid = child.pid as number;
+  log(`sidecar listening on 127.0.0.1:${port} (pid ${pid})`);
+  return { child, port, pid };
+}
+
 /** One GET, body read to the end; the time and the body size. */
 function timedGet(
   url: string,
@@ -132,28 +167,11 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
         serviceAccount: `${NS}/bench-agent`,
       },
     };
-    const configFile = join(dir, 'sidecar.json');
-    writeFileSync(configFile, JSON.stringify(sidecarConfig));
-    const sidecar = spawn(
-      process.execPath,
-      [
-        // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the sidecar under load.
-        ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-        '--import',
-        'tsx',
-        join(repositoryRoot, 'bench/kubernetes-sidecar.ts'),
-        configFile,
-      ],
-      {
-        cwd: repositoryRoot,
-        env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    children.push(sidecar);
-    const port = await waitForReadyPort(sidecar, 'bench sidecar', 60_000);
-    const pid = sidecar.pid as number;
-    log(`sidecar listening on 127.0.0.1:${port} (pid ${pid})`);
+    const { port, pid } = await startKubernetesBenchSidecar(dir, sidecarConfig, log, {
+      // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the sidecar under load.
+      nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+      onSpawn: (child) => children.push(child),
+    });
 
     // kubectl: direct with the service-account token over TLS; via the injected kubeconfig.
     const directKubeconfig = join(dir, 'direct.kubeconfig');
