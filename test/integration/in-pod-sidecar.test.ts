@@ -17,6 +17,7 @@ import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { startPrivatePostgres } from '../harness/private-postgres.js';
 import { kubectl } from '../harness/run.js';
+import { serviceAccountToken } from '../harness/service-account-token.js';
 import {
   launchSidecar,
   preparePodRoot,
@@ -324,16 +325,12 @@ describe('the control plane refuses a sidecar', () => {
   };
   const token = async (podName: string, audience?: string) =>
     (
-      await kubectl(harness, [
-        'create',
-        'token',
-        'research-crew',
-        '-n',
-        ns,
-        ...(audience ? [`--audience=${audience}`] : []),
-        '--bound-object-kind=Pod',
-        `--bound-object-name=${podName}`,
-      ])
+      await serviceAccountToken(harness, {
+        namespace: ns,
+        serviceAccount: 'research-crew',
+        pod: podName,
+        ...(audience ? { audience } : {}),
+      })
     ).stdout.trim();
 
   it('with a token bound to another pod (one crewgate did not inject)', async () => {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { ControlPlaneApprover } from '../../../sidecar/control-plane/control-plane-approver.js';
 import type { HarnessInfo } from '../../harness/index.js';
 import { kubectl, type RunResult } from '../../harness/run.js';
+import { serviceAccountToken } from '../../harness/service-account-token.js';
 import type { LocalOperator } from './local-operator.js';
 
 export type ReviewDecision = 'Approve' | 'Deny';
@@ -215,16 +216,12 @@ spec:
   containers: [{ name: agent, image: python:3.12 }]
 `,
   );
-  const token = await kubectl(harness, [
-    'create',
-    'token',
-    'research-crew',
-    '-n',
+  const token = await serviceAccountToken(harness, {
     namespace,
-    '--audience=crewgate',
-    '--bound-object-kind=Pod',
-    '--bound-object-name=crew-0',
-  ]);
+    serviceAccount: 'research-crew',
+    audience: 'crewgate',
+    pod: 'crew-0',
+  });
   if (token.code !== 0) throw new Error(`pod token: ${token.stderr}`);
   const tokenFile = join(mkdtempSync(join(tmpdir(), 'crewgate-sidecar-token-')), 'token');
   writeFileSync(tokenFile, token.stdout.trim());
