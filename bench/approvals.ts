@@ -6,11 +6,11 @@
  * operator write `Approved`, to tell the operator's share from the sidecar's.
  */
 import { CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
-import pg from 'pg';
 import { GROUP, VERSION } from '../crds/schemas/common.js';
 import { startHarness } from '../test/harness/index.js';
 import { writeUserKubeconfig } from '../test/harness/kubeconfig.js';
-import { grantReviewers, startApprovalCrew } from '../test/integration/support/approval-crew.js';
+import { startApprovalCrew } from '../test/integration/support/approval-crew.js';
+import { grantReviewers } from '../test/integration/support/approvals.js';
 import { startLocalOperator } from '../test/integration/support/local-operator.js';
 import type { Bench, BenchRow } from './result.js';
 
@@ -56,14 +56,7 @@ export async function benchApprovals(log: (line: string) => void): Promise<Appro
       () => undefined,
     );
 
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: crew.proxy.listener.port,
-      user: 'agent',
-      database: 'shop',
-      password: crew.analystToken,
-    });
-    await client.connect();
+    const client = await crew.agentClient();
     let announced: ((name: string) => void) | undefined;
     client.on('notice', (n) => {
       const name = /ApprovalRequest [^/\s]+\/(\S+)/.exec(n.message ?? '')?.[1];

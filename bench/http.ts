@@ -15,7 +15,7 @@ import { oidcToken } from '../test/harness/oidc-token.js';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { runCommand } from '../test/harness/run.js';
 import type { SidecarSettings } from './http-processes.js';
-import { waitForLine } from './postgres.js';
+import { waitForReadyPort } from './child-ready.js';
 import { cpuSeconds } from './proc-cpu.js';
 import type { Bench, BenchRow } from './result.js';
 
@@ -65,8 +65,7 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
       },
     );
     children.push(child);
-    const ready = JSON.parse(await waitForLine(child, /"ready":true/, what)) as { port: number };
-    return { port: ready.port, pid: child.pid! };
+    return { port: await waitForReadyPort(child, what), pid: child.pid! };
   };
   try {
     const upstream = await start(['upstream'], 'upstream');

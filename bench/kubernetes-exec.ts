@@ -17,7 +17,7 @@ import { startKwok } from '../test/harness/kwok.js';
 import { startOidcProvider } from '../test/harness/oidc.js';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { kubectl } from '../test/harness/run.js';
-import { waitForReady } from './kubernetes.js';
+import { startKubernetesBenchSidecar } from './kubernetes.js';
 import type { BenchSidecarConfig } from './kubernetes-sidecar.js';
 import { cpuSeconds } from './proc-cpu.js';
 import type { Bench, BenchRow } from './result.js';
@@ -137,20 +137,11 @@ export async function benchKubernetesExec(log: (line: string) => void): Promise<
         serviceAccount: 'default/bench-agent',
       },
     };
-    const configFile = join(dir, 'sidecar.json');
-    writeFileSync(configFile, JSON.stringify(sidecarConfig));
-    sidecar = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(repositoryRoot, 'bench/kubernetes-sidecar.ts'), configFile],
-      {
-        cwd: repositoryRoot,
-        env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const port = await waitForReady(sidecar);
-    const pid = sidecar.pid as number;
-    log(`sidecar listening on 127.0.0.1:${port} (pid ${pid})`);
+    const started = await startKubernetesBenchSidecar(dir, sidecarConfig, log, {
+      onSpawn: (child) => (sidecar = child),
+    });
+    const { port, pid } = started;
+    sidecar = started.child;
     const directKubeconfig = join(dir, 'direct.kubeconfig');
     writeFileSync(
       directKubeconfig,

@@ -24,6 +24,7 @@ import { oidcToken } from '../test/harness/oidc-token.js';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { runCommand } from '../test/harness/run.js';
 import type { BenchSidecarConfig } from './kubernetes-sidecar.js';
+import { waitForReadyPort } from './child-ready.js';
 import { cpuSeconds } from './proc-cpu.js';
 import type { Bench, BenchRow } from './result.js';
 
@@ -47,23 +48,39 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const p90 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))] as number;
 
-/** Waits for the bench sidecar's `{"ready":true,"port":N}` line (also used by bench/kubernetes-exec.ts). */
-export function waitForReady(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`bench sidecar did not start:\n${seen}`)), 60_000);
-    const onData = (c: Buffer) => {
-      seen += c.toString();
-      const line = seen.split('\n').find((l) => l.includes('"ready":true'));
-      if (line) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (c: Buffer) => (seen += c.toString()));
-    child.once('exit', (code) => reject(new Error(`bench sidecar exited with ${code}:\n${seen}`)));
-  });
+/**
+ * Starts bench/kubernetes-sidecar.ts on `config` (written to `dir`/sidecar.json) and waits for its
+ * port. `onSpawn` gets the child first, so the caller stops it even when it never becomes ready.
+ * Also used by bench/kubernetes-exec.ts.
+ */
+export async function startKubernetesBenchSidecar(
+  dir: string,
+  config: BenchSidecarConfig,
+  log: (line: string) => void,
+  options: { nodeArgs?: string[]; onSpawn: (child: ChildProcess) => void },
+): Promise<{ child: ChildProcess; port: number; pid: number }> {
+  const configFile = join(dir, 'sidecar.json');
+  writeFileSync(configFile, JSON.stringify(config));
+  const child = spawn(
+    process.execPath,
+    [
+      ...(options.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      join(repositoryRoot, 'bench/kubernetes-sidecar.ts'),
+      configFile,
+    ],
+    {
+      cwd: repositoryRoot,
+      env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  options.onSpawn(child);
+  const port = await waitForReadyPort(child, 'bench sidecar', 60_000);
+  const pid = child.pid as number;
+  log(`sidecar listening on 127.0.0.1:${port} (pid ${pid})`);
+  return { child, port, pid };
 }
 
 /** One GET, body read to the end; the time and the body size. */
@@ -150,28 +167,11 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
         serviceAccount: `${NS}/bench-agent`,
       },
     };
-    const configFile = join(dir, 'sidecar.json');
-    writeFileSync(configFile, JSON.stringify(sidecarConfig));
-    const sidecar = spawn(
-      process.execPath,
-      [
-        // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the sidecar under load.
-        ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-        '--import',
-        'tsx',
-        join(repositoryRoot, 'bench/kubernetes-sidecar.ts'),
-        configFile,
-      ],
-      {
-        cwd: repositoryRoot,
-        env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    children.push(sidecar);
-    const port = await waitForReady(sidecar);
-    const pid = sidecar.pid as number;
-    log(`sidecar listening on 127.0.0.1:${port} (pid ${pid})`);
+    const { port, pid } = await startKubernetesBenchSidecar(dir, sidecarConfig, log, {
+      // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the sidecar under load.
+      nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+      onSpawn: (child) => children.push(child),
+    });
 
     // kubectl: direct with the service-account token over TLS; via the injected kubeconfig.
     const directKubeconfig = join(dir, 'direct.kubeconfig');

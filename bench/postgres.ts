@@ -18,6 +18,7 @@ import { repositoryRoot } from '../test/harness/paths.js';
 import { freePort } from '../test/harness/ports.js';
 import { startPostgres } from '../test/harness/postgres.js';
 import { runCommand } from '../test/harness/run.js';
+import { waitForLine } from './child-ready.js';
 import { cpuSeconds } from './proc-cpu.js';
 import { pgbenchRows } from './postgres-rows.js';
 import type { Bench } from './result.js';
@@ -44,24 +45,6 @@ function parsePgbench(stdout: string): { tps: number; latencyMs: number; transac
   if (!Number.isFinite(tps) || !Number.isFinite(transactions))
     throw new Error(`could not read pgbench output:\n${stdout}`);
   return { tps, latencyMs, transactions };
-}
-
-export function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${seen}`)), 30_000);
-    const onData = (c: Buffer) => {
-      seen += c.toString();
-      const line = seen.split('\n').find((l) => pattern.test(l));
-      if (line) {
-        clearTimeout(timer);
-        resolve(line);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${seen}`)));
-  });
 }
 
 export async function benchPostgres(log: (line: string) => void): Promise<PgbenchResult[]> {

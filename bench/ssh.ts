@@ -17,6 +17,7 @@ import { oidcToken } from '../test/harness/oidc-token.js';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { runCommand } from '../test/harness/run.js';
 import { startSshd } from '../test/harness/sshd.js';
+import { waitForReadyPort } from './child-ready.js';
 import { cpuSeconds } from './proc-cpu.js';
 import type { SshSidecarConfig } from './ssh-sidecar.js';
 
@@ -35,24 +36,6 @@ const BYTES = Number(process.env.BENCH_SSH_BYTES ?? 256 * 1024 * 1024);
 const RUNS = Number(process.env.BENCH_SSH_RUNS ?? 2);
 /** BENCH_SSH_CIPHER=aes128-gcm@openssh.com makes the agent's ssh client offer only that cipher. */
 const CIPHER = process.env.BENCH_SSH_CIPHER;
-
-function waitForReady(child: ChildProcess, what: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${seen}`)), 30_000);
-    const onData = (c: Buffer) => {
-      seen += c.toString();
-      const line = seen.split('\n').find((l) => l.includes('"ready":true'));
-      if (line) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${seen}`)));
-  });
-}
 
 export async function benchSsh(log: (line: string) => void): Promise<SshTransferResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'crewgate-bench-ssh-'));
@@ -98,7 +81,7 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
         },
       );
       children.push(child);
-      const port = await waitForReady(child, `ssh sidecar ${connection}`);
+      const port = await waitForReadyPort(child, `ssh sidecar ${connection}`);
       const knownHosts = join(dir, `${connection}.known_hosts`);
       writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostKey.public.trim()}\n`);
       return { port, pid: child.pid!, knownHosts, recording: config.recordingFile };

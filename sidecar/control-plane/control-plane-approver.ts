@@ -10,6 +10,7 @@ import type { Command } from '../core/command.js';
 import type { ApprovalContext, ApprovalOutcome, Approver } from '../enforcement/approver.js';
 import type { Decision, WindowGrant } from '../policy/index.js';
 import { ControlPlaneError } from './control-plane-client.js';
+import { readLines } from './json-lines.js';
 
 export interface ControlPlaneApproverOptions {
   url: string;
@@ -71,21 +72,13 @@ export class ControlPlaneApprover implements Approver {
             reject(new ControlPlaneError(`watching ${name}: ${res.statusCode}`, res.statusCode));
             return;
           }
-          let buffered = '';
-          res.on('data', (chunk: Buffer) => {
-            buffered += chunk.toString('utf8');
-            let newline: number;
-            while ((newline = buffered.indexOf('\n')) >= 0) {
-              const line = buffered.slice(0, newline);
-              buffered = buffered.slice(newline + 1);
-              const view = JSON.parse(line) as ApprovalView & { type?: string };
-              if (view.type === 'heartbeat') continue;
-              if (view.status?.phase && view.status.phase !== 'Pending') {
-                req.destroy();
-                resolve(view);
-                return;
-              }
-            }
+          readLines(res, (line) => {
+            const view = JSON.parse(line) as ApprovalView & { type?: string };
+            if (view.type === 'heartbeat') return false;
+            if (!view.status?.phase || view.status.phase === 'Pending') return false;
+            req.destroy();
+            resolve(view);
+            return true;
           });
           res.on('end', () => reject(new ControlPlaneError(`the watch of ${name} ended before a decision`)));
         },

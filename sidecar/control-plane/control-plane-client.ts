@@ -12,6 +12,7 @@ import { indexPolicies } from '../policy/index.js';
 import type { WindowGrant } from '../policy/index.js';
 import type { SidecarBundle } from '../../operator/control-plane/bundle.js';
 import type { SidecarSettings } from '../../operator/control-plane/sidecar-settings.js';
+import { readLines } from './json-lines.js';
 
 export interface ControlPlaneOptions {
   url: string;
@@ -142,15 +143,9 @@ export class ControlPlaneClient implements BundleSource {
             );
             return;
           }
-          let buffered = '';
-          res.on('data', (chunk: Buffer) => {
-            buffered += chunk.toString('utf8');
-            let newline: number;
-            while ((newline = buffered.indexOf('\n')) >= 0) {
-              const line = buffered.slice(0, newline);
-              buffered = buffered.slice(newline + 1);
-              if (line) this.onLine(line);
-            }
+          readLines(res, (line) => {
+            if (line) this.onLine(line);
+            return false;
           });
           res.on('end', () => resolve());
           res.on('error', reject);

@@ -5,21 +5,7 @@
  * `Authorization` (its identity) is replaced by the Connection's credential header.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-
-/** RFC 9110 §7.6.1 and the de-facto ones (`proxy-connection`, `keep-alive`). */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'te',
-  'trailer',
-  'upgrade',
-  'transfer-encoding',
-  // Node's server already answered 100-continue to the agent; the upstream gets the whole body.
-  'expect',
-]);
+import { HOP_BY_HOP_HEADERS, connectionTokens } from '../adapters/hop-by-hop.js';
 
 /** Headers a request may carry only once; a second copy is an ambiguity some server reads differently. */
 const SINGLETONS = ['host', 'authorization', 'content-length', 'content-type', 'content-encoding'];
@@ -49,15 +35,6 @@ export function framingProblem(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-function connectionTokens(headers: IncomingHttpHeaders | OutgoingHttpHeaders): string[] {
-  const value = headers.connection;
-  const text = Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : '';
-  return text
-    .split(',')
-    .map((t) => t.trim().toLowerCase())
-    .filter((t) => t !== '');
-}
-
 export interface UpstreamHeaderPlan {
   /** `host[:port]` of the upstream, as its Host header. */
   host: string;
@@ -75,10 +52,10 @@ export function upstreamHeaders(
   incoming: IncomingHttpHeaders,
   plan: UpstreamHeaderPlan,
 ): IncomingHttpHeaders {
-  const named = new Set(connectionTokens(incoming));
+  const named = connectionTokens(incoming);
   const out: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP_HEADERS.has(name) || named.has(name)) continue;
     if (name === 'authorization' || name === plan.credentialHeader) continue;
     out[name] = value;
   }
@@ -96,7 +73,7 @@ export function upstreamHeaders(
 
 /** Strips hop-by-hop headers from an upstream response before they reach the agent. */
 export function stripResponseHopByHop(headers: IncomingHttpHeaders): void {
-  const drop = new Set([...connectionTokens(headers), ...HOP_BY_HOP]);
+  const drop = new Set([...connectionTokens(headers), ...HOP_BY_HOP_HEADERS]);
   drop.delete('transfer-encoding'); // httpxy and Node use it to frame the relayed body
   for (const name of drop) Reflect.deleteProperty(headers, name);
 }

@@ -6,35 +6,28 @@
  * only when the Connection says so), nor hop-by-hop headers (RFC 9110 §7.6.1).
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { HOP_BY_HOP_HEADERS, connectionTokens } from '../adapters/hop-by-hop.js';
 
-/** Hop-by-hop headers: they describe one connection, never the end-to-end message. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'expect',
-]);
-
-/** Headers the client sent that name additional hop-by-hop headers (`Connection: x-foo`). */
-function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
-  const value = headers.connection;
-  const tokens = new Set<string>();
-  if (typeof value === 'string')
-    for (const t of value.split(',')) if (t.trim() !== '') tokens.add(t.trim().toLowerCase());
-  return tokens;
-}
+/** Hop-by-hop headers, and `host`: the upstream request names the API server, not the sidecar. */
+const HOP_BY_HOP: ReadonlySet<string> = new Set([...HOP_BY_HOP_HEADERS, 'host']);
 
 /** True for a header the agent must never get to the API server. */
 export function isCredentialOrImpersonation(name: string): boolean {
   const n = name.toLowerCase();
   return n === 'authorization' || n === 'cookie' || n.startsWith('impersonate-');
+}
+
+/** `headers` without hop-by-hop headers, those `Connection` names, and those `drop` says. */
+function forwarded(headers: IncomingHttpHeaders, drop: (name: string) => boolean): OutgoingHttpHeaders {
+  const named = connectionTokens(headers);
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const n = name.toLowerCase();
+    if (HOP_BY_HOP.has(n) || named.has(n) || drop(n)) continue;
+    out[n] = value;
+  }
+  return out;
 }
 
 /**
@@ -45,16 +38,10 @@ export function upstreamRequestHeaders(
   headers: IncomingHttpHeaders,
   options: { dropAcceptEncoding: boolean },
 ): OutgoingHttpHeaders {
-  const named = connectionTokens(headers);
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    const n = name.toLowerCase();
-    if (HOP_BY_HOP.has(n) || named.has(n) || isCredentialOrImpersonation(n)) continue;
-    if (options.dropAcceptEncoding && n === 'accept-encoding') continue;
-    out[n] = value;
-  }
-  return out;
+  return forwarded(
+    headers,
+    (n) => isCredentialOrImpersonation(n) || (options.dropAcceptEncoding && n === 'accept-encoding'),
+  );
 }
 
 /** The API server's headers as they go back to the client, without hop-by-hop headers. */
@@ -62,16 +49,7 @@ export function downstreamResponseHeaders(
   headers: IncomingHttpHeaders,
   options: { dropContentLength: boolean },
 ): OutgoingHttpHeaders {
-  const named = connectionTokens(headers);
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    const n = name.toLowerCase();
-    if (HOP_BY_HOP.has(n) || named.has(n)) continue;
-    if (options.dropContentLength && n === 'content-length') continue;
-    out[n] = value;
-  }
-  return out;
+  return forwarded(headers, (n) => options.dropContentLength && n === 'content-length');
 }
 
 /** `Impersonate-User` / `Impersonate-Group` for an identity (the API server checks `impersonate` RBAC). */

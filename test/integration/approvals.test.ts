@@ -11,9 +11,10 @@ import { ControlPlaneApprover } from '../../sidecar/control-plane/control-plane-
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { freePort } from '../harness/ports.js';
 import { kubectl } from '../harness/run.js';
-import { grantReviewers, startApprovalCrew, type ApprovalCrew } from './support/approval-crew.js';
+import { startApprovalCrew, type ApprovalCrew } from './support/approval-crew.js';
+import { grantReviewers, revokeReviewers } from './support/approvals.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
-import { startProxy } from './support/postgres-proxy.js';
+import { agentPgEnv, shopAppClient, startProxy } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
@@ -36,12 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await crew?.stop();
   await local?.stop();
-  await kubectl(harness, [
-    'delete',
-    'clusterrole,clusterrolebinding',
-    `crewgate-reviewer-${id}`,
-    '--ignore-not-found',
-  ]);
+  await revokeReviewers(harness, id);
 });
 
 const pendingRequest = () => crew.pendingRequest();
@@ -53,17 +49,7 @@ describe('a held UPDATE', () => {
     const psql = spawn(
       join(harness.postgres.binDir, 'psql'),
       ['-XAt', '-c', "UPDATE orders SET status = 'refunded' WHERE id = 4"],
-      {
-        env: {
-          ...process.env,
-          PGHOST: '127.0.0.1',
-          PGPORT: String(proxy.listener.port),
-          PGUSER: 'agent',
-          PGDATABASE: 'shop',
-          PGPASSWORD: analyst,
-          PGSSLMODE: 'disable',
-        },
-      },
+      { env: agentPgEnv(proxy.listener.port, analyst) },
     );
     let out = '';
     let err = '';
@@ -84,31 +70,14 @@ describe('a held UPDATE', () => {
     expect(code).toBe(0);
     expect(err).toMatch(/waiting for approval: ApprovalRequest/);
     expect(out.trim()).toBe('UPDATE 1');
-    const c = new pg.Client({
-      host: harness.postgres.host,
-      port: harness.postgres.port,
-      user: harness.postgres.app.user,
-      password: harness.postgres.app.password,
-      database: 'shop',
-    });
-    await c.connect();
+    const c = await directClient();
     expect((await c.query('SELECT status FROM orders WHERE id = 4')).rows[0].status).toBe('refunded');
     await c.end();
-    const phase = (
-      await kubectl(harness, ['get', 'approvalrequest', name, '-n', ns, '-o', 'jsonpath={.status.phase}'])
-    ).stdout;
-    expect(phase).toBe('Executed');
+    expect(await crew.phase(name)).toBe('Executed');
   });
 
   it('is refused with 42501 naming the reviewer and their comment when denied (node-postgres, extended protocol)', async () => {
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: proxy.listener.port,
-      user: 'agent',
-      database: 'shop',
-      password: analyst,
-    });
-    await client.connect();
+    const client = await crew.agentClient();
     const pending = client
       .query({ text: 'DELETE FROM orders WHERE id = $1', values: [6] })
       .catch((e: unknown) => e as pg.DatabaseError);
@@ -123,37 +92,15 @@ describe('a held UPDATE', () => {
   });
 
   it('is withdrawn (Cancelled) when the client hangs up while waiting, and nothing runs later', async () => {
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: proxy.listener.port,
-      user: 'agent',
-      database: 'shop',
-      password: analyst,
-    });
+    const client = await crew.agentClient();
     client.on('error', () => undefined);
-    await client.connect();
     void client.query("UPDATE orders SET status = 'lost' WHERE id = 5").catch(() => undefined);
     const name = await pendingRequest();
     (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
-    const deadline = Date.now() + 10_000;
-    let phase = '';
-    while (Date.now() < deadline && phase !== 'Cancelled') {
-      phase = (
-        await kubectl(harness, ['get', 'approvalrequest', name, '-n', ns, '-o', 'jsonpath={.status.phase}'])
-      ).stdout;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(phase).toBe('Cancelled');
+    expect(await crew.phaseReaching(name, 'Cancelled')).toBe('Cancelled');
     const late = await reviewWith(name, 'Approve', 'too late');
     expect(late.code).not.toBe(0);
-    const c = new pg.Client({
-      host: harness.postgres.host,
-      port: harness.postgres.port,
-      user: harness.postgres.app.user,
-      password: harness.postgres.app.password,
-      database: 'shop',
-    });
-    await c.connect();
+    const c = await directClient();
     expect((await c.query('SELECT status FROM orders WHERE id = 5')).rows[0].status).not.toBe('lost');
     await c.end();
   });
@@ -207,34 +154,12 @@ async function approvedByAfter(namespace: string, name: string, reviews: number)
   }
 }
 
-const directClient = async () => {
-  const c = new pg.Client({
-    host: harness.postgres.host,
-    port: harness.postgres.port,
-    user: harness.postgres.app.user,
-    password: harness.postgres.app.password,
-    database: 'shop',
-  });
-  await c.connect();
-  return c;
-};
-
-const proxyClient = async (of: ApprovalCrew) => {
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port: of.proxy.listener.port,
-    user: 'agent',
-    database: 'shop',
-    password: of.analystToken,
-  });
-  await client.connect();
-  return client;
-};
+const directClient = () => shopAppClient(harness);
 
 describe('reviews the webhook refuses', () => {
   it('refuses a reviewer outside the approver groups with the webhook message; the request stays Pending', async () => {
     const outsider = await writeUserKubeconfig(harness.controlPlane, 'sam', ['sre']);
-    const client = await proxyClient(crew);
+    const client = await crew.agentClient();
     const pending = client
       .query("UPDATE orders SET status = 'outsider' WHERE id = 3")
       .catch((e: unknown) => e as pg.DatabaseError);
@@ -268,7 +193,7 @@ describe('minApprovals: 2', () => {
 
   it('needs two distinct reviewers: the same reviewer twice counts once', async () => {
     const dora = await writeUserKubeconfig(harness.controlPlane, 'dora', ['dba']);
-    const client = await proxyClient(pair);
+    const client = await pair.agentClient();
     let settled = false;
     const pending = client.query("UPDATE orders SET status = 'two-person' WHERE id = 4").finally(() => {
       settled = true;
@@ -304,7 +229,7 @@ describe('expiry', () => {
   afterAll(() => hurried?.stop());
 
   it('refuses the held command with 42501 saying it expired, and closes the request to late reviews', async () => {
-    const client = await proxyClient(hurried);
+    const client = await hurried.agentClient();
     const began = Date.now();
     const error = (await client
       .query('DELETE FROM orders WHERE id = 1')

@@ -3,16 +3,19 @@
 // denies) with plain kubectl patch, and only then does the request reach the API. Real API server,
 // real operator and webhooks, the sidecar's ControlPlaneApprover authenticated by a pod-bound token.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ControlPlaneApprover } from '../../sidecar/control-plane/control-plane-approver.js';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { repositoryRoot } from '../harness/paths.js';
 import { kubectl } from '../harness/run.js';
-import { pendingApprovalRequest, reviewApprovalRequest } from './support/approval-reviews.js';
+import {
+  grantReviewers,
+  pendingApprovalRequest,
+  reviewApprovalRequest,
+  revokeReviewers,
+  setUpCrewNamespace,
+  type CrewNamespace,
+} from './support/approvals.js';
+import { fixtureInNamespace } from './support/harness-enforcement.js';
 import { billingTarget, startHttpProxy, type HttpProxyUnderTest } from './support/http-proxy.js';
 import { startJsonApi, type JsonApi } from './support/json-api.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
@@ -23,94 +26,39 @@ const id = `${Date.now()}`;
 const ns = `agents-http-appr-${id}`;
 let local: LocalOperator;
 let api: JsonApi;
+let crew: CrewNamespace;
 let proxy: HttpProxyUnderTest;
 let analyst: string;
 let reviewer: string;
 
-const apply = (manifest: string) => kubectl(harness, ['apply', '-f', '-'], { input: manifest });
-
 beforeAll(async () => {
   local = await startLocalOperator(harness, id, { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin' });
   api = await startJsonApi();
-  await apply(
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: ns, labels: { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' } },
-    }),
-  );
-  await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
-  const policies = readFileSync(
-    join(repositoryRoot, 'test/integration/fixtures/http-policies.yaml'),
-    'utf8',
-  ).replaceAll('namespace: agents', `namespace: ${ns}`);
-  const setup = await apply(`${policies}
----
-apiVersion: crewgate.dev/v1alpha1
+  const policies = fixtureInNamespace('test/integration/fixtures/http-policies.yaml', ns);
+  crew = await setUpCrewNamespace(harness, local, {
+    namespace: ns,
+    policies,
+    connectionName: 'billing-api',
+    connection: `apiVersion: crewgate.dev/v1alpha1
 kind: Connection
 metadata: { name: billing-api, namespace: ${ns} }
-spec: { type: http, address: '${api.url}', credentialsRef: { name: billing-api-credentials } }
----
-apiVersion: crewgate.dev/v1alpha1
-kind: AccessPolicy
-metadata: { name: crew-pod, namespace: ${ns} }
-spec:
-  subjects: [{ serviceAccount: { name: research-crew } }]
-  connections: [billing-api]
-  defaultAction: Deny
----
-apiVersion: v1
-kind: Pod
-metadata: { name: crew-0, namespace: ${ns}, annotations: { crewgate.dev/connections: billing-api } }
-spec:
-  serviceAccountName: research-crew
-  containers: [{ name: agent, image: python:3.12 }]
-`);
-  expect(setup.stderr).toBe('');
-  const token = (
-    await kubectl(harness, [
-      'create',
-      'token',
-      'research-crew',
-      '-n',
-      ns,
-      '--audience=crewgate',
-      '--bound-object-kind=Pod',
-      '--bound-object-name=crew-0',
-    ])
-  ).stdout.trim();
-  const tokenFile = join(mkdtempSync(join(tmpdir(), 'crewgate-sidecar-token-')), 'token');
-  writeFileSync(tokenFile, token);
-  const approver = new ControlPlaneApprover({
-    url: local.sidecarApiUrl,
-    tokenFile,
-    caCertificates: [local.operator.caCertificatePem],
+spec: { type: http, address: '${api.url}', credentialsRef: { name: billing-api-credentials } }`,
   });
   proxy = await startHttpProxy(harness, {
     target: billingTarget(api.url),
-    approver,
+    approver: crew.approver,
     manifests: loadManifestsFromText(policies),
   });
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
   reviewer = await writeUserKubeconfig(harness.controlPlane, 'rita', ['dba']);
-  await apply(`apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: crewgate-http-reviewer-${id} }
-rules: [{ apiGroups: [crewgate.dev], resources: [approvalrequests], verbs: [get, list, watch, patch] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: crewgate-http-reviewer-${id} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crewgate-http-reviewer-${id} }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: dba }]
-`);
+  await grantReviewers(harness, `http-${id}`, ['dba']);
 }, 90_000);
 
 afterAll(async () => {
   await proxy?.listener.close();
   await api?.close();
   await local?.stop();
-  await kubectl(harness, ['delete', 'clusterrole,clusterrolebinding', `crewgate-http-reviewer-${id}`]);
+  await revokeReviewers(harness, `http-${id}`);
 });
 
 // A failed test must not leave its request Pending for the next test to find and review.
@@ -151,7 +99,7 @@ describe('a held POST /v1/refunds', () => {
   it('waits while an ApprovalRequest is Pending and reaches the API once a dba approves with kubectl patch', async () => {
     const before = api.received.length;
     const curl = startCurl('{"order":4,"amount":12.5}');
-    const name = await pendingApprovalRequest(harness, ns);
+    const name = await crew.pendingRequest();
     const listed = await kubectl(harness, ['get', 'approvalrequests', '-n', ns]);
     expect(listed.stdout).toMatch(
       new RegExp(`${name}\\s+Pending\\s+agent-analyst\\s+billing-api\\s+POST /v1/refunds`),
@@ -159,9 +107,7 @@ describe('a held POST /v1/refunds', () => {
     expect(curl.child.exitCode).toBeNull(); // still held
     expect(api.received.length).toBe(before); // nothing reached the API yet
     const approvedAt = Date.now();
-    expect(
-      (await reviewApprovalRequest(harness, reviewer, ns, name, 'Approve', 'refund agreed')).stderr,
-    ).toBe('');
+    expect((await crew.review(reviewer, name, 'Approve', 'refund agreed')).stderr).toBe('');
     const { status } = await curl.done;
     console.log(`held POST completed ${Date.now() - approvedAt} ms after the reviewer's patch`);
     expect(status).toBe(200);
@@ -178,10 +124,8 @@ describe('a held POST /v1/refunds', () => {
   it('is refused with 403 naming the rule, the reviewer and the comment when denied; the API never sees it', async () => {
     const before = api.received.length;
     const curl = startCurl('{"order":5,"amount":9000}');
-    const name = await pendingApprovalRequest(harness, ns);
-    expect(
-      (await reviewApprovalRequest(harness, reviewer, ns, name, 'Deny', 'too large, ask finance')).stderr,
-    ).toBe('');
+    const name = await crew.pendingRequest();
+    expect((await crew.review(reviewer, name, 'Deny', 'too large, ask finance')).stderr).toBe('');
     const { status, body } = await curl.done;
     expect(status).toBe(403);
     expect(JSON.parse(body)).toMatchObject({
@@ -196,19 +140,10 @@ describe('a held POST /v1/refunds', () => {
   it('withdraws the request when the client gives up, and nothing is sent later', async () => {
     const before = api.received.length;
     const curl = startCurl('{"order":6,"amount":1}');
-    const name = await pendingApprovalRequest(harness, ns);
+    const name = await crew.pendingRequest();
     curl.child.kill('SIGTERM');
     await curl.done;
-    const deadline = Date.now() + 10_000;
-    let phase = '';
-    while (Date.now() < deadline) {
-      phase = (
-        await kubectl(harness, ['get', 'approvalrequest', name, '-n', ns, '-o', 'jsonpath={.status.phase}'])
-      ).stdout;
-      if (phase !== 'Pending') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(phase).toBe('Cancelled');
+    expect(await crew.phaseReaching(name, 'Cancelled')).toBe('Cancelled');
     expect(api.received.length).toBe(before);
   });
 });

@@ -17,14 +17,22 @@ import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { startPrivatePostgres } from '../harness/private-postgres.js';
 import { kubectl } from '../harness/run.js';
+import { serviceAccountToken } from '../harness/service-account-token.js';
 import {
   launchSidecar,
   preparePodRoot,
   startInPodSidecar,
   type InPodSidecar,
 } from './support/in-pod-sidecar.js';
+import {
+  grantReviewers,
+  pendingApprovalRequest,
+  reviewApprovalRequest,
+  revokeReviewers,
+} from './support/approvals.js';
 import { inPodOperatorSettings } from './support/in-pod-operator.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
+import { agentPgEnv, shopAppClient } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
@@ -111,14 +119,7 @@ async function eventually<T>(f: () => Promise<T | undefined>, what: string, time
 }
 
 const asApp = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
-  const c = new pg.Client({
-    host: harness.postgres.host,
-    port: harness.postgres.port,
-    user: harness.postgres.app.user,
-    password: harness.postgres.app.password,
-    database: 'shop',
-  });
-  await c.connect();
+  const c = await shopAppClient(harness);
   try {
     return await f(c);
   } finally {
@@ -196,17 +197,7 @@ ${pod('plain-0', '  labels: { crewgate.dev/inject: disabled }\n')}`);
   expect(setup.stderr).toBe('');
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
   reviewer = await writeUserKubeconfig(harness.controlPlane, 'rita', ['dba']);
-  await apply(`apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: crewgate-reviewer-${id} }
-rules: [{ apiGroups: [crewgate.dev], resources: [approvalrequests], verbs: [get, list, watch, patch] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: crewgate-reviewer-${id} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crewgate-reviewer-${id} }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: dba }]
-`);
+  await grantReviewers(harness, id, ['dba']);
   sidecar = await startInPodSidecar(harness, ns, 'crew-0');
 }, 120_000);
 
@@ -215,12 +206,7 @@ afterAll(async () => {
   await local?.stop();
   await store?.stop();
   await asApp((c) => c.query(`DROP TABLE IF EXISTS ${table}`)).catch(() => undefined);
-  await kubectl(harness, [
-    'delete',
-    'clusterrole,clusterrolebinding',
-    `crewgate-reviewer-${id}`,
-    '--ignore-not-found',
-  ]);
+  await revokeReviewers(harness, id);
 });
 
 describe('the in-pod sidecar', () => {
@@ -241,17 +227,7 @@ describe('the in-pod sidecar', () => {
     const psql = spawn(
       join(harness.postgres.binDir, 'psql'),
       ['-XAt', '-c', 'SELECT current_user', '-c', 'SELECT count(*) FROM orders WHERE id <= 3'],
-      {
-        env: {
-          ...process.env,
-          PGHOST: '127.0.0.1',
-          PGPORT: String(sidecar.ports['shop-db']),
-          PGUSER: 'agent',
-          PGDATABASE: 'shop',
-          PGPASSWORD: analyst,
-          PGSSLMODE: 'disable',
-        },
-      },
+      { env: agentPgEnv(sidecar.ports['shop-db']!, analyst) },
     );
     let out = '';
     let err = '';
@@ -378,16 +354,12 @@ describe('the control plane refuses a sidecar', () => {
   };
   const token = async (podName: string, audience?: string) =>
     (
-      await kubectl(harness, [
-        'create',
-        'token',
-        'research-crew',
-        '-n',
-        ns,
-        ...(audience ? [`--audience=${audience}`] : []),
-        '--bound-object-kind=Pod',
-        `--bound-object-name=${podName}`,
-      ])
+      await serviceAccountToken(harness, {
+        namespace: ns,
+        serviceAccount: 'research-crew',
+        pod: podName,
+        ...(audience ? { audience } : {}),
+      })
     ).stdout.trim();
 
   it('with a token bound to another pod (one crewgate did not inject)', async () => {
@@ -438,26 +410,8 @@ describe('a Window grant through the in-pod sidecar', () => {
     const first = agent(sidecar.ports['shop-db']!);
     await first.connect();
     const held = first.query(`UPDATE ${table} SET status = 'window-1' WHERE id = 3`);
-    const pending = await eventually(
-      async () => (await approvalRequests()).find((r) => r.phase === 'Pending'),
-      'a pending ApprovalRequest',
-    );
-    const approved = await kubectl(
-      harness,
-      [
-        'patch',
-        'approvalrequest',
-        pending.name,
-        '-n',
-        ns,
-        '--type=json',
-        '-p',
-        JSON.stringify([
-          { op: 'add', path: '/spec/reviews/-', value: { decision: 'Approve', comment: 'window' } },
-        ]),
-      ],
-      { kubeconfig: reviewer },
-    );
+    const pending = await pendingApprovalRequest(harness, ns, 15_000);
+    const approved = await reviewApprovalRequest(harness, reviewer, ns, pending, 'Approve', 'window');
     expect(approved.stderr).toBe('');
     expect((await held).rowCount).toBe(1);
 
@@ -488,11 +442,11 @@ describe('a Window grant through the in-pod sidecar', () => {
     expect(
       commands.map((c) => [c.payload.decision?.action, c.payload.approval ?? c.payload.decision?.grant]),
     ).toEqual([
-      ['Allow', pending.name],
-      ['Allow', pending.name],
-      ['Allow', pending.name],
+      ['Allow', pending],
+      ['Allow', pending],
+      ['Allow', pending],
     ]);
-    expect(commands[1]!.payload.decision?.grant).toBe(pending.name);
+    expect(commands[1]!.payload.decision?.grant).toBe(pending);
 
     // After the window: held again, as a new request.
     const windowEndsAt = Date.parse(
@@ -500,7 +454,7 @@ describe('a Window grant through the in-pod sidecar', () => {
         await kubectl(harness, [
           'get',
           'approvalrequest',
-          pending.name,
+          pending,
           '-n',
           ns,
           '-o',
@@ -512,7 +466,7 @@ describe('a Window grant through the in-pod sidecar', () => {
     afterRestart.on('error', () => undefined);
     void afterRestart.query(`UPDATE ${table} SET status = 'window-4' WHERE id = 3`).catch(() => undefined);
     const again = await eventually(
-      async () => (await approvalRequests()).find((r) => r.phase === 'Pending' && r.name !== pending.name),
+      async () => (await approvalRequests()).find((r) => r.phase === 'Pending' && r.name !== pending),
       'a new ApprovalRequest after the window',
     );
     expect(again).toBeDefined();

@@ -12,7 +12,8 @@ import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { repositoryRoot } from '../harness/paths.js';
 import { kubectl, runCommand } from '../harness/run.js';
 import { openRecording, type Recording } from '../../sidecar/recording/index.js';
-import { grantReviewers, startApprovalCrew, type ApprovalCrew } from './support/approval-crew.js';
+import { startApprovalCrew, type ApprovalCrew } from './support/approval-crew.js';
+import { grantReviewers, revokeReviewers } from './support/approvals.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 import { startRecordingStore, type RecordingStoreUnderTest } from './support/recording-store.js';
 
@@ -37,14 +38,7 @@ const plugin = (kubeconfig: string, ...args: string[]) =>
   });
 
 const hold = async (sql: string) => {
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port: crew.proxy.listener.port,
-    user: 'agent',
-    database: 'shop',
-    password: crew.analystToken,
-  });
-  await client.connect();
+  const client = await crew.agentClient();
   const result = client.query(sql).then(
     (r) => r,
     (e: unknown) => e as pg.DatabaseError,
@@ -79,12 +73,7 @@ afterAll(async () => {
   await local?.stop();
   await recording?.close();
   await store?.server.stop();
-  await kubectl(harness, [
-    'delete',
-    'clusterrole,clusterrolebinding',
-    `crewgate-reviewer-${id}`,
-    '--ignore-not-found',
-  ]);
+  await revokeReviewers(harness, id);
 });
 
 describe('kubectl crewgate', () => {
@@ -161,14 +150,7 @@ describe('kubectl crewgate', () => {
   });
 
   it('shows the session so far from the recording store when given its address', async () => {
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: crew.proxy.listener.port,
-      user: 'agent',
-      database: 'shop',
-      password: crew.analystToken,
-    });
-    await client.connect();
+    const client = await crew.agentClient();
     await client.query('SELECT count(*) FROM orders WHERE id = 4');
     const result = client
       .query("UPDATE orders SET status = 'recorded' WHERE id = 4")

@@ -3,15 +3,17 @@
 // held kubectl completes; a denial reaches kubectl as Forbidden naming the reviewer. Real API
 // server, real operator and control plane, the sidecar authenticated by a pod-bound token.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ControlPlaneApprover } from '../../sidecar/control-plane/control-plane-approver.js';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { repositoryRoot } from '../harness/paths.js';
 import { kubectl } from '../harness/run.js';
+import {
+  grantReviewers,
+  revokeReviewers,
+  setUpCrewNamespace,
+  type CrewNamespace,
+} from './support/approvals.js';
+import { fixtureInNamespace } from './support/harness-enforcement.js';
 import {
   createProxyAccount,
   startKubeProxy,
@@ -26,88 +28,33 @@ const id = `${Date.now()}`;
 const ns = `agents-kappr-${id}`;
 let local: LocalOperator;
 let account: ProxyAccount;
+let crew: CrewNamespace;
 let proxy: KubeProxyUnderTest;
 let analyst: string;
 let reviewer: string;
-
-const apply = (manifest: string) => kubectl(harness, ['apply', '-f', '-'], { input: manifest });
 
 beforeAll(async () => {
   local = await startLocalOperator(harness, id, { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin' });
   // The cluster the Connection reaches, with the sidecar's own service account in it.
   account = await createProxyAccount(harness, `${ns}-target`);
-  await apply(
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: ns, labels: { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' } },
-    }),
-  );
-  await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
-  const policies = readFileSync(
-    join(repositoryRoot, 'test/integration/fixtures/kube-policies.yaml'),
-    'utf8',
-  ).replaceAll('namespace: agents', `namespace: ${ns}`);
-  const setup = await apply(`${policies}
----
-apiVersion: crewgate.dev/v1alpha1
+  const policies = fixtureInNamespace('test/integration/fixtures/kube-policies.yaml', ns);
+  crew = await setUpCrewNamespace(harness, local, {
+    namespace: ns,
+    policies,
+    connectionName: 'cluster',
+    connection: `apiVersion: crewgate.dev/v1alpha1
 kind: Connection
 metadata: { name: cluster, namespace: ${ns} }
-spec: { type: kubernetes, address: '${harness.controlPlane.server}', credentialsRef: { name: cluster-credentials } }
----
-apiVersion: crewgate.dev/v1alpha1
-kind: AccessPolicy
-metadata: { name: crew-pod, namespace: ${ns} }
-spec:
-  subjects: [{ serviceAccount: { name: research-crew } }]
-  connections: [cluster]
-  defaultAction: Deny
----
-apiVersion: v1
-kind: Pod
-metadata: { name: crew-0, namespace: ${ns}, annotations: { crewgate.dev/connections: cluster } }
-spec:
-  serviceAccountName: research-crew
-  containers: [{ name: agent, image: python:3.12 }]
-`);
-  expect(setup.stderr).toBe('');
-  const token = (
-    await kubectl(harness, [
-      'create',
-      'token',
-      'research-crew',
-      '-n',
-      ns,
-      '--audience=crewgate',
-      '--bound-object-kind=Pod',
-      '--bound-object-name=crew-0',
-    ])
-  ).stdout.trim();
-  const tokenFile = join(mkdtempSync(join(tmpdir(), 'crewgate-sidecar-token-')), 'token');
-  writeFileSync(tokenFile, token);
-  const approver = new ControlPlaneApprover({
-    url: local.sidecarApiUrl,
-    tokenFile,
-    caCertificates: [local.operator.caCertificatePem],
+spec: { type: kubernetes, address: '${harness.controlPlane.server}', credentialsRef: { name: cluster-credentials } }`,
   });
   proxy = await startKubeProxy(harness, account, {
     serveTls: true,
-    approver,
+    approver: crew.approver,
     manifests: loadManifestsFromText(policies),
   });
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
   reviewer = await writeUserKubeconfig(harness.controlPlane, 'rita', ['dba']);
-  await apply(`apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: crewgate-kube-reviewer-${id} }
-rules: [{ apiGroups: [crewgate.dev], resources: [approvalrequests], verbs: [get, list, watch, patch] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: crewgate-kube-reviewer-${id} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crewgate-kube-reviewer-${id} }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: dba }]
-`);
+  await grantReviewers(harness, `kube-${id}`, ['dba']);
   for (const name of ['relabel-me', 'relabel-me-too', 'relabel-me-later'])
     expect((await kubectl(harness, ['create', 'configmap', name, '-n', account.namespace])).code).toBe(0);
 }, 90_000);
@@ -116,42 +63,12 @@ afterAll(async () => {
   await proxy?.listener.close();
   await local?.stop();
   await kubectl(harness, ['delete', 'namespace', `${ns}-target`, '--wait=false']);
+  await revokeReviewers(harness, `kube-${id}`);
 });
 
-async function pendingRequest(): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const names = (
-      await kubectl(harness, [
-        'get',
-        'approvalrequests',
-        '-n',
-        ns,
-        '-o',
-        'jsonpath={range .items[?(@.status.phase=="Pending")]}{.metadata.name} {end}',
-      ])
-    ).stdout.trim();
-    if (names) return names.split(' ')[0]!;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('no pending ApprovalRequest appeared');
-}
-
+const pendingRequest = () => crew.pendingRequest(15_000);
 const reviewWith = (name: string, decision: 'Approve' | 'Deny', comment: string) =>
-  kubectl(
-    harness,
-    [
-      'patch',
-      'approvalrequest',
-      name,
-      '-n',
-      ns,
-      '--type=json',
-      '-p',
-      JSON.stringify([{ op: 'add', path: '/spec/reviews/-', value: { decision, comment } }]),
-    ],
-    { kubeconfig: reviewer },
-  );
+  crew.review(reviewer, name, decision, comment);
 
 /** The agent's kubectl, left running so the test can watch it wait. */
 function heldKubectl(args: string[]): {
@@ -233,15 +150,7 @@ describe('a held kubectl request', () => {
     const name = await pendingRequest();
     held.kill();
     await held.done;
-    const deadline = Date.now() + 10_000;
-    let phase = '';
-    while (Date.now() < deadline && phase !== 'Cancelled') {
-      phase = (
-        await kubectl(harness, ['get', 'approvalrequest', name, '-n', ns, '-o', 'jsonpath={.status.phase}'])
-      ).stdout;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(phase).toBe('Cancelled');
+    expect(await crew.phaseReaching(name, 'Cancelled')).toBe('Cancelled');
     expect((await reviewWith(name, 'Approve', 'too late')).code).not.toBe(0);
     const label = await kubectl(harness, [
       'get',

@@ -3,20 +3,24 @@
 // wire protocols: WebSocket (kubectl's default) and SPDY/3.1 (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ControlPlaneApprover } from '../../sidecar/control-plane/control-plane-approver.js';
 import type { SessionEvent } from '../../sidecar/enforcement/recorder.js';
 import { MAX_CLIENT_MESSAGE_BYTES } from '../../sidecar/kubernetes/exec/handle-upgrade.js';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { startKwok, type Kwok } from '../harness/kwok.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { repositoryRoot } from '../harness/paths.js';
 import { kubectl as adminKubectl } from '../harness/run.js';
+import {
+  grantReviewers,
+  revokeReviewers,
+  setUpCrewNamespace,
+  type CrewNamespace,
+} from './support/approvals.js';
+import { fixtureInNamespace } from './support/harness-enforcement.js';
 import { createProxyAccount, startKubeProxy, type KubeProxyUnderTest } from './support/kubernetes-proxy.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 import { loadManifestsFromText } from './support/postgres-proxy.js';
@@ -29,6 +33,7 @@ const ns = `kube-exec-${id}`;
 const agents = `agents-exec-${id}`;
 let kwok: Kwok;
 let local: LocalOperator;
+let crew: CrewNamespace;
 let proxy: KubeProxyUnderTest;
 let analyst: string;
 let reviewer: string;
@@ -48,52 +53,18 @@ beforeAll(async () => {
   const account = await createProxyAccount(harness, ns);
   kwok = await startKwok(harness, id);
   local = await startLocalOperator(harness, id, { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin' });
-  const policies = readFileSync(
-    join(repositoryRoot, 'test/integration/fixtures/kube-exec-policies.yaml'),
-    'utf8',
-  ).replaceAll('namespace: agents', `namespace: ${agents}`);
-  await apply(
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: agents, labels: { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' } },
-    }),
-  );
-  await adminKubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', agents]);
-  await apply(`${policies}
----
-apiVersion: crewgate.dev/v1alpha1
+  const policies = fixtureInNamespace('test/integration/fixtures/kube-exec-policies.yaml', agents);
+  crew = await setUpCrewNamespace(harness, local, {
+    namespace: agents,
+    policies,
+    connectionName: 'cluster',
+    connection: `apiVersion: crewgate.dev/v1alpha1
 kind: Connection
 metadata: { name: cluster, namespace: ${agents} }
-spec: { type: kubernetes, address: '${harness.controlPlane.server}', credentialsRef: { name: cluster-credentials } }
----
-apiVersion: crewgate.dev/v1alpha1
-kind: AccessPolicy
-metadata: { name: crew-pod, namespace: ${agents} }
-spec:
-  subjects: [{ serviceAccount: { name: research-crew } }]
-  connections: [cluster]
-  defaultAction: Deny
----
-apiVersion: v1
-kind: Pod
-metadata: { name: crew-0, namespace: ${agents}, annotations: { crewgate.dev/connections: cluster } }
-spec:
-  serviceAccountName: research-crew
-  containers: [{ name: agent, image: python:3.12 }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: crewgate-sre-${id} }
-rules: [{ apiGroups: [crewgate.dev], resources: [approvalrequests], verbs: [get, list, watch, patch] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: crewgate-sre-${id} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crewgate-sre-${id} }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: sre }]
----
-apiVersion: v1
+spec: { type: kubernetes, address: '${harness.controlPlane.server}', credentialsRef: { name: cluster-credentials } }`,
+  });
+  await grantReviewers(harness, `sre-${id}`, ['sre']);
+  await apply(`apiVersion: v1
 kind: Pod
 metadata: { name: box, namespace: ${ns} }
 spec:
@@ -108,28 +79,9 @@ spec:
   hostPID: true
   containers: [{ name: shell, image: busybox, securityContext: { privileged: true } }]
 `);
-  const token = (
-    await adminKubectl(harness, [
-      'create',
-      'token',
-      'research-crew',
-      '-n',
-      agents,
-      '--audience=crewgate',
-      '--bound-object-kind=Pod',
-      '--bound-object-name=crew-0',
-    ])
-  ).stdout.trim();
-  const tokenFile = join(mkdtempSync(join(tmpdir(), 'crewgate-sidecar-token-')), 'token');
-  writeFileSync(tokenFile, token);
-  const approver = new ControlPlaneApprover({
-    url: local.sidecarApiUrl,
-    tokenFile,
-    caCertificates: [local.operator.caCertificatePem],
-  });
   proxy = await startKubeProxy(harness, account, {
     serveTls: true,
-    approver,
+    approver: crew.approver,
     manifests: loadManifestsFromText(policies),
   });
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
@@ -151,6 +103,7 @@ afterAll(async () => {
   await proxy?.listener.close();
   await local?.stop();
   await adminKubectl(harness, ['delete', 'namespace', ns, agents, '--wait=false']);
+  await revokeReviewers(harness, `sre-${id}`);
   await kwok?.stop();
 });
 
@@ -179,58 +132,10 @@ async function newExecSession(before: Set<string>): Promise<SessionEvent[]> {
   return events!;
 }
 
-async function pendingRequest(): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const names = (
-      await adminKubectl(harness, [
-        'get',
-        'approvalrequests',
-        '-n',
-        agents,
-        '-o',
-        'jsonpath={range .items[?(@.status.phase=="Pending")]}{.metadata.name} {end}',
-      ])
-    ).stdout.trim();
-    if (names) return names.split(' ')[0]!;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('no pending ApprovalRequest appeared');
-}
-
+const pendingRequest = () => crew.pendingRequest(15_000);
 const review = (name: string, decision: 'Approve' | 'Deny', comment: string) =>
-  adminKubectl(
-    harness,
-    [
-      'patch',
-      'approvalrequest',
-      name,
-      '-n',
-      agents,
-      '--type=json',
-      '-p',
-      JSON.stringify([{ op: 'add', path: '/spec/reviews/-', value: { decision, comment } }]),
-    ],
-    { kubeconfig: reviewer },
-  );
-
-const approve = (name: string) =>
-  adminKubectl(
-    harness,
-    [
-      'patch',
-      'approvalrequest',
-      name,
-      '-n',
-      agents,
-      '--type=json',
-      '-p',
-      JSON.stringify([
-        { op: 'add', path: '/spec/reviews/-', value: { decision: 'Approve', comment: 'looked at it' } },
-      ]),
-    ],
-    { kubeconfig: reviewer },
-  );
+  crew.review(reviewer, name, decision, comment);
+const approve = (name: string) => review(name, 'Approve', 'looked at it');
 
 /** kubectl with a real terminal on stdin (`script` gives it a pty), so `-t` really asks for a TTY. */
 function kubectlWithTty(args: string[], env: Record<string, string>) {
@@ -353,18 +258,7 @@ describe.each(PROTOCOLS)('kubectl exec over $name', ({ name, env }) => {
         .join(''),
     ).toContain('approved-42');
     expect(events.some((e) => e.type === 'resize')).toBe(true);
-    const phase = (
-      await adminKubectl(harness, [
-        'get',
-        'approvalrequest',
-        request,
-        '-n',
-        agents,
-        '-o',
-        'jsonpath={.status.phase}',
-      ])
-    ).stdout;
-    expect(phase).toBe('Executed');
+    expect(await crew.phase(request)).toBe('Executed');
   }, 60_000);
 });
 
@@ -463,23 +357,7 @@ describe.each(PROTOCOLS)('a held exec over $name', ({ name, env }) => {
     const request = await pendingRequest();
     child.kill('SIGKILL');
     await exited;
-    let phase = '';
-    const deadline = Date.now() + 15_000;
-    while (phase !== 'Cancelled' && Date.now() < deadline) {
-      phase = (
-        await adminKubectl(harness, [
-          'get',
-          'approvalrequest',
-          request,
-          '-n',
-          agents,
-          '-o',
-          'jsonpath={.status.phase}',
-        ])
-      ).stdout;
-      if (phase !== 'Cancelled') await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(phase).toBe('Cancelled');
+    expect(await crew.phaseReaching(request, 'Cancelled', 15_000)).toBe('Cancelled');
     // An approval that comes too late changes nothing: the exec is gone.
     await review(request, 'Approve', 'too late');
     await new Promise((r) => setTimeout(r, 500));

@@ -15,6 +15,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectl } from '../harness/run.js';
+import { serviceAccountToken } from '../harness/service-account-token.js';
 import { injectPod, injectionConfigSchema } from '../../operator/injection/index.js';
 import type { Pod } from '../../operator/injection/pod.js';
 import { applyJsonPatch } from '../../operator/injection/testing/apply-json-patch.js';
@@ -117,15 +118,12 @@ const forgedPod = (name: string, namespace = ns): Pod => ({
 
 const tokenFor = async (podName?: string, audience = 'crewgate') =>
   (
-    await kubectl(harness, [
-      'create',
-      'token',
-      'research-crew',
-      '-n',
-      ns,
-      `--audience=${audience}`,
-      ...(podName ? ['--bound-object-kind=Pod', `--bound-object-name=${podName}`] : []),
-    ])
+    await serviceAccountToken(harness, {
+      namespace: ns,
+      serviceAccount: 'research-crew',
+      audience,
+      ...(podName ? { pod: podName } : {}),
+    })
   ).stdout.trim();
 
 beforeAll(async () => {

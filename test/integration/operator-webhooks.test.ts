@@ -10,6 +10,7 @@ import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { localWebhookConfigurations } from '../harness/local-webhooks.js';
 import { freePort } from '../harness/ports.js';
 import { kubectl } from '../harness/run.js';
+import { approvalPhaseReaching, grantReviewers } from './support/approvals.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
@@ -255,19 +256,7 @@ spec:
     requester = await writeUserKubeconfig(cp, 'agent-analyst', ['dba']);
     outsider = await writeUserKubeconfig(cp, 'olga', ['developers']);
     // What the chart's reviewer role grants: read and patch ApprovalRequests.
-    await apply(`apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: crewgate-reviewer-${id} }
-rules: [{ apiGroups: [crewgate.dev], resources: [approvalrequests], verbs: [get, list, watch, patch] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: crewgate-reviewer-${id} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crewgate-reviewer-${id} }
-subjects:
-  - { apiGroup: rbac.authorization.k8s.io, kind: Group, name: dba }
-  - { apiGroup: rbac.authorization.k8s.io, kind: Group, name: developers }
-`);
+    await grantReviewers(harness, id, ['dba', 'developers']);
   });
 
   const review = (
@@ -293,25 +282,7 @@ subjects:
       { kubeconfig },
     );
 
-  const phase = async (name: string, want: string) => {
-    const deadline = Date.now() + 10_000;
-    let got = '';
-    while (Date.now() < deadline && got !== want) {
-      got = (
-        await kubectl(harness, [
-          'get',
-          'approvalrequest',
-          name,
-          '-n',
-          agents,
-          '-o',
-          'jsonpath={.status.phase}',
-        ])
-      ).stdout;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return got;
-  };
+  const phase = (name: string, want: string) => approvalPhaseReaching(harness, agents, name, want);
 
   it('only the operator may create one', async () => {
     const byAdmin = await apply(request('not-by-operator'));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { oidcToken } from '../harness/oidc-token.js';
 import { runCommand } from '../harness/run.js';
-import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
+import { agentPgEnv, startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
 const pgInfo = harness.postgres;
@@ -22,15 +22,7 @@ afterAll(async () => {
   await proxy?.listener.close();
 });
 
-const viaProxy = (token: string) => ({
-  ...process.env,
-  PGHOST: '127.0.0.1',
-  PGPORT: String(proxy.listener.port),
-  PGUSER: 'agent',
-  PGDATABASE: 'shop',
-  PGPASSWORD: token,
-  PGSSLMODE: 'disable',
-});
+const viaProxy = (token: string) => agentPgEnv(proxy.listener.port, token);
 
 describe('Python psycopg through the proxy', () => {
   it('reads masked rows, gets InsufficientPrivilege for a drop, and carries on', async () => {

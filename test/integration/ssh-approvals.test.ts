@@ -2,14 +2,19 @@
 // ApprovalRequest is Pending, a reviewer in group dba approves it with plain kubectl patch, and the
 // command runs on the target. Real API server, operator and webhooks, real sshd and ssh client.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { repositoryRoot } from '../harness/paths.js';
-import { setUpApprovalsNamespace, type ApprovalsNamespace } from './support/approvals-setup.js';
-import { loadManifestsFromText } from './support/harness-enforcement.js';
+import {
+  grantReviewers,
+  revokeReviewers,
+  setUpCrewNamespace,
+  type CrewNamespace,
+} from './support/approvals.js';
+import { fixtureInNamespace, loadManifestsFromText } from './support/harness-enforcement.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 import { clientEnv, clientOptions, startSshProxy, type SshProxyUnderTest } from './support/ssh-proxy.js';
 
@@ -17,22 +22,21 @@ const harness = inject('harness');
 const id = `${Date.now()}`;
 let local: LocalOperator;
 let proxy: SshProxyUnderTest;
-let approvals: ApprovalsNamespace;
+let approvals: CrewNamespace;
 let analyst: string;
+/** kubeconfig of `rita` (group dba). */
+let reviewer: string;
 const work = mkdtempSync(join(tmpdir(), 'crewgate-ssh-approvals-'));
 
 beforeAll(async () => {
   local = await startLocalOperator(harness, id, { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin' });
-  const policies = (ns: string) =>
-    readFileSync(join(repositoryRoot, 'test/integration/fixtures/ssh-policies.yaml'), 'utf8').replaceAll(
-      'namespace: agents',
-      `namespace: ${ns}`,
-    );
-  approvals = await setUpApprovalsNamespace(harness, local, {
-    id,
+  const ns = `agents-ssh-appr-${id}`;
+  const policies = fixtureInNamespace('test/integration/fixtures/ssh-policies.yaml', ns);
+  approvals = await setUpCrewNamespace(harness, local, {
+    namespace: ns,
     policies,
     connectionName: 'bastion',
-    connection: (ns) => `apiVersion: crewgate.dev/v1alpha1
+    connection: `apiVersion: crewgate.dev/v1alpha1
 kind: Connection
 metadata: { name: bastion, namespace: ${ns} }
 spec:
@@ -43,14 +47,17 @@ spec:
   });
   proxy = await startSshProxy(harness, {
     approver: approvals.approver,
-    manifests: loadManifestsFromText(policies(approvals.ns)),
+    manifests: loadManifestsFromText(policies),
   });
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
+  reviewer = await writeUserKubeconfig(harness.controlPlane, 'rita', ['dba']);
+  await grantReviewers(harness, `ssh-${id}`, ['dba']);
 }, 90_000);
 
 afterAll(async () => {
   await proxy?.listener.close();
   await local?.stop();
+  await revokeReviewers(harness, `ssh-${id}`);
 });
 
 /** Starts `ssh ... command` and collects its output; resolves with the exit code. */
@@ -77,17 +84,17 @@ describe('a held ssh exec', () => {
       await new Promise((r) => setTimeout(r, 50));
     expect(ssh.out.stderr).toMatch(
       new RegExp(
-        `^crewgate: waiting for approval: ApprovalRequest ${approvals.ns}/${name} \\(rule changes-need-a-dba`,
+        `^crewgate: waiting for approval: ApprovalRequest ${approvals.namespace}/${name} \\(rule changes-need-a-dba`,
       ),
     );
     expect(ssh.child.exitCode).toBeNull();
     expect(existsSync(file)).toBe(false);
     const approvedAt = Date.now();
-    expect((await approvals.reviewWith(name, 'Approve', 'fine')).stderr).toBe('');
+    expect((await approvals.review(reviewer, name, 'Approve', 'fine')).stderr).toBe('');
     expect(await ssh.exited).toBe(0);
     console.log(`held ssh exec completed ${Date.now() - approvedAt} ms after the reviewer's patch`);
     expect(existsSync(file)).toBe(true);
-    expect(await approvals.phaseOf(name)).toBe('Executed');
+    expect(await approvals.phase(name)).toBe('Executed');
     expect(
       proxy.recorder.events.find((e) => e.type === 'command' && e.commands[0]?.text === `touch ${file}`),
     ).toMatchObject({ decision: { action: 'Allow', rule: 'changes-need-a-dba' }, approval: name });
@@ -97,7 +104,7 @@ describe('a held ssh exec', () => {
     const file = join(work, 'denied');
     const ssh = startSsh(`touch ${file}`);
     const name = await approvals.pendingRequest();
-    expect((await approvals.reviewWith(name, 'Deny', 'not today')).stderr).toBe('');
+    expect((await approvals.review(reviewer, name, 'Deny', 'not today')).stderr).toBe('');
     expect(await ssh.exited).toBe(126);
     expect(ssh.out.stderr).toMatch(/\ncrewgate: denied by .*: denied by rita: not today/);
     expect(existsSync(file)).toBe(false);
@@ -109,14 +116,8 @@ describe('a held ssh exec', () => {
     const name = await approvals.pendingRequest();
     ssh.child.kill('SIGKILL');
     await ssh.exited;
-    const deadline = Date.now() + 10_000;
-    let phase = '';
-    while (Date.now() < deadline && phase !== 'Cancelled') {
-      phase = await approvals.phaseOf(name);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(phase).toBe('Cancelled');
-    expect((await approvals.reviewWith(name, 'Approve', 'too late')).code).not.toBe(0);
+    expect(await approvals.phaseReaching(name, 'Cancelled')).toBe('Cancelled');
+    expect((await approvals.review(reviewer, name, 'Approve', 'too late')).code).not.toBe(0);
     expect(existsSync(file)).toBe(false);
   });
 });

@@ -6,15 +6,13 @@
 import type { HarnessInfo } from '../../harness/index.js';
 import type { ResolvedTarget, RunningListener } from '../../../sidecar/adapters/protocol-adapter.js';
 import type { Identity } from '../../../sidecar/core/command.js';
-import { NoApprover, type Approver } from '../../../sidecar/enforcement/approver.js';
-import { Enforcer } from '../../../sidecar/enforcement/enforcer.js';
-import { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
-import { compileBundle, StaticBundleSource } from '../../../sidecar/enforcement/policy-bundle.js';
-import { MemoryRecorder } from '../../../sidecar/enforcement/recorder.js';
+import type { Approver } from '../../../sidecar/enforcement/approver.js';
+import type { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
+import type { StaticBundleSource } from '../../../sidecar/enforcement/policy-bundle.js';
+import type { MemoryRecorder } from '../../../sidecar/enforcement/recorder.js';
 import { httpAdapter } from '../../../sidecar/http/adapter.js';
 import { silentLogger } from '../../../sidecar/logging.js';
-import { harnessVerifier } from './harness-enforcement.js';
-import { loadManifests, type loadManifestsFromText } from './postgres-proxy.js';
+import { harnessEnforcement, harnessVerifier, type Manifests } from './harness-enforcement.js';
 
 export const UPSTREAM_CREDENTIAL = 'Bearer upstream-secret-0123456789';
 
@@ -30,19 +28,17 @@ export async function startHttpProxy(
   harness: HarnessInfo,
   options: {
     target: ResolvedTarget | (() => Promise<ResolvedTarget>);
-    manifests?: ReturnType<typeof loadManifestsFromText>;
+    manifests?: Manifests;
     approver?: Approver;
     listenerOptions?: unknown;
     workloadIdentity?: Identity;
   },
 ): Promise<HttpProxyUnderTest> {
-  const bundle = new StaticBundleSource(
-    compileBundle(options.manifests ?? loadManifests('test/integration/fixtures/http-policies.yaml')),
-  );
-  const recorder = new MemoryRecorder();
-  const metrics = new SidecarMetrics();
-  const approver = options.approver ?? new NoApprover();
-  const enforcer = new Enforcer({ bundle, approver, recorder, metrics });
+  const { bundle, recorder, metrics, approver, enforcer } = harnessEnforcement({
+    fixture: 'test/integration/fixtures/http-policies.yaml',
+    manifests: options.manifests,
+    approver: options.approver,
+  });
   const target = options.target;
   const listener = await httpAdapter.start(
     {

@@ -19,6 +19,7 @@ import { SIDECAR_CONTAINER } from '../../../operator/injection/constants.js';
 import { repositoryRoot } from '../../harness/paths.js';
 import { freePort } from '../../harness/ports.js';
 import { kubectl } from '../../harness/run.js';
+import { serviceAccountToken } from '../../harness/service-account-token.js';
 
 type Cluster = Parameters<typeof kubectl>[0];
 
@@ -101,17 +102,13 @@ export async function materialisePodVolumes(
     for (const source of volume.projected?.sources ?? []) {
       const t = source.serviceAccountToken;
       if (!t) continue;
-      const token = await kubectl(cluster, [
-        'create',
-        'token',
-        pod.spec.serviceAccountName ?? 'default',
-        '-n',
+      const token = await serviceAccountToken(cluster, {
         namespace,
-        `--audience=${t.audience ?? ''}`,
-        `--duration=${t.expirationSeconds ?? 3600}s`,
-        '--bound-object-kind=Pod',
-        `--bound-object-name=${podName}`,
-      ]);
+        serviceAccount: pod.spec.serviceAccountName ?? 'default',
+        audience: t.audience ?? '',
+        durationSeconds: t.expirationSeconds ?? 3600,
+        pod: podName,
+      });
       if (token.code !== 0) throw new Error(token.stderr);
       writeFileSync(join(dir, t.path), token.stdout.trim(), { mode: 0o600 });
     }

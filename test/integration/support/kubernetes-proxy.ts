@@ -11,17 +11,15 @@ import type { HarnessInfo } from '../../harness/index.js';
 import { kubectl, runCommand, type RunResult } from '../../harness/run.js';
 import type { Identity } from '../../../sidecar/core/command.js';
 import type { RunningListener } from '../../../sidecar/adapters/protocol-adapter.js';
-import { NoApprover, type Approver } from '../../../sidecar/enforcement/approver.js';
-import { Enforcer } from '../../../sidecar/enforcement/enforcer.js';
-import { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
-import { compileBundle, StaticBundleSource } from '../../../sidecar/enforcement/policy-bundle.js';
-import { MemoryRecorder } from '../../../sidecar/enforcement/recorder.js';
+import type { Approver } from '../../../sidecar/enforcement/approver.js';
+import type { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
+import type { MemoryRecorder } from '../../../sidecar/enforcement/recorder.js';
 import { TokenVerifier } from '../../../sidecar/identity/token-verifier.js';
 import { silentLogger } from '../../../sidecar/logging.js';
 import { kubernetesAdapter } from '../../../sidecar/kubernetes/adapter.js';
 import { renderKubeconfig as renderInjectedKubeconfig } from '../../../operator/injection/kubeconfig.js';
 import { issueCertificate, loadCertificateAuthority } from '../../../operator/pki/certificates.js';
-import { loadManifests } from './postgres-proxy.js';
+import { harnessEnforcement, type Manifests } from './harness-enforcement.js';
 
 /** The ServiceAccount the sidecar acts as, with its token, in a namespace of the test's own. */
 export interface ProxyAccount {
@@ -92,7 +90,7 @@ export async function startKubeProxy(
     address?: string;
     approver?: Approver;
     /** Policies given directly (e.g. rewritten for a test's own namespace); default the kube-policies fixture. */
-    manifests?: ReturnType<typeof loadManifests>;
+    manifests?: Manifests;
     workloadIdentity?: Identity;
     /**
      * Serve TLS with a certificate from the harness CA. kubectl sends `--token` only over TLS
@@ -102,13 +100,11 @@ export async function startKubeProxy(
     listenerOptions?: Record<string, unknown>;
   } = {},
 ): Promise<KubeProxyUnderTest> {
-  const bundle = new StaticBundleSource(
-    compileBundle(options.manifests ?? loadManifests('test/integration/fixtures/kube-policies.yaml')),
-  );
-  const recorder = new MemoryRecorder();
-  const metrics = new SidecarMetrics();
-  const approver = options.approver ?? new NoApprover();
-  const enforcer = new Enforcer({ bundle, approver, recorder, metrics });
+  const { recorder, metrics, approver, enforcer } = harnessEnforcement({
+    fixture: 'test/integration/fixtures/kube-policies.yaml',
+    manifests: options.manifests,
+    approver: options.approver,
+  });
   const verifier = new TokenVerifier([
     {
       issuer: harness.oidc.issuer,

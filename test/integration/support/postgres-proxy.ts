@@ -5,12 +5,12 @@
  * approvals issue wires the control plane.
  */
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import type { HarnessInfo } from '../../harness/index.js';
-import { NoApprover, type Approver } from '../../../sidecar/enforcement/approver.js';
-import { Enforcer } from '../../../sidecar/enforcement/enforcer.js';
-import { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
-import { compileBundle, StaticBundleSource } from '../../../sidecar/enforcement/policy-bundle.js';
-import { MemoryRecorder, type SessionRecorder } from '../../../sidecar/enforcement/recorder.js';
+import type { Approver } from '../../../sidecar/enforcement/approver.js';
+import type { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
+import type { StaticBundleSource } from '../../../sidecar/enforcement/policy-bundle.js';
+import type { MemoryRecorder, SessionRecorder } from '../../../sidecar/enforcement/recorder.js';
 import { silentLogger } from '../../../sidecar/logging.js';
 import { initSqlClassifier } from '../../../sidecar/classify/sql/index.js';
 import {
@@ -18,7 +18,12 @@ import {
   type PostgresListener,
   type PostgresListenerOptions,
 } from '../../../sidecar/postgres/listener.js';
-import { harnessVerifier, loadManifests, loadManifestsFromText } from './harness-enforcement.js';
+import {
+  harnessEnforcement,
+  harnessVerifier,
+  loadManifests,
+  loadManifestsFromText,
+} from './harness-enforcement.js';
 
 export interface ProxyUnderTest {
   listener: PostgresListener;
@@ -28,6 +33,35 @@ export interface ProxyUnderTest {
 }
 
 export { loadManifests, loadManifestsFromText };
+
+/**
+ * libpq's environment (psql, pgbench, psycopg) for an agent through a proxy on 127.0.0.1:`port`:
+ * user `agent`, database `shop`, its token as the password, no TLS to the sidecar.
+ */
+export function agentPgEnv(port: number, token: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PGHOST: '127.0.0.1',
+    PGPORT: String(port),
+    PGUSER: 'agent',
+    PGDATABASE: 'shop',
+    PGPASSWORD: token,
+    PGSSLMODE: 'disable',
+  };
+}
+
+/** A connected node-postgres client straight to the harness's `shop`, as the application user. */
+export async function shopAppClient(harness: HarnessInfo): Promise<pg.Client> {
+  const c = new pg.Client({
+    host: harness.postgres.host,
+    port: harness.postgres.port,
+    user: harness.postgres.app.user,
+    password: harness.postgres.app.password,
+    database: 'shop',
+  });
+  await c.connect();
+  return c;
+}
 
 export async function startProxy(
   harness: HarnessInfo,
@@ -43,28 +77,12 @@ export async function startProxy(
   } = {},
 ): Promise<ProxyUnderTest> {
   await initSqlClassifier();
-  const bundle = new StaticBundleSource(
-    compileBundle(
-      options.manifests ?? loadManifests(options.policies ?? 'test/integration/fixtures/shop-policies.yaml'),
-    ),
-  );
-  const recorder = new MemoryRecorder();
-  const extra = options.recorder;
-  const recording: SessionRecorder = extra
-    ? {
-        record: (session, event) => {
-          recorder.record(session, event);
-          extra.record(session, event);
-        },
-        accepting: () => extra.accepting(),
-      }
-    : recorder;
-  const metrics = options.metrics ?? new SidecarMetrics();
-  const enforcer = new Enforcer({
-    bundle,
-    approver: options.approver ?? new NoApprover(),
-    recorder: recording,
-    metrics,
+  const { bundle, recorder, recording, metrics, enforcer } = harnessEnforcement({
+    fixture: options.policies ?? 'test/integration/fixtures/shop-policies.yaml',
+    manifests: options.manifests,
+    approver: options.approver,
+    metrics: options.metrics,
+    alsoRecordTo: options.recorder,
   });
   const verifier = harnessVerifier(harness);
   const pg = harness.postgres;

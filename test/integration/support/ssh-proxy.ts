@@ -9,16 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { ResolvedTarget, RunningListener } from '../../../sidecar/adapters/protocol-adapter.js';
-import { NoApprover, type Approver } from '../../../sidecar/enforcement/approver.js';
-import { Enforcer } from '../../../sidecar/enforcement/enforcer.js';
-import { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
-import { compileBundle, StaticBundleSource } from '../../../sidecar/enforcement/policy-bundle.js';
-import { MemoryRecorder } from '../../../sidecar/enforcement/recorder.js';
+import type { Approver } from '../../../sidecar/enforcement/approver.js';
+import type { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
+import type { MemoryRecorder } from '../../../sidecar/enforcement/recorder.js';
 import { silentLogger } from '../../../sidecar/logging.js';
 import { sshAdapter } from '../../../sidecar/ssh/adapter.js';
 import type { HarnessInfo } from '../../harness/index.js';
 import { runCommand, type RunResult } from '../../harness/run.js';
-import { harnessVerifier, loadManifests, type Manifests } from './harness-enforcement.js';
+import { harnessEnforcement, harnessVerifier, type Manifests } from './harness-enforcement.js';
 
 export interface SshProxyUnderTest {
   listener: RunningListener;
@@ -51,16 +49,10 @@ export async function startSshProxy(
     connection?: string;
   } = {},
 ): Promise<SshProxyUnderTest> {
-  const bundle = new StaticBundleSource(
-    compileBundle(options.manifests ?? loadManifests('test/integration/fixtures/ssh-policies.yaml')),
-  );
-  const recorder = new MemoryRecorder();
-  const metrics = new SidecarMetrics();
-  const enforcer = new Enforcer({
-    bundle,
-    approver: options.approver ?? new NoApprover(),
-    recorder,
-    metrics,
+  const { recorder, metrics, enforcer } = harnessEnforcement({
+    fixture: 'test/integration/fixtures/ssh-policies.yaml',
+    manifests: options.manifests,
+    approver: options.approver,
   });
   const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
   const listener = await sshAdapter.start(
