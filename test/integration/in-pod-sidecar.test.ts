@@ -219,6 +219,10 @@ describe('the in-pod sidecar', () => {
       '/etc/crewgate/sidecar.yaml',
     ]);
     await sidecar.untilReady();
+    // The log line is pino's (buffered), the ready line console's: give the log a moment to arrive.
+    const deadline = Date.now() + 5_000;
+    while (!sidecar.output().includes('policy bundle updated') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(sidecar.output()).toContain('policy bundle updated');
     expect(sidecar.output()).not.toContain(harness.postgres.app.password);
   });
