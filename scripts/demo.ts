@@ -19,7 +19,7 @@ import { parse, stringify } from 'yaml';
 import { main as crewgate } from '../operator/cli/crewgate.js';
 import { operatorConfigFrom } from '../operator/config.js';
 import {
-  KUBECONFIG_DIR,
+  CLIENT_CONFIG_DIR,
   KUBECONFIG_FILE,
   SIDECAR_CONFIG_ANNOTATION,
   SIDECAR_CONTAINER,
@@ -534,7 +534,7 @@ async function approvalRequestCount(): Promise<number> {
 }
 
 /** The kubeconfig the sidecar wrote at start for the agent container (KUBECONFIG), in the pod's root. */
-const agentKubeconfig = () => join(sidecar!.root, KUBECONFIG_DIR, KUBECONFIG_FILE);
+const agentKubeconfig = () => join(sidecar!.root, CLIENT_CONFIG_DIR, KUBECONFIG_FILE);
 
 /** Runs `program args` as the agent would and shows the command, its output and its refusal. */
 async function shownCommand(
@@ -564,7 +564,7 @@ async function aKubectlExec(targetReady: Promise<void>): Promise<void> {
   const kubeconfig = agentKubeconfig();
   const server = /server: (\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1];
   say(
-    `The agent’s kubectl reads the kubeconfig the sidecar wrote at start (KUBECONFIG=${KUBECONFIG_DIR}/${KUBECONFIG_FILE}): ${server},`,
+    `The agent’s kubectl reads the kubeconfig the sidecar wrote at start (KUBECONFIG=${CLIENT_CONFIG_DIR}/${KUBECONFIG_FILE}): ${server},`,
   );
   say('the sidecar over TLS, trusting only the CA of the loopback certificate it made, with no token in it.');
   say('With no token the caller is the pod’s workload identity, system:serviceaccount:agents:research-crew,');
