@@ -12,17 +12,20 @@
  */
 // First: silences the local IdP's start-up warnings before the harness imports it.
 import './demo-quiet-idp.js';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { parse, stringify } from 'yaml';
 import { main as crewgate } from '../operator/cli/crewgate.js';
 import { operatorConfigFrom } from '../operator/config.js';
 import {
-  KUBECONFIG_DIR,
+  CLIENT_CONFIG_DIR,
+  KNOWN_HOSTS_FILE,
   KUBECONFIG_FILE,
   SIDECAR_CONFIG_ANNOTATION,
   SIDECAR_CONTAINER,
+  SSH_CONFIG_ENV,
+  SSH_CONFIG_FILE,
 } from '../operator/injection/constants.js';
 import { kubeClients } from '../operator/kube/client.js';
 import { startOperator, type RunningOperator } from '../operator/operator.js';
@@ -38,7 +41,7 @@ import { freePort } from '../test/harness/ports.js';
 import { runCommand } from '../test/harness/run.js';
 import { inPodOperatorSettings } from '../test/integration/support/in-pod-operator.js';
 import { startInPodSidecar, type InPodSidecar } from '../test/integration/support/in-pod-sidecar.js';
-import { askpassProgram, clientOptions } from '../test/integration/support/ssh-proxy.js';
+import { askpassProgram } from '../test/integration/support/ssh-proxy.js';
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
 const indent = (text: string, by = '   ') => text.trim().split('\n').join(`\n${by}`);
@@ -534,7 +537,7 @@ async function approvalRequestCount(): Promise<number> {
 }
 
 /** The kubeconfig the sidecar wrote at start for the agent container (KUBECONFIG), in the pod's root. */
-const agentKubeconfig = () => join(sidecar!.root, KUBECONFIG_DIR, KUBECONFIG_FILE);
+const agentKubeconfig = () => join(sidecar!.root, CLIENT_CONFIG_DIR, KUBECONFIG_FILE);
 
 /** Runs `program args` as the agent would and shows the command, its output and its refusal. */
 async function shownCommand(
@@ -564,7 +567,7 @@ async function aKubectlExec(targetReady: Promise<void>): Promise<void> {
   const kubeconfig = agentKubeconfig();
   const server = /server: (\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1];
   say(
-    `The agent’s kubectl reads the kubeconfig the sidecar wrote at start (KUBECONFIG=${KUBECONFIG_DIR}/${KUBECONFIG_FILE}): ${server},`,
+    `The agent’s kubectl reads the kubeconfig the sidecar wrote at start (KUBECONFIG=${CLIENT_CONFIG_DIR}/${KUBECONFIG_FILE}): ${server},`,
   );
   say('the sidecar over TLS, trusting only the CA of the loopback certificate it made, with no token in it.');
   say('With no token the caller is the pod’s workload identity, system:serviceaccount:agents:research-crew,');
@@ -589,44 +592,55 @@ async function aKubectlExec(targetReady: Promise<void>): Promise<void> {
   );
 }
 
-/** The agent's ssh client setup: the sidecar's host key pinned, the token given by SSH_ASKPASS. */
+/** The agent's ssh client setup: the config the sidecar wrote, the token given by SSH_ASKPASS. */
 interface SshClient {
-  knownHostsFile: string;
+  /** The sidecar-written ssh_config, as `$CREWGATE_SSH_CONFIG` names it inside the pod. */
+  configFile: string;
   askpass: string;
 }
 
-/** `ssh` through the sidecar's SSH listener to the harness sshd. */
+/** `ssh` through the sidecar's SSH listener to the harness sshd, with the ssh_config it wrote. */
 async function anSshCommand(): Promise<SshClient> {
-  step('ssh through the sidecar: the agent’s OIDC token as the password, the bastion’s key pinned');
-  const port = sidecar!.ports.bastion!;
-  // No host key is configured for an in-pod SSH listener: it makes one at start.
-  const scan = await runCommand('ssh-keyscan', ['-t', 'ed25519', '-p', String(port), '127.0.0.1']);
-  const knownHostsFile = join(dir, 'sidecar-known_hosts');
-  writeFileSync(knownHostsFile, scan.stdout);
+  step('ssh through the sidecar: the agent’s OIDC token as the password, both hops’ host keys pinned');
+  const configFile = join(sidecar!.root, CLIENT_CONFIG_DIR, SSH_CONFIG_FILE);
+  const port = /^\s*Port (\d+)$/m.exec(readFileSync(configFile, 'utf8'))?.[1];
   const askpass = askpassProgram(dir);
   say(
-    `The sidecar’s own SSH host key is made when it starts, so the demo pins it with ssh-keyscan over loopback;`,
+    `The sidecar made its SSH host key at start and wrote ${SSH_CONFIG_ENV}=${CLIENT_CONFIG_DIR}/${SSH_CONFIG_FILE}`,
+  );
+  say(
+    `(Host bastion → 127.0.0.1:${port}, StrictHostKeyChecking yes) and ${KNOWN_HOSTS_FILE} with that key: no trust on first use;`,
   );
   say(
     `the sidecar logs in to ${sshd.host}:${sshd.port} with the Connection’s key, only if the host shows the pinned one.`,
   );
   say('The agent’s token reaches ssh as the password through SSH_ASKPASS.');
   const token = await oidcToken(oidc, 'agent-analyst');
-  const env = { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', CREWGATE_TOKEN: token };
+  const env = {
+    ...process.env,
+    [SSH_CONFIG_ENV]: configFile,
+    SSH_ASKPASS: askpass,
+    SSH_ASKPASS_REQUIRE: 'force',
+    CREWGATE_TOKEN: token,
+  };
   const ssh = (command: string) => [
     '-n',
-    ...clientOptions({ knownHostsFile }),
-    '-p',
-    String(port),
-    'agent@127.0.0.1',
+    '-F',
+    configFile,
+    '-o',
+    'NumberOfPasswordPrompts=1',
+    '-o',
+    'LogLevel=ERROR',
+    'bastion',
     command,
   ];
+  const shown = (command: string) => `ssh -F "$${SSH_CONFIG_ENV}" bastion ${command}`;
   say(bold('Allowed by rule read-only-commands:'));
-  await shownCommand(`ssh -p ${port} agent@127.0.0.1 uptime`, 'ssh', ssh('uptime'), env);
-  await shownCommand(`ssh -p ${port} agent@127.0.0.1 df -h /`, 'ssh', ssh('df -h /'), env);
+  await shownCommand(shown('uptime'), 'ssh', ssh('uptime'), env);
+  await shownCommand(shown('df -h /'), 'ssh', ssh('df -h /'), env);
   say(bold('Denied by rule no-destruction (exit status 126, one line on stderr):'));
-  await shownCommand(`ssh -p ${port} agent@127.0.0.1 'rm -rf /'`, 'ssh', ssh('rm -rf /'), env);
-  return { knownHostsFile, askpass };
+  await shownCommand(shown("'rm -rf /'"), 'ssh', ssh('rm -rf /'), env);
+  return { configFile, askpass };
 }
 
 async function theAuditorReplays(): Promise<string> {
@@ -680,7 +694,7 @@ function connectByHand(reviewer: string, storeUrl: string, ssh: SshClient): void
   );
   say(bold('the agent’s ssh through the sidecar, with the same token'));
   say(
-    `CREWGATE_TOKEN="$TOKEN" SSH_ASKPASS=${ssh.askpass} SSH_ASKPASS_REQUIRE=force ssh -n -F /dev/null -o UserKnownHostsFile=${ssh.knownHostsFile} -o PubkeyAuthentication=no -p ${sidecar!.ports.bastion} agent@127.0.0.1 uptime`,
+    `CREWGATE_TOKEN="$TOKEN" SSH_ASKPASS=${ssh.askpass} SSH_ASKPASS_REQUIRE=force ssh -n -F ${ssh.configFile} bastion uptime`,
   );
   say(bold('the cluster, as its admin and as rita (group dba, the reviewer)'));
   say(`export PATH=${dirname(cp.kubectl)}:$PATH KUBECONFIG=${cp.adminKubeconfig}`);

@@ -15,7 +15,7 @@ import { SidecarMetrics } from './enforcement/metrics.js';
 import { createLogger } from './logging.js';
 import { startHealthServer } from './process/health-server.js';
 import { inPodRuntime } from './process/in-pod.js';
-import { writeKubeconfigFile } from './process/kubeconfig-file.js';
+import { writeClientFile } from './process/client-file.js';
 import type { SidecarRuntime } from './process/runtime.js';
 import { standaloneRuntime } from './process/standalone.js';
 
@@ -45,10 +45,10 @@ async function start(config: SidecarConfig): Promise<Running> {
     if (!registered) throw new Error(`no adapter for connection type ${plan.type}`);
     listeners.push(await registered.adapter.start(plan, deps));
   }
-  // Only now that the listeners serve: a kubectl that finds the file finds the sidecar listening.
-  if (runtime.kubeconfig) {
-    writeKubeconfigFile(runtime.kubeconfig.file, runtime.kubeconfig.text);
-    log.info({ file: runtime.kubeconfig.file }, 'kubeconfig written (https, loopback CA)');
+  // Only now that the listeners serve: a kubectl or ssh that finds its file finds the sidecar listening.
+  for (const file of runtime.clientFiles ?? []) {
+    writeClientFile(file);
+    log.info({ file: file.file }, `${file.what} written`);
   }
   const http = runtime.metrics
     ? await startHealthServer(runtime.metrics, metrics, runtime.notReady)

@@ -1,7 +1,8 @@
 /**
  * env mode: what app containers are told so their unchanged clients reach the sidecar — libpq's
  * `PGHOST`/`PGPORT`, `DATABASE_URL` for ORMs, `KUBECONFIG` for kubectl and client libraries,
- * `HTTP_PROXY` for plain-HTTP clients. None of it is a credential: the sidecar holds those.
+ * `HTTP_PROXY` for plain-HTTP clients, `CREWGATE_SSH_CONFIG` for `ssh -F` (OpenSSH reads no
+ * variable for its config file). None of it is a credential: the sidecar holds those.
  * `PGPASSWORD` is the well-known, non-secret `WORKLOAD_IDENTITY_PASSWORD`, so libpq clients (which
  * never send an empty password) are the pod's workload identity without a token; a token the agent
  * puts in its connection string wins over it (DATABASE_URL carries no password).
@@ -10,7 +11,13 @@
  * of later entries), extra duplicates removed, so every name appears once.
  */
 import { WORKLOAD_IDENTITY_PASSWORD } from '../../sidecar/identity/workload-identity-password.js';
-import { KUBECONFIG_DIR, KUBECONFIG_FILE, LOOPBACK } from './constants.js';
+import {
+  CLIENT_CONFIG_DIR,
+  KUBECONFIG_FILE,
+  LOOPBACK,
+  SSH_CONFIG_ENV,
+  SSH_CONFIG_FILE,
+} from './constants.js';
 import { removeIndices, type JsonPatchOperation } from './json-patch.js';
 import type { Listener } from './listen-ports.js';
 import type { EnvVar } from './pod.js';
@@ -29,7 +36,10 @@ export function appEnvironment(listeners: readonly Listener[]): { name: string; 
     );
   }
   if (listeners.some((l) => l.type === 'kubernetes')) {
-    env.push({ name: 'KUBECONFIG', value: `${KUBECONFIG_DIR}/${KUBECONFIG_FILE}` });
+    env.push({ name: 'KUBECONFIG', value: `${CLIENT_CONFIG_DIR}/${KUBECONFIG_FILE}` });
+  }
+  if (listeners.some((l) => l.type === 'ssh')) {
+    env.push({ name: SSH_CONFIG_ENV, value: `${CLIENT_CONFIG_DIR}/${SSH_CONFIG_FILE}` });
   }
   const http = listeners.find((l) => l.type === 'http');
   if (http !== undefined) {

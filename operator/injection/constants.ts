@@ -23,18 +23,24 @@ export const CONFIG_VOLUME = 'crewgate-config';
 export const TOKEN_VOLUME = 'crewgate-token';
 export const SPOOL_VOLUME = 'crewgate-spool';
 /**
- * env mode with a kubernetes connection: an emptyDir the sidecar alone mounts read-write. It writes
- * the kubeconfig there at start, with the CA of the loopback serving certificate it just generated;
- * app containers mount it read-only, so the agent can read the CA but never replace it.
+ * env mode with a kubernetes or ssh connection: the agent's client configuration, an emptyDir the
+ * sidecar alone mounts read-write. It writes there at start what pins the loopback hop to the keys
+ * it just generated — the kubeconfig with the CA of its serving certificate, the ssh_config and
+ * known_hosts with its SSH host keys; app containers mount it read-only, so the agent can read
+ * them but never swap in its own.
  */
-export const KUBECONFIG_VOLUME = 'crewgate-kubeconfig';
+export const CLIENT_CONFIG_VOLUME = 'crewgate-client-config';
 
 /** Where the config volume is mounted, in the sidecar only. */
 export const CONFIG_DIR = '/etc/crewgate';
 export const SIDECAR_CONFIG_FILE = 'sidecar.yaml';
-/** Where the kubeconfig volume is mounted: read-write in the sidecar, read-only in app containers. */
-export const KUBECONFIG_DIR = '/var/run/crewgate/kubeconfig';
+/** Where the client config volume is mounted: read-write in the sidecar, read-only in app containers. */
+export const CLIENT_CONFIG_DIR = '/var/run/crewgate/client';
 export const KUBECONFIG_FILE = 'kubeconfig';
+/** OpenSSH reads no variable for its config, so the agent runs `ssh -F "$CREWGATE_SSH_CONFIG" <name>`. */
+export const SSH_CONFIG_FILE = 'ssh_config';
+export const KNOWN_HOSTS_FILE = 'known_hosts';
+export const SSH_CONFIG_ENV = 'CREWGATE_SSH_CONFIG';
 export const CONTROL_PLANE_CA_FILE = 'ca.crt';
 export const TOKEN_DIR = '/var/run/secrets/crewgate';
 export const TOKEN_FILE = 'token';

@@ -20,7 +20,11 @@ import { verifyInjectedPod } from './verify-injected-pod.js';
 import { sidecarPodConfigSchema } from './sidecar-pod-config.js';
 import { applyJsonPatch } from './testing/apply-json-patch.js';
 import { loadGoldenCase, type GoldenCaseInput } from './testing/golden-case.js';
-import { expectKubeconfigReadOnly, expectTokenIsolated, expectUniqueEnv } from './testing/pod-invariants.js';
+import {
+  expectClientConfigReadOnly,
+  expectTokenIsolated,
+  expectUniqueEnv,
+} from './testing/pod-invariants.js';
 
 const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const REFRESH = process.env.REFRESH_GOLDEN === '1';
@@ -84,7 +88,7 @@ describe('injection golden files', () => {
     if (pod !== undefined) {
       expectTokenIsolated(pod);
       expectUniqueEnv(pod);
-      expectKubeconfigReadOnly(pod);
+      expectClientConfigReadOnly(pod);
       const annotations = pod.metadata?.annotations ?? {};
       sidecarPodConfigSchema.parse(parse(annotations[SIDECAR_CONFIG_ANNOTATION] ?? ''));
       // The injector's own output passes the check the webhook (re-invocation) and the control

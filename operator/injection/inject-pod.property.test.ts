@@ -17,7 +17,11 @@ import { injectPod } from './inject-pod.js';
 import { injectionConfigSchema } from './injection-config.js';
 import type { Container, ContainerPort, EnvVar, Pod, Volume, VolumeMount } from './pod.js';
 import { applyJsonPatch } from './testing/apply-json-patch.js';
-import { expectKubeconfigReadOnly, expectTokenIsolated, expectUniqueEnv } from './testing/pod-invariants.js';
+import {
+  expectClientConfigReadOnly,
+  expectTokenIsolated,
+  expectUniqueEnv,
+} from './testing/pod-invariants.js';
 
 const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 const OURS = [
@@ -178,6 +182,7 @@ function injectedNames(pod: Pod, mode: 'env' | 'transparent'): string[] {
     ...(/pg/.test(wanted) ? ['PGHOST', 'PGPORT', 'PGPASSWORD', 'DATABASE_URL'] : []),
     ...(/kube/.test(wanted) ? ['KUBECONFIG'] : []),
     ...(/web/.test(wanted) ? ['HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'] : []),
+    ...(/bastion/.test(wanted) ? ['CREWGATE_SSH_CONFIG'] : []),
   ];
 }
 
@@ -205,20 +210,21 @@ describe('injectPod properties', () => {
 
         expectTokenIsolated(out);
         expectUniqueEnv(out);
-        expectKubeconfigReadOnly(out);
+        expectClientConfigReadOnly(out);
         const init = (out.spec.initContainers ?? []).map((c) => c.name);
         expect(init.slice(0, config.mode === 'transparent' ? 2 : 1)).toEqual(
           config.mode === 'transparent' ? [REDIRECT_CONTAINER, SIDECAR_CONTAINER] : [SIDECAR_CONTAINER],
         );
         // The sidecar mounts the crewgate token and nothing from the pod's own token volumes; in env
-        // mode with a kubernetes connection also the kubeconfig volume it writes.
+        // mode with a kubernetes or ssh connection also the client config volume it writes.
         const sidecar = out.spec.initContainers!.find((c) => c.name === SIDECAR_CONTAINER)!;
-        const writesKubeconfig = injectedNames(pod, config.mode).includes('KUBECONFIG');
+        const names = injectedNames(pod, config.mode);
+        const writesClientConfig = names.includes('KUBECONFIG') || names.includes('CREWGATE_SSH_CONFIG');
         expect(sidecar.volumeMounts!.map((m) => m.name)).toEqual([
           'crewgate-config',
           'crewgate-token',
           'crewgate-spool',
-          ...(writesKubeconfig ? ['crewgate-kubeconfig'] : []),
+          ...(writesClientConfig ? ['crewgate-client-config'] : []),
         ]);
         // Every mount refers to a volume that exists.
         const volumes = new Set((out.spec.volumes ?? []).map((v) => v.name));

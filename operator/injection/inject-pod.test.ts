@@ -13,6 +13,7 @@ const grants: InjectionGrants = {
     db: { type: 'postgres', address: '10.0.0.5', port: 5432 },
     db2: { type: 'postgres', address: '10.0.0.5', port: 5432 },
     kube: { type: 'kubernetes', address: '10.96.0.1', port: 443 },
+    box: { type: 'ssh', address: '10.0.0.7', port: 22 },
   },
   grantedTo: () => true,
 };
@@ -40,14 +41,14 @@ describe('injectPod refusals', () => {
       /container named crewgate-redirect/,
     ],
     [
-      'an app mount at /var/run/crewgate/kubeconfig when a kubeconfig is needed',
+      'an app mount at /var/run/crewgate/client when a kubeconfig is needed',
       pod('kube', {
         containers: [
-          { name: 'agent', volumeMounts: [{ name: 'x', mountPath: '/var/run/crewgate/kubeconfig/' }] },
+          { name: 'agent', volumeMounts: [{ name: 'x', mountPath: '/var/run/crewgate/client/' }] },
         ],
       }),
       config,
-      /container agent already mounts something at \/var\/run\/crewgate\/kubeconfig/,
+      /container agent already mounts something at \/var\/run\/crewgate\/client/,
     ],
     [
       'two connections to one target in transparent mode',
@@ -61,12 +62,46 @@ describe('injectPod refusals', () => {
     expect('refused' in r && r.refused).toMatch(/^crewgate refuses pod p: /);
   });
 
-  it('does not need /var/run/crewgate/kubeconfig free without a kubernetes connection', () => {
+  it('refuses an app mount at /var/run/crewgate/client when an ssh config is needed', () => {
+    const r = injectPod(
+      pod('box', {
+        containers: [{ name: 'agent', volumeMounts: [{ name: 'x', mountPath: '/var/run/crewgate/client' }] }],
+      }),
+      config,
+      grants,
+    );
+    expect(r).toMatchObject({
+      refused: expect.stringMatching(/already mounts something at \/var\/run\/crewgate\/client/),
+    });
+  });
+
+  it('tells the agent where the ssh config is and mounts it read-only, next to the kubeconfig', () => {
+    const r = injectPod(pod('kube,box'), config, grants);
+    if (!('patch' in r)) throw new Error(r.refused);
+    const out = applyJsonPatch(pod('kube,box'), r.patch);
+    const agent = out.spec.containers[0]!;
+    expect(agent.env).toEqual([
+      { name: 'KUBECONFIG', value: '/var/run/crewgate/client/kubeconfig' },
+      { name: 'CREWGATE_SSH_CONFIG', value: '/var/run/crewgate/client/ssh_config' },
+    ]);
+    expect(agent.volumeMounts).toEqual([
+      { name: 'crewgate-client-config', mountPath: '/var/run/crewgate/client', readOnly: true },
+    ]);
+    expect(out.spec.volumes!.filter((v) => v.name === 'crewgate-client-config')).toHaveLength(1);
+  });
+
+  it('gives a transparent-mode pod with an ssh connection no ssh config (its ssh is redirected)', () => {
+    const r = injectPod(pod('box'), transparent, grants);
+    if (!('patch' in r)) throw new Error(r.refused);
+    const out = applyJsonPatch(pod('box'), r.patch);
+    expect(out.spec.containers[0]!.env).toBeUndefined();
+    expect(out.spec.volumes!.map((v) => v.name)).not.toContain('crewgate-client-config');
+  });
+
+  it('does not need /var/run/crewgate/client free without a kubernetes or ssh connection', () => {
     const r = injectPod(
       pod('db', {
-        containers: [
-          { name: 'agent', volumeMounts: [{ name: 'x', mountPath: '/var/run/crewgate/kubeconfig' }] },
-        ],
+        containers: [{ name: 'agent', volumeMounts: [{ name: 'x', mountPath: '/var/run/crewgate/client' }] }],
       }),
       config,
       grants,

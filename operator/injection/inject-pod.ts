@@ -10,12 +10,13 @@
  */
 import { alreadyInjected } from './inject-required.js';
 import { appEnvironment, envPatch } from './app-env.js';
+import { needsClientConfig } from './client-config.js';
 import {
   CONFIG_VOLUME,
   CONTROL_PLANE_CA_ANNOTATION,
   CONTROL_PLANE_CA_FILE,
-  KUBECONFIG_DIR,
-  KUBECONFIG_VOLUME,
+  CLIENT_CONFIG_DIR,
+  CLIENT_CONFIG_VOLUME,
   REDIRECT_CONTAINER,
   SIDECAR_CONFIG_ANNOTATION,
   SIDECAR_CONFIG_FILE,
@@ -71,17 +72,17 @@ export function injectPod(pod: Pod, config: InjectionConfig, grants: InjectionGr
     redirect = redirectContainer(config, r.args);
   }
   const envMode = config.mode === 'env';
-  // The kubeconfig is the sidecar's to write (it alone knows the CA of the serving certificate it
-  // generates at start); the injector only provides the volume and says where.
-  const kubeconfig = envMode && listeners.some((l) => l.type === 'kubernetes');
+  // The client files are the sidecar's to write (it alone knows the CA of the serving certificate
+  // and the SSH host key it generates at start); the injector only provides the volume and says where.
+  const clientConfig = needsClientConfig(config.mode, listeners);
   const env = envMode ? appEnvironment(listeners) : [];
-  if (kubeconfig) {
+  if (clientConfig) {
     const taken = pod.spec.containers.find((c) =>
-      (c.volumeMounts ?? []).some((m) => samePath(m.mountPath, KUBECONFIG_DIR)),
+      (c.volumeMounts ?? []).some((m) => samePath(m.mountPath, CLIENT_CONFIG_DIR)),
     );
     if (taken !== undefined)
       return refuse(
-        `container ${taken.name} already mounts something at ${KUBECONFIG_DIR}, where the kubeconfig goes`,
+        `container ${taken.name} already mounts something at ${CLIENT_CONFIG_DIR}, where the agent's client config goes`,
       );
   }
 
@@ -101,10 +102,10 @@ export function injectPod(pod: Pod, config: InjectionConfig, grants: InjectionGr
   const tokenVolumes = tokenVolumeNames(pod);
   pod.spec.containers.forEach((c, i) => {
     const path = pointer('spec', 'containers', i);
-    // Read-only: the agent reads the loopback CA but can never swap in one of its own.
-    const kubeconfigMount: VolumeMount = {
-      name: KUBECONFIG_VOLUME,
-      mountPath: KUBECONFIG_DIR,
+    // Read-only: the agent reads the loopback CA and host keys but can never swap in its own.
+    const clientConfigMount: VolumeMount = {
+      name: CLIENT_CONFIG_VOLUME,
+      mountPath: CLIENT_CONFIG_DIR,
       readOnly: true,
     };
     ops.push(
@@ -112,7 +113,7 @@ export function injectPod(pod: Pod, config: InjectionConfig, grants: InjectionGr
         `${path}/volumeMounts`,
         c.volumeMounts,
         tokenVolumes,
-        kubeconfig ? kubeconfigMount : undefined,
+        clientConfig ? clientConfigMount : undefined,
       ),
     );
     ops.push(...envPatch(path, c.env, env));
@@ -123,11 +124,11 @@ export function injectPod(pod: Pod, config: InjectionConfig, grants: InjectionGr
   });
 
   ops.push(...removeIndices('/spec/volumes', tokenVolumeIndices(pod)));
-  const volumes = injectedVolumes(config, kubeconfig);
+  const volumes = injectedVolumes(config, clientConfig);
   if (pod.spec.volumes === undefined) ops.push({ op: 'add', path: '/spec/volumes', value: volumes });
   else for (const v of volumes) ops.push({ op: 'add', path: '/spec/volumes/-', value: v });
 
-  const sidecar = sidecarContainer(config, kubeconfig);
+  const sidecar = sidecarContainer(config, clientConfig);
   if (pod.spec.initContainers === undefined) {
     ops.push({ op: 'add', path: '/spec/initContainers', value: redirect ? [redirect, sidecar] : [sidecar] });
   } else {
@@ -138,11 +139,11 @@ export function injectPod(pod: Pod, config: InjectionConfig, grants: InjectionGr
 }
 
 /**
- * The config, token and spool volumes, and the kubeconfig volume when there is a kubeconfig. The
- * config volume carries each annotation as a file; the kubeconfig volume is a small tmpfs the
- * sidecar fills.
+ * The config, token and spool volumes, and the client config volume when the sidecar writes client
+ * files. The config volume carries each annotation as a file; the client config volume is a small
+ * tmpfs the sidecar fills.
  */
-export function injectedVolumes(config: InjectionConfig, withKubeconfig: boolean): Volume[] {
+export function injectedVolumes(config: InjectionConfig, withClientConfig: boolean): Volume[] {
   const item = (path: string, annotation: string) => ({
     path,
     fieldRef: { fieldPath: `metadata.annotations['${annotation}']` },
@@ -175,8 +176,8 @@ export function injectedVolumes(config: InjectionConfig, withKubeconfig: boolean
       },
     },
     { name: SPOOL_VOLUME, emptyDir: {} },
-    ...(withKubeconfig
-      ? [{ name: KUBECONFIG_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }]
+    ...(withClientConfig
+      ? [{ name: CLIENT_CONFIG_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }]
       : []),
   ];
 }
@@ -212,7 +213,7 @@ function mountsPatch(
 
 /** A volume or init container the injector adds already exists under the same name. */
 function nameClash(pod: Pod): string | undefined {
-  for (const name of [CONFIG_VOLUME, TOKEN_VOLUME, SPOOL_VOLUME, KUBECONFIG_VOLUME]) {
+  for (const name of [CONFIG_VOLUME, TOKEN_VOLUME, SPOOL_VOLUME, CLIENT_CONFIG_VOLUME]) {
     if ((pod.spec.volumes ?? []).some((v) => v.name === name))
       return `it already has a volume named ${name}, which the injector adds`;
   }

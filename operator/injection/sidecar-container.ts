@@ -6,8 +6,8 @@
 import {
   CONFIG_DIR,
   CONFIG_VOLUME,
-  KUBECONFIG_DIR,
-  KUBECONFIG_VOLUME,
+  CLIENT_CONFIG_DIR,
+  CLIENT_CONFIG_VOLUME,
   SIDECAR_CONFIG_FILE,
   SIDECAR_CONTAINER,
   SPOOL_DIR,
@@ -23,12 +23,12 @@ export const METRICS_PORT_NAME = 'cg-metrics';
 
 /**
  * The sidecar container: non-root, read-only root filesystem, no capabilities, probed on `/readyz`.
- * `/readyz` answers 200 only once the first policy bundle is in force and, `withKubeconfig`, the
- * kubeconfig is written; the kubelet starts app containers only after a native sidecar's startup
- * probe passed, so the agent's kubectl never finds the kubeconfig missing. The sidecar alone mounts
- * the kubeconfig volume read-write.
+ * `/readyz` answers 200 only once the first policy bundle is in force and, `withClientConfig`, the
+ * agent's client files (kubeconfig, ssh_config, known_hosts) are written; the kubelet starts app
+ * containers only after a native sidecar's startup probe passed, so the agent's kubectl or ssh
+ * never finds them missing. The sidecar alone mounts the client config volume read-write.
  */
-export function sidecarContainer(config: InjectionConfig, withKubeconfig = false): Container {
+export function sidecarContainer(config: InjectionConfig, withClientConfig = false): Container {
   const probe = () => ({ httpGet: { path: '/readyz', port: config.metricsPort } });
   return {
     name: SIDECAR_CONTAINER,
@@ -54,7 +54,7 @@ export function sidecarContainer(config: InjectionConfig, withKubeconfig = false
       { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true },
       { name: TOKEN_VOLUME, mountPath: TOKEN_DIR, readOnly: true },
       { name: SPOOL_VOLUME, mountPath: SPOOL_DIR },
-      ...(withKubeconfig ? [{ name: KUBECONFIG_VOLUME, mountPath: KUBECONFIG_DIR }] : []),
+      ...(withClientConfig ? [{ name: CLIENT_CONFIG_VOLUME, mountPath: CLIENT_CONFIG_DIR }] : []),
     ],
   };
 }

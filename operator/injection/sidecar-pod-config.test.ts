@@ -36,7 +36,7 @@ describe('in-pod sidecar config', () => {
     });
     expect(text).not.toContain('10.0.0.5');
     // env mode with a kubernetes connection: the sidecar writes the kubeconfig into its volume.
-    expect(parsed.kubeconfig).toEqual({ file: '/var/run/crewgate/kubeconfig/kubeconfig' });
+    expect(parsed.kubeconfig).toEqual({ file: '/var/run/crewgate/client/kubeconfig' });
   });
 
   it('names no kubeconfig in transparent mode or without a kubernetes connection', () => {

@@ -16,13 +16,16 @@ import { connectionType } from '../../crds/schemas/connection.js';
 import {
   CONFIG_DIR,
   CONTROL_PLANE_CA_FILE,
-  KUBECONFIG_DIR,
+  CLIENT_CONFIG_DIR,
+  KNOWN_HOSTS_FILE,
   KUBECONFIG_FILE,
   LOOPBACK,
   SPOOL_DIR,
+  SSH_CONFIG_FILE,
   TOKEN_DIR,
   TOKEN_FILE,
 } from './constants.js';
+import { writesKubeconfig, writesSshConfig } from './client-config.js';
 import type { InjectionConfig } from './injection-config.js';
 import type { Listener } from './listen-ports.js';
 
@@ -56,6 +59,12 @@ export const sidecarPodConfigSchema = z.strictObject({
    * app containers mount read-only) once its TLS listeners serve, with the CA it generated at start.
    */
   kubeconfig: z.strictObject({ file: z.string().min(1) }).optional(),
+  /**
+   * env mode with an ssh connection: where the sidecar writes the agent's ssh_config (one `Host`
+   * block per ssh connection) and the known_hosts it points at, holding the host key the sidecar
+   * generated at start — so `ssh -F` pins the loopback hop from the first connection.
+   */
+  sshConfig: z.strictObject({ file: z.string().min(1), knownHostsFile: z.string().min(1) }).optional(),
   /** Recording events are appended under this emptyDir before anything else. */
   recording: z.strictObject({ spoolDir: z.string().min(1) }),
   /** `/metrics`, `/healthz`, `/readyz`; on the pod IP because the kubelet probes it there. */
@@ -85,8 +94,16 @@ export function buildSidecarPodConfig(
         ? { caFile: `${CONFIG_DIR}/${CONTROL_PLANE_CA_FILE}` }
         : {}),
     },
-    ...(config.mode === 'env' && listeners.some((l) => l.type === 'kubernetes')
-      ? { kubeconfig: { file: `${KUBECONFIG_DIR}/${KUBECONFIG_FILE}` } }
+    ...(writesKubeconfig(config.mode, listeners)
+      ? { kubeconfig: { file: `${CLIENT_CONFIG_DIR}/${KUBECONFIG_FILE}` } }
+      : {}),
+    ...(writesSshConfig(config.mode, listeners)
+      ? {
+          sshConfig: {
+            file: `${CLIENT_CONFIG_DIR}/${SSH_CONFIG_FILE}`,
+            knownHostsFile: `${CLIENT_CONFIG_DIR}/${KNOWN_HOSTS_FILE}`,
+          },
+        }
       : {}),
     recording: { spoolDir: SPOOL_DIR },
     metrics: { host: '0.0.0.0', port: config.metricsPort },

@@ -191,13 +191,13 @@ const cases: Case[] = [
     /crewgate.dev\/control-plane-ca/,
   ],
   [
-    'another kubeconfig volume (a hostPath instead of the sidecar-written emptyDir)',
+    'another client config volume (a hostPath instead of the sidecar-written emptyDir)',
     (p) => {
-      const volume = p.spec.volumes!.find((v) => v.name === 'crewgate-kubeconfig')!;
+      const volume = p.spec.volumes!.find((v) => v.name === 'crewgate-client-config')!;
       delete volume.emptyDir;
       (volume as { hostPath?: unknown }).hostPath = { path: '/etc/kubernetes' };
     },
-    /volume crewgate-kubeconfig is not the one the injector adds/,
+    /volume crewgate-client-config is not the one the injector adds/,
   ],
   [
     'a connection added to the annotation that no policy grants',

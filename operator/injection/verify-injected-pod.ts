@@ -35,6 +35,7 @@ import {
 } from './constants.js';
 import type { InjectionGrants } from './grants.js';
 import { injectedVolumes } from './inject-pod.js';
+import { needsClientConfig } from './client-config.js';
 import { injectRequired } from './inject-required.js';
 import type { InjectionConfig } from './injection-config.js';
 import { assignListenPorts, declaredPorts } from './listen-ports.js';
@@ -91,11 +92,11 @@ export function verifyInjectedPod(
   if (!resolved.ok) return no(resolved.message);
 
   const listeners = assignListenPorts(resolved.connections, [config.metricsPort, ...declaredPorts(unmarked)]);
-  // The sidecar writes the kubeconfig itself (env mode with a kubernetes connection), into a volume.
-  const kubeconfig = config.mode === 'env' && listeners.some((l) => l.type === 'kubernetes');
+  // The sidecar writes the agent's client files itself (env mode, kubernetes or ssh), into a volume.
+  const clientConfig = needsClientConfig(config.mode, listeners);
   const containerDiff = differingFields(
     normalizeContainer(sidecar, config),
-    normalizeContainer(sidecarContainer(config, kubeconfig), config),
+    normalizeContainer(sidecarContainer(config, clientConfig), config),
   );
   if (containerDiff.length > 0)
     return no(
@@ -111,7 +112,7 @@ export function verifyInjectedPod(
   }
 
   const volumes = pod.spec.volumes ?? [];
-  for (const expected of injectedVolumes(config, kubeconfig)) {
+  for (const expected of injectedVolumes(config, clientConfig)) {
     const actual = volumes.filter((v) => v.name === expected.name);
     if (actual.length !== 1 || !isDeepStrictEqual(normalizeVolume(actual[0]!), expected))
       return no(`volume ${expected.name} is not the one the injector adds`);

@@ -8,10 +8,14 @@
  * the token (re-read on every request: the kubelet rotates it) and the control plane's CA.
  *
  * Kubernetes listeners serve TLS with a loopback certificate made here at start (loopback-tls.ts
- * says why), and in env mode the kubeconfig trusting its CA is written for the app containers.
+ * says why), and in env mode the kubeconfig trusting its CA is written for the app containers. SSH
+ * listeners get a host key made here at start, and in env mode the ssh_config and known_hosts
+ * pinning it (loopback-ssh.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+// ssh2 is CommonJS; Node's ESM loader sees only some of its named exports, so use the default.
+import ssh2 from 'ssh2';
 import type { ConnectionSpec } from '../../crds/schemas/connection.js';
 import type { ResolvedTarget } from '../adapters/protocol-adapter.js';
 import type { InPodConfig } from '../config.js';
@@ -22,7 +26,9 @@ import type { SidecarMetrics } from '../enforcement/metrics.js';
 import type { SessionRecorder } from '../enforcement/recorder.js';
 import { TokenVerifier } from '../identity/token-verifier.js';
 import { SessionEndReporter, type Recording } from '../recording/index.js';
+import type { ClientFile } from './client-file.js';
 import { loopbackKubernetes } from './loopback-kubernetes.js';
+import { loopbackSsh, type HostKeyPair } from './loopback-ssh.js';
 import { issueLoopbackCertificate } from './loopback-tls.js';
 import { openStoreRecording, refusingRecorder } from './recording.js';
 import type { SidecarRuntime } from './runtime.js';
@@ -117,6 +123,11 @@ export async function inPodRuntime(
   const kube = config.connections.some((c) => c.type === 'kubernetes')
     ? loopbackKubernetes(config, await issueLoopbackCertificate())
     : undefined;
+  const ssh = loopbackSsh(config, newHostKey);
+  const clientFiles: ClientFile[] = [
+    ...(kube?.kubeconfig ? [{ ...kube.kubeconfig, what: 'kubeconfig (https, loopback CA)' }] : []),
+    ...(ssh.files ?? []),
+  ];
 
   return {
     bundle: client,
@@ -130,8 +141,9 @@ export async function inPodRuntime(
       listen: c.listen,
       target: target(c.name),
       ...(kube?.options.has(c.name) ? { options: kube.options.get(c.name) } : {}),
+      ...(ssh.options.has(c.name) ? { options: ssh.options.get(c.name) } : {}),
     })),
-    ...(kube?.kubeconfig ? { kubeconfig: kube.kubeconfig } : {}),
+    ...(clientFiles.length > 0 ? { clientFiles } : {}),
     metrics: config.metrics,
     notReady: () => (client.hasBundle ? undefined : 'waiting for the first policy bundle'),
     close: async (drainMs) => {
@@ -140,4 +152,10 @@ export async function inPodRuntime(
       client.stop();
     },
   };
+}
+
+/** A fresh ed25519 host key, memory only: a restarted sidecar makes a new one and rewrites known_hosts. */
+function newHostKey(): HostKeyPair {
+  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  return { privatePem: pair.private, publicOpenSsh: pair.public };
 }

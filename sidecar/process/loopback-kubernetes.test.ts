@@ -20,7 +20,7 @@ const config = (kubeconfig: boolean) =>
       { name: 'prod', type: 'kubernetes', listen: { port: 16443 } },
     ],
     controlPlane: { url: 'https://cp:8443', tokenFile: '/t' },
-    ...(kubeconfig ? { kubeconfig: { file: '/var/run/crewgate/kubeconfig/kubeconfig' } } : {}),
+    ...(kubeconfig ? { kubeconfig: { file: '/var/run/crewgate/client/kubeconfig' } } : {}),
     recording: { spoolDir: '/s' },
     metrics: { port: 15090 },
   });
@@ -32,7 +32,7 @@ describe('loopbackKubernetes', () => {
     expect(kube.options.get('prod')).toEqual({
       tls: { certificate: { pem: 'LEAF PEM' }, key: { pem: 'KEY PEM' } },
     });
-    expect(kube.kubeconfig?.file).toBe('/var/run/crewgate/kubeconfig/kubeconfig');
+    expect(kube.kubeconfig?.file).toBe('/var/run/crewgate/client/kubeconfig');
     const doc = parse(kube.kubeconfig!.text) as { clusters: { cluster: Record<string, string> }[] };
     expect(doc.clusters[0]!.cluster).toEqual({
       server: 'https://127.0.0.1:16443',

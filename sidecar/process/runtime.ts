@@ -11,6 +11,7 @@ import type { Approver } from '../enforcement/approver.js';
 import type { BundleSource } from '../enforcement/policy-bundle.js';
 import type { SessionRecorder } from '../enforcement/recorder.js';
 import type { TokenVerifier } from '../identity/token-verifier.js';
+import type { ClientFile } from './client-file.js';
 
 export interface ListenerPlan extends ListenerSpec {
   type: ConnectionType;
@@ -25,10 +26,11 @@ export interface SidecarRuntime {
   listeners: ListenerPlan[];
   metrics?: { host: string; port: number };
   /**
-   * A kubeconfig to write once every listener serves, before `/readyz` can pass (the kubelet starts
-   * app containers only after the native sidecar's startup probe): in-pod env mode only.
+   * The agent's client files (kubeconfig, known_hosts, ssh_config) to write, in order, once every
+   * listener serves and before `/readyz` can pass (the kubelet starts app containers only after the
+   * native sidecar's startup probe): in-pod env mode only.
    */
-  kubeconfig?: { file: string; text: string };
+  clientFiles?: ClientFile[];
   /** Why the sidecar is not ready (for `/readyz`), or undefined when it is. */
   notReady(): string | undefined;
   /** Stops background work (watches, shipping), shipping what it can within `drainMs`. */

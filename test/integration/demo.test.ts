@@ -67,7 +67,8 @@ describe('make demo', () => {
     expect(pod).toMatch(
       /shop-db \(postgres\) on 127\.0\.0\.1:15432, cluster \(kubernetes\) on 127\.0\.0\.1:16443, bastion \(ssh\) on 127\.0\.0\.1:2222; control plane https:\/\/127\.0\.0\.1:\d+/,
     );
-    expect(pod).toMatch(/agent env: .*KUBECONFIG=\/var\/run\/crewgate\/kubeconfig\/kubeconfig/);
+    expect(pod).toMatch(/agent env: .*KUBECONFIG=\/var\/run\/crewgate\/client\/kubeconfig/);
+    expect(pod).toMatch(/agent env: .*CREWGATE_SSH_CONFIG=\/var\/run\/crewgate\/client\/ssh_config/);
     expect(pod).toMatch(/agent token mounts: 0 \(automountServiceAccountToken: false\)/);
     const sidecar = stepText('The pod’s sidecar starts');
     expect(sidecar).toMatch(/There is no kubelet/);
@@ -116,7 +117,7 @@ describe('make demo', () => {
     const text = stepText('kubectl through the sidecar');
     expect(text).toMatch(/kwok stands in for the kubelet/);
     expect(text).toMatch(
-      /KUBECONFIG=\/var\/run\/crewgate\/kubeconfig\/kubeconfig\): https:\/\/127\.0\.0\.1:16443/,
+      /KUBECONFIG=\/var\/run\/crewgate\/client\/kubeconfig\): https:\/\/127\.0\.0\.1:16443/,
     );
     expect(text).toMatch(/workload identity, system:serviceaccount:agents:research-crew/);
     expect(text).toMatch(/\$ kubectl get pods -n storefront\n\s+→ NAME .*\n\s+→ target\s+1\/1\s+Running/);
@@ -129,10 +130,15 @@ describe('make demo', () => {
 
   it('runs ssh through the sidecar: allowed commands’ output, rm -rf / refused with exit status 126 and the stderr line', () => {
     const text = stepText('ssh through the sidecar');
-    expect(text).toMatch(/\$ ssh -p 2222 agent@127\.0\.0\.1 uptime\n\s+→ .*load average: /);
-    expect(text).toMatch(/\$ ssh -p 2222 agent@127\.0\.0\.1 df -h \/\n\s+→ Filesystem\s+Size\s+Used/);
+    // The sidecar-written config pins its host key: no ssh-keyscan, no trust on first use.
     expect(text).toMatch(
-      /\$ ssh -p 2222 agent@127\.0\.0\.1 'rm -rf \/'\n\s+✗ crewgate: denied by agents\/bastion-viewers\/no-destruction: .*\n\s+\(exit status 126\)/,
+      /wrote CREWGATE_SSH_CONFIG=\/var\/run\/crewgate\/client\/ssh_config\n.*Host bastion → 127\.0\.0\.1:2222, StrictHostKeyChecking yes\) and known_hosts with that key: no trust on first use/,
+    );
+    expect(text).not.toMatch(/keyscan/);
+    expect(text).toMatch(/\$ ssh -F "\$CREWGATE_SSH_CONFIG" bastion uptime\n\s+→ .*load average: /);
+    expect(text).toMatch(/\$ ssh -F "\$CREWGATE_SSH_CONFIG" bastion df -h \/\n\s+→ Filesystem\s+Size\s+Used/);
+    expect(text).toMatch(
+      /\$ ssh -F "\$CREWGATE_SSH_CONFIG" bastion 'rm -rf \/'\n\s+✗ crewgate: denied by agents\/bastion-viewers\/no-destruction: .*\n\s+\(exit status 126\)/,
     );
   });
 
@@ -161,12 +167,14 @@ describe('make demo', () => {
     expect(commands.some((c) => c.startsWith('kubectl crewgate list -A'))).toBe(true);
     expect(
       commands.some((c) =>
-        /^CREWGATE_TOKEN="\$TOKEN" SSH_ASKPASS=\S+ .*ssh .*-p 2222 agent@127\.0\.0\.1 uptime$/.test(c),
+        /^CREWGATE_TOKEN="\$TOKEN" SSH_ASKPASS=\S+ SSH_ASKPASS_REQUIRE=force ssh -n -F \S+\/var\/run\/crewgate\/client\/ssh_config bastion uptime$/.test(
+          c,
+        ),
       ),
     ).toBe(true);
     expect(
       commands.some((c) =>
-        /^kubectl --kubeconfig \S+\/var\/run\/crewgate\/kubeconfig\/kubeconfig exec -n storefront target -- ls \/$/.test(
+        /^kubectl --kubeconfig \S+\/var\/run\/crewgate\/client\/kubeconfig exec -n storefront target -- ls \/$/.test(
           c,
         ),
       ),

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { KUBECONFIG_DIR, KUBECONFIG_FILE } from '../../operator/injection/constants.js';
+import { CLIENT_CONFIG_DIR, KUBECONFIG_FILE } from '../../operator/injection/constants.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { startPrivatePostgres } from '../harness/private-postgres.js';
 import { kubectl, runCommand } from '../harness/run.js';
@@ -182,7 +182,7 @@ spec: { containers: [{ name: web, image: nginx }] }
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
   sidecar = await startInPodSidecar(harness, ns, 'crew-0');
   await sidecar.untilReady();
-  kubeconfigPath = join(sidecar.root, KUBECONFIG_DIR, KUBECONFIG_FILE);
+  kubeconfigPath = join(sidecar.root, CLIENT_CONFIG_DIR, KUBECONFIG_FILE);
 }, 120_000);
 
 afterAll(async () => {

@@ -3,7 +3,14 @@
  * the property tests.
  */
 import { expect } from 'vitest';
-import { KUBECONFIG_VOLUME, SIDECAR_CONTAINER } from '../constants.js';
+import { parse } from 'yaml';
+import {
+  CLIENT_CONFIG_VOLUME,
+  SIDECAR_CONFIG_ANNOTATION,
+  SIDECAR_CONTAINER,
+  SSH_CONFIG_ENV,
+} from '../constants.js';
+import { sidecarPodConfigSchema } from '../sidecar-pod-config.js';
 import type { Pod } from '../pod.js';
 
 // Written independently of token-isolation.ts, so a bug there cannot hide itself here.
@@ -45,29 +52,40 @@ export function expectUniqueEnv(pod: Pod): void {
 }
 
 /**
- * The kubeconfig volume, when there is one, is an emptyDir that only the sidecar mounts writable:
- * every other container that mounts it does so read-only, and its `KUBECONFIG` names a file in it —
- * so the agent can read the loopback CA but never replace it.
+ * The client config volume, when there is one, is an emptyDir that only the sidecar mounts
+ * writable: every other container that mounts it does so read-only, and its `KUBECONFIG` and
+ * `CREWGATE_SSH_CONFIG` name files in it — so the agent can read the loopback CA and host keys but
+ * never replace them.
  */
-export function expectKubeconfigReadOnly(pod: Pod): void {
-  const volume = (pod.spec.volumes ?? []).find((v) => v.name === KUBECONFIG_VOLUME);
+export function expectClientConfigReadOnly(pod: Pod): void {
+  const volume = (pod.spec.volumes ?? []).find((v) => v.name === CLIENT_CONFIG_VOLUME);
   if (volume === undefined) return;
-  expect(volume.emptyDir, 'the kubeconfig volume is an emptyDir').toBeDefined();
+  expect(volume.emptyDir, 'the client config volume is an emptyDir').toBeDefined();
+  const config = sidecarPodConfigSchema.parse(
+    parse(pod.metadata?.annotations?.[SIDECAR_CONFIG_ANNOTATION] ?? ''),
+  );
   const sidecar = pod.spec.initContainers?.find((c) => c.name === SIDECAR_CONTAINER);
-  const own = sidecar?.volumeMounts?.find((m) => m.name === KUBECONFIG_VOLUME);
-  expect(own?.readOnly, 'the sidecar mounts the kubeconfig volume read-write').not.toBe(true);
+  const own = sidecar?.volumeMounts?.find((m) => m.name === CLIENT_CONFIG_VOLUME);
+  expect(own?.readOnly, 'the sidecar mounts the client config volume read-write').not.toBe(true);
   for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
     if (c.name === SIDECAR_CONTAINER) continue;
-    for (const m of (c.volumeMounts ?? []).filter((v) => v.name === KUBECONFIG_VOLUME)) {
-      expect(m.readOnly, `container ${c.name} mounts the kubeconfig volume read-only`).toBe(true);
+    for (const m of (c.volumeMounts ?? []).filter((v) => v.name === CLIENT_CONFIG_VOLUME)) {
+      expect(m.readOnly, `container ${c.name} mounts the client config volume read-only`).toBe(true);
     }
   }
   for (const c of pod.spec.containers) {
-    const mount = c.volumeMounts?.find((m) => m.name === KUBECONFIG_VOLUME);
-    const kubeconfig = c.env?.find((e) => e.name === 'KUBECONFIG')?.value;
-    expect(mount, `container ${c.name} mounts the kubeconfig volume`).toBeDefined();
-    expect(kubeconfig?.startsWith(`${mount?.mountPath}/`), `KUBECONFIG of ${c.name} is in the volume`).toBe(
-      true,
+    const mount = c.volumeMounts?.find((m) => m.name === CLIENT_CONFIG_VOLUME);
+    expect(mount, `container ${c.name} mounts the client config volume`).toBeDefined();
+    // The pod's own KUBECONFIG stays when the sidecar writes no kubeconfig (an ssh-only pod).
+    const files = (c.env ?? []).filter(
+      (e) => (e.name === 'KUBECONFIG' && config.kubeconfig !== undefined) || e.name === SSH_CONFIG_ENV,
     );
+    expect(files.length, `container ${c.name} is told where its client config is`).toBe(
+      (config.kubeconfig ? 1 : 0) + (config.sshConfig ? 1 : 0),
+    );
+    for (const e of files)
+      expect(e.value?.startsWith(`${mount?.mountPath}/`), `${e.name} of ${c.name} is in the volume`).toBe(
+        true,
+      );
   }
 }
