@@ -62,6 +62,15 @@ export const operatorConfigSchema = z.strictObject({
    * Defaults to its service account; an operator run with another identity (the demo) says so here.
    */
   operatorUsername: z.string().optional(),
+  /**
+   * Probe each Connection's target with a TCP connect and write its `Reachable` condition (re-checked
+   * every `probeIntervalSeconds`). Off by default: an operator may run where targets are not visible.
+   */
+  probeConnections: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  probeIntervalSeconds: z.coerce.number().int().min(5).max(3600).default(60),
   /** Finished ApprovalRequests are deleted after this long. */
   approvalRetention: z.string().default('168h'),
   /** JSON list of trusted issuers (CREWGATE_OIDC_ISSUERS='[{"issuer":...,"audiences":[...]}]'). */

@@ -13,6 +13,7 @@ import {
   connectionReconciler,
   connectionsNamingSecret,
   type ConnectionObject,
+  type ConnectionReconcilerOptions,
 } from './reconcilers/connection-reconciler.js';
 import { accessPolicyReconciler, maskingRuleReconciler } from './reconcilers/policy-reconciler.js';
 
@@ -21,6 +22,8 @@ export interface ManagerDeps {
   logger: Logger;
   registry: Registry;
   now?: () => Date;
+  /** Probe Connection targets and write `Reachable` (the operator setting `probeConnections`). */
+  probe?: ConnectionReconcilerOptions['probe'];
 }
 
 export class Manager {
@@ -63,7 +66,7 @@ export class Manager {
       new Controller<ConnectionObject>({
         name: 'connections',
         informer: connections,
-        reconcile: connectionReconciler(reconcilerDeps),
+        reconcile: connectionReconciler(reconcilerDeps, { probe: this.deps.probe }),
         watches: [
           {
             informer: secretInformer(clients),

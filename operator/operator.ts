@@ -19,6 +19,7 @@ import { EventRecorder } from './kube/events.js';
 import { customResourceInformer } from './kube/informers.js';
 import { Manager } from './manager.js';
 import { Readiness } from './readiness.js';
+import { tcpProbe } from './reconcilers/probe-target.js';
 import { startStoreProvisioning, type StoreProvisioning } from './recording-store/index.js';
 import { patchCaBundle, webhookCertificate } from './pki/webhook-certificate.js';
 import { approvalRequestReconciler } from './reconcilers/approval-request-reconciler.js';
@@ -143,7 +144,14 @@ export async function startOperator(
     }
 
     // Controllers run only on the leader.
-    const manager = new Manager({ clients, logger: logger.child({ component: 'controllers' }), registry });
+    const manager = new Manager({
+      clients,
+      logger: logger.child({ component: 'controllers' }),
+      registry,
+      ...(config.probeConnections
+        ? { probe: { probe: tcpProbe(), everyMs: config.probeIntervalSeconds * 1000 } }
+        : {}),
+    });
     const retentionMs = parseDuration(config.approvalRetention) ?? 7 * 24 * 3600_000;
     let approvals: Controller<never> | undefined;
     const elector = new LeaderElector(clients, {

@@ -10,6 +10,7 @@ import { isNotFound, type KubeClients } from '../kube/client.js';
 import type { EventRecorder } from '../kube/events.js';
 import { sameConditions, setConditions } from './conditions.js';
 import { connectionConditions } from './connection-status.js';
+import type { TargetProbe } from './probe-target.js';
 
 export interface ConnectionObject {
   apiVersion: string;
@@ -24,6 +25,11 @@ export interface ReconcilerDeps {
   events: EventRecorder;
   logger: Logger;
   now?: () => Date;
+}
+
+export interface ConnectionReconcilerOptions {
+  /** When set, the target is probed and `Reachable` written; reachability is re-checked this often. */
+  probe?: { probe: TargetProbe; everyMs: number };
 }
 
 export async function readCustomObject<T>(
@@ -62,7 +68,7 @@ export async function writeStatus(
   });
 }
 
-export function connectionReconciler(deps: ReconcilerDeps) {
+export function connectionReconciler(deps: ReconcilerDeps, options: ConnectionReconcilerOptions = {}) {
   const now = deps.now ?? (() => new Date());
   return async (key: ObjectKey): Promise<ReconcileResult> => {
     const connection = await readCustomObject<ConnectionObject>(deps.clients, 'connections', key);
@@ -77,9 +83,12 @@ export function connectionReconciler(deps: ReconcilerDeps) {
       if (!isNotFound(error)) throw error;
     }
     const generation = connection.metadata.generation ?? 0;
+    const reachability = options.probe ? await options.probe.probe(connection.spec) : undefined;
+    // A probed target can come and go without any object changing: look again later.
+    const again = options.probe ? { requeueAfterMs: options.probe.everyMs } : {};
     const conditions = setConditions(
       connection.status?.conditions,
-      connectionConditions(connection.spec, secret),
+      connectionConditions(connection.spec, secret, reachability),
       generation,
       now(),
     );
@@ -87,7 +96,7 @@ export function connectionReconciler(deps: ReconcilerDeps) {
       sameConditions(connection.status?.conditions, conditions) &&
       connection.status?.observedGeneration === generation
     )
-      return {};
+      return again;
     await writeStatus(deps.clients, 'connections', key, { observedGeneration: generation, conditions });
     const ready = conditions.find((c) => c.type === 'Ready')!;
     const wasReady = connection.status?.conditions?.find((c) => c.type === 'Ready')?.status;
@@ -105,7 +114,7 @@ export function connectionReconciler(deps: ReconcilerDeps) {
         ready.message ?? '',
       );
     }
-    return {};
+    return again;
   };
 }
 
