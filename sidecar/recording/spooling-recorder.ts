@@ -1,7 +1,7 @@
 /**
  * The sidecar's `SessionRecorder`: seals each event into its session's hash chain, strips
- * credentials, and appends it to the spool before returning, so the event is kept before the
- * command it describes runs. The shipper moves it to the store later. `accepting()` turns false
+ * credentials, and appends it to the spool (a command before `record` returns, so it is kept
+ * before the command it describes runs; other events by the end of the turn, below). The shipper moves it to the store later. `accepting()` turns false
  * when the unshipped part of the spool reaches its bound or the spool cannot be written: the
  * enforcer then refuses new commands, while open sessions' events (results, errors, ends) are
  * still spooled.
