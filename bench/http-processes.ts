@@ -2,7 +2,8 @@
  * The two processes of the HTTP benchmark, so wrk, the upstream and the proxy never share an
  * event loop: `upstream` is the tests' JSON API; `sidecar` is the HTTP adapter with the real
  * pipeline (token verification against the bench IdP, the enforcer over bench/policies-http.yaml,
- * a JSON-lines recording); `httpxy` is httpxy alone in front of the upstream, with no policy,
+ * the recording that ships: `SpoolingRecorder` on a spool with `fsync: interval`, shipped to a
+ * real recording store); `httpxy` is httpxy alone in front of the upstream, with no policy,
  * the floor any proxy built on it pays (what PgBouncer is for the PostgreSQL benchmark). Each
  * prints one JSON line with its port when ready.
  *
@@ -20,16 +21,19 @@ import { NoApprover } from '../sidecar/enforcement/approver.js';
 import { Enforcer } from '../sidecar/enforcement/enforcer.js';
 import { SidecarMetrics } from '../sidecar/enforcement/metrics.js';
 import { compileBundle, StaticBundleSource } from '../sidecar/enforcement/policy-bundle.js';
-import { JsonLinesRecorder } from '../sidecar/enforcement/recorder.js';
 import { httpAdapter } from '../sidecar/http/adapter.js';
 import { TokenVerifier } from '../sidecar/identity/token-verifier.js';
+import { openRecording, type PgEventStoreOptions } from '../sidecar/recording/index.js';
 
 export interface SidecarSettings {
   upstream: string;
   issuer: string;
   audience: string;
   caFile: string;
-  recording: string;
+  /** The spool directory (the pod's emptyDir). */
+  spoolDir: string;
+  /** The recording store, as the sidecar role writes to it. */
+  store: PgEventStoreOptions;
 }
 
 const [role, settings] = process.argv.slice(2);
@@ -51,8 +55,16 @@ if (role === 'upstream') {
 } else if (role === 'sidecar') {
   const s = JSON.parse(settings ?? '{}') as SidecarSettings;
   const bundle = new StaticBundleSource(compileBundle(loadManifests('bench/policies-http.yaml')));
-  const recorder = new JsonLinesRecorder(s.recording);
   const metrics = new SidecarMetrics();
+  // The sidecar's defaults (sidecar/config.ts): 256 MiB bound, fdatasync every 100 ms.
+  const recording = openRecording({
+    dir: s.spoolDir,
+    fsync: { mode: 'interval', intervalMs: 100 },
+    maxBytes: 256 * 1024 * 1024,
+    store: s.store,
+    metrics,
+  });
+  const recorder = recording.recorder;
   const enforcer = new Enforcer({ bundle, approver: new NoApprover(), recorder, metrics });
   const verifier = new TokenVerifier([
     { issuer: s.issuer, audiences: [s.audience], caCertificates: [readFileSync(s.caFile, 'utf8')] },
@@ -69,7 +81,17 @@ if (role === 'upstream') {
     { enforcer, verifier, recorder, metrics, logger: pino({ level: 'warn' }) },
   );
   // Exit (rather than die) on SIGTERM so --cpu-prof can write its profile.
-  process.once('SIGTERM', () => process.exit(0));
+  process.once('SIGTERM', () => {
+    void listener
+      .close()
+      .then(() => recording.close(2000))
+      .finally(() => {
+        console.log(
+          JSON.stringify({ shipped: recording.shipper.shipped, spoolDepth: recording.spool.depth }),
+        );
+        process.exit(0);
+      });
+  });
   console.log(JSON.stringify({ ready: true, port: listener.port }));
 } else {
   console.error(

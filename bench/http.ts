@@ -14,6 +14,7 @@ import { startOidcProvider } from '../test/harness/oidc.js';
 import { oidcToken } from '../test/harness/oidc-token.js';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { runCommand } from '../test/harness/run.js';
+import { startRecordingStore } from '../test/integration/support/recording-store.js';
 import type { SidecarSettings } from './http-processes.js';
 import { waitForReadyPort } from './child-ready.js';
 import { cpuSeconds } from './proc-cpu.js';
@@ -46,6 +47,8 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
   const caFile = join(dir, 'ca.crt');
   writeFileSync(caFile, ca.certificatePem);
   const oidc = await startOidcProvider(ca, caFile);
+  // The recording that ships: a spool shipped to a real store (a PostgreSQL of the bench's own).
+  const store = await startRecordingStore('bench-http-store');
   const children: ChildProcess[] = [];
   // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the sidecar under load.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -74,7 +77,8 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
       issuer: oidc.info.issuer,
       audience: oidc.info.audience,
       caFile,
-      recording: join(dir, 'sessions.jsonl'),
+      spoolDir: join(dir, 'spool'),
+      store: store.storeOptions(),
     };
     const sidecar = await start(['sidecar', JSON.stringify(settings)], 'sidecar');
     const bare = await start(['httpxy', settings.upstream], 'httpxy');
@@ -139,7 +143,26 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
     }
     return results;
   } finally {
-    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null) return resolve();
+            const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+            c.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    const stored = await store
+      .asAdmin((c) => c.query<{ n: string }>('SELECT count(*) AS n FROM recording.events'))
+      .then((r) => Number(r.rows[0]?.n))
+      .catch(() => undefined);
+    if (stored !== undefined) log(`recording store holds ${stored} events`);
+    await store.server.stop();
     await oidc.stop();
     rmSync(dir, { recursive: true, force: true });
   }

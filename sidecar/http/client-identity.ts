@@ -17,6 +17,19 @@ export class IdentityCache {
 
   constructor(private readonly deps: Pick<AdapterDeps, 'verifier' | 'workloadIdentity'>) {}
 
+  /**
+   * The identity without waiting, when no verification is needed: the workload identity for a
+   * request without Authorization, or the token this connection presented last, unexpired. A
+   * keep-alive client's requests then take no promise hop here; anything else is `resolve`'s.
+   */
+  known(headers: IncomingHttpHeaders): Identity | undefined {
+    const authorization = headers.authorization;
+    if (authorization === undefined) return this.deps.workloadIdentity;
+    if (this.token === undefined || !this.identity || Date.now() >= this.expiresAt) return undefined;
+    const match = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i.exec(authorization);
+    return match?.[1] === this.token ? this.identity : undefined;
+  }
+
   async resolve(headers: IncomingHttpHeaders): Promise<ClientIdentity> {
     const authorization = headers.authorization;
     if (authorization === undefined) {

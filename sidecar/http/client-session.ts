@@ -16,6 +16,8 @@ interface Current {
   id: string;
   subject: string;
   target: Promise<UpstreamTarget>;
+  /** What `target` resolved to, once it has: later requests use it without a promise hop. */
+  resolved?: UpstreamTarget;
   /** The last resolution failed; the next request tries again. */
   failed: boolean;
 }
@@ -35,7 +37,7 @@ export class ClientSession {
   }
 
   /** The session for `identity`, started (and recorded) on first use. */
-  enter(identity: Identity): { id: string; target: Promise<UpstreamTarget> } {
+  enter(identity: Identity): { id: string; target: Promise<UpstreamTarget>; resolved?: UpstreamTarget } {
     if (this.current && this.current.subject === identity.subject) {
       // A failed resolution (control plane briefly away) is retried by the next request.
       if (this.current.failed) this.resolve(this.current);
@@ -83,7 +85,10 @@ export class ClientSession {
   private resolve(session: Current): void {
     session.failed = false;
     session.target = this.listener.target().then(upstreamTarget);
-    session.target.catch(() => (session.failed = true)); // reported per request
+    session.target.then(
+      (target) => (session.resolved = target),
+      () => (session.failed = true), // reported per request
+    );
   }
 
   end(reason: string): void {

@@ -15,6 +15,7 @@ import { classifyHttp } from '../classify/http/index.js';
 import { isJsonMediaType } from '../classify/http/json-body.js';
 import { toCommand, type Command, type Identity } from '../core/command.js';
 import type { Verdict } from '../enforcement/enforcer.js';
+import type { Decision } from '../policy/index.js';
 import type { Masker } from '../masking/index.js';
 import { bodyFieldsFor } from './body-fields.js';
 import { readBounded } from './bounded-body.js';
@@ -92,7 +93,12 @@ export async function handleExchange(
     return;
   }
 
-  const who = await session.identities.resolve(req.headers);
+  // A keep-alive caller's identity and target are known after its first request: no await then,
+  // so the allow path runs to the forward without a promise hop.
+  const known = session.identities.known(req.headers);
+  const who = known
+    ? ({ ok: true, identity: known } as const)
+    : await session.identities.resolve(req.headers);
   if (!who.ok) {
     deps.metrics.authFailures.inc({ protocol: 'http', reason: who.metric });
     sendJsonError(
@@ -107,10 +113,11 @@ export async function handleExchange(
     return;
   }
   const identity = who.identity;
-  const { id, target: targetPromise } = session.enter(identity);
+  const entered = session.enter(identity);
+  const id = entered.id;
   let target: UpstreamTarget;
   try {
-    target = await targetPromise;
+    target = entered.resolved ?? (await entered.target);
   } catch (error) {
     const reason = `cannot reach ${ctx.connection}: ${error instanceof Error ? error.message : String(error)}`;
     deps.recorder.record(id, { type: 'error', message: reason });
@@ -175,7 +182,11 @@ export async function handleExchange(
     { bodyFields: plan.fields, maxBodyBytes: options.maxRequestBodyBytes },
   );
   const command = toCommand({ connection: ctx.connection, protocol: 'http', identity }, classification);
-  const verdict = await judge(ctx, id, command, res);
+  const decision = deps.enforcer.judge([command]);
+  const verdict =
+    decision.action === 'RequireApproval'
+      ? await held(ctx, id, command, decision, res)
+      : deps.enforcer.verdict(id, [command], decision);
   if (verdict === undefined) return; // the client left while the request was held
   if (!verdict.run) {
     sendJsonError(
@@ -204,15 +215,15 @@ export async function handleExchange(
   });
 }
 
-async function judge(
+/** A request a rule holds for approval; undefined when the client left while it waited. */
+async function held(
   ctx: ExchangeContext,
   session: string,
   command: Command,
+  decision: Decision,
   res: ServerResponse,
 ): Promise<Verdict | undefined> {
   const { enforcer } = ctx.deps;
-  const decision = enforcer.judge([command]);
-  if (decision.action !== 'RequireApproval') return enforcer.verdict(session, [command], decision);
   // Held: the client sees a request that takes long, not an error. An HTTP client cannot be told
   // why mid-request (a 1xx would end Python's http.client), so the wait is logged and recorded.
   const abort = new AbortController();

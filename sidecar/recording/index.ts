@@ -34,6 +34,8 @@ export interface RecordingOptions extends SpoolOptions {
   metrics?: SidecarMetrics;
   logger?: Logger;
   backoff?: { initialMs: number; maxMs: number };
+  /** See ShipperDeps: how long events gather before a batch is shipped (default 20 ms). */
+  lingerMs?: number;
   /** See SpoolingRecorderDeps: terminal chunk coalescing, and who is told each final hash. */
   coalesceTerminal?: SpoolingRecorderDeps['coalesceTerminal'];
   onSessionEnd?: SpoolingRecorderDeps['onSessionEnd'];
@@ -66,6 +68,7 @@ export function openRecording(options: RecordingOptions): Recording {
     metrics: options.metrics,
     logger: options.logger,
     backoff: options.backoff,
+    lingerMs: options.lingerMs,
   });
   options.metrics?.recordingSpoolBytes.set(spool.depth);
   shipper.start();

@@ -76,12 +76,14 @@ export function sealEventToLine(
   event: SessionEvent,
   time: Date,
   previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
+  /** The event is plain JSON already (plainRedacted's output, a terminal chunk): skip the copy. */
+  plain = false,
 ): { event: RecordedEvent; line: string } {
   const { type, ...rest } = event;
   // A terminal chunk is already plain JSON (strings and a number): skip the copy, which for big
   // output is two more passes over its base64.
   const payload =
-    type === 'terminal'
+    plain || type === 'terminal'
       ? (rest as Record<string, unknown>)
       : (JSON.parse(JSON.stringify(rest)) as Record<string, unknown>);
   const iso = time.toISOString();

@@ -20,6 +20,14 @@ export interface ShipperDeps {
   backoff?: { initialMs: number; maxMs: number };
   /** How long an idle shipper waits before looking at the spool again without a wake-up (default 1 s). */
   idlePollMs?: number;
+  /**
+   * How long the shipper lets events gather after a wake-up or a batch that did not fill
+   * `batchBytes` (default 20 ms). Each batch costs one INSERT and a durable commit of the spool
+   * position (two fsyncs); shipping every few events as they are spooled made that cost per
+   * request on a busy proxy. The spool, not the store, is what keeps an event before its command
+   * runs, so this only delays when the store has it.
+   */
+  lingerMs?: number;
 }
 
 export class Shipper {
@@ -53,6 +61,9 @@ export class Shipper {
   /** Resolves once everything spooled so far is in the store; rejects after `timeoutMs`. */
   async drained(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    // The recorder writes a turn's events at the end of the turn (setImmediate, first in, first
+    // run): let what was recorded before this call reach the spool first.
+    await new Promise((resolve) => setImmediate(resolve));
     while (this.deps.spool.depth > 0) {
       if (Date.now() > deadline) {
         throw new Error(
@@ -87,8 +98,10 @@ export class Shipper {
     const backoff = this.deps.backoff ?? { initialMs: 100, maxMs: 5_000 };
     while (this.running) {
       let batch;
+      const position = spool.position;
+      const batchBytes = this.deps.batchBytes ?? 1024 * 1024;
       try {
-        batch = await spool.read(this.deps.batchBytes ?? 1024 * 1024);
+        batch = await spool.read(batchBytes);
         if (batch.skipped > 0)
           logger?.error({ skipped: batch.skipped }, 'skipped unreadable spool lines (torn by a crash)');
       } catch (error) {
@@ -109,6 +122,7 @@ export class Shipper {
         }
         metrics?.recordingSpoolBytes.set(spool.depth);
         await this.pause(this.deps.idlePollMs ?? 1_000);
+        await this.sleep(this.deps.lingerMs ?? 20);
         continue;
       }
       try {
@@ -121,6 +135,8 @@ export class Shipper {
           logger?.info({ afterFailures: this.failures }, 'recording store reachable again');
         this.failures = 0;
         this.lastError = undefined;
+        // A full batch means a backlog: ship the next one at once.
+        if (batch.next.offset - position.offset < batchBytes / 2) await this.sleep(this.deps.lingerMs ?? 20);
       } catch (error) {
         this.failures += 1;
         this.lastError = error instanceof Error ? error : new Error(String(error));

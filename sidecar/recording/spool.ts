@@ -18,19 +18,17 @@
  */
 import {
   closeSync,
+  fdatasync,
   fdatasyncSync,
-  fsyncSync,
   mkdirSync,
   openSync,
   readdirSync,
-  renameSync,
   rmSync,
   statSync,
-  writeFileSync,
   writeSync,
   readFileSync,
 } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolError } from './errors.js';
 import type { RecordedEvent } from './recorded-event.js';
@@ -66,6 +64,7 @@ export class Spool {
   private current: number;
   private fd: number;
   private dirty = false;
+  private syncing = false;
   private readonly syncTimer: NodeJS.Timeout | undefined;
   private committed: SpoolPosition;
   private reader: { segment: number; handle: FileHandle } | undefined;
@@ -88,7 +87,7 @@ export class Spool {
     this.current = highest + 1;
     this.fd = this.openSegment(this.current);
     if (options.fsync.mode === 'interval') {
-      this.syncTimer = setInterval(() => this.sync(), options.fsync.intervalMs);
+      this.syncTimer = setInterval(() => this.syncInBackground(), options.fsync.intervalMs);
       this.syncTimer.unref();
     }
   }
@@ -115,7 +114,15 @@ export class Spool {
    * `line` is the event already serialised (sealEventToLine), newline included.
    */
   append(event: RecordedEvent, line = `${JSON.stringify(event)}\n`): number {
-    const bytes = Buffer.from(line, 'utf8');
+    return this.appendLines(line);
+  }
+
+  /**
+   * Appends events already serialised (each line newline-terminated, in order) with one write:
+   * the recorder's batch of an event-loop turn. All are in the kernel when this returns.
+   */
+  appendLines(lines: string): number {
+    const bytes = Buffer.from(lines, 'utf8');
     const path = join(this.dir, segmentName(this.current));
     try {
       let written = 0;
@@ -136,7 +143,7 @@ export class Spool {
     return bytes.length;
   }
 
-  /** fdatasync if anything was appended since the last one (the `interval` policy's timer). */
+  /** fdatasync if anything was appended since the last one (close, and rotation's own). */
   sync(): void {
     if (!this.dirty) return;
     this.dirty = false;
@@ -145,6 +152,21 @@ export class Spool {
     } catch {
       this.dirty = true;
     }
+  }
+
+  /**
+   * The `interval` policy's timer: the same fdatasync on libuv's thread pool, so a slow disk does
+   * not stall the event loop (and every request on it) for the sync's duration. A rotation in the
+   * meantime syncs and closes the old segment itself; a sync that then fails marks it dirty again.
+   */
+  private syncInBackground(): void {
+    if (!this.dirty || this.syncing) return;
+    this.dirty = false;
+    this.syncing = true;
+    fdatasync(this.fd, (error) => {
+      this.syncing = false;
+      if (error) this.dirty = true;
+    });
   }
 
   /**
@@ -197,15 +219,23 @@ export class Spool {
   /** Records `position` as shipped, durably, and deletes segments wholly before it. */
   async commit(position: SpoolPosition): Promise<void> {
     const file = join(this.dir, 'shipped.json');
+    // Asynchronous (the thread pool): the two fsyncs would otherwise hold up the event loop, and
+    // the requests on it, once per shipped batch.
     try {
-      writeFileSync(`${file}.tmp`, JSON.stringify(position), { mode: 0o600 });
-      const fd = openSync(`${file}.tmp`, 'r');
-      fsyncSync(fd);
-      closeSync(fd);
-      renameSync(`${file}.tmp`, file);
-      const dirFd = openSync(this.dir, 'r');
-      fsyncSync(dirFd);
-      closeSync(dirFd);
+      const tmp = await open(`${file}.tmp`, 'w', 0o600);
+      try {
+        await tmp.writeFile(JSON.stringify(position));
+        await tmp.sync();
+      } finally {
+        await tmp.close();
+      }
+      await rename(`${file}.tmp`, file);
+      const dir = await open(this.dir, 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
     } catch (error) {
       throw new SpoolError(`cannot record the shipped position: ${String(error)}`, file, { cause: error });
     }

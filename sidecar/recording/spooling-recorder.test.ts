@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,8 @@ import type { EventStore } from './event-store.js';
 import { verifyChain } from './hash-chain.js';
 import { openRecording } from './index.js';
 import type { RecordedEvent } from './recorded-event.js';
+import { Spool } from './spool.js';
+import { SpoolingRecorder } from './spooling-recorder.js';
 
 /** A store that can be switched off: the shipper's retries and the spool bound are what is tested. */
 class SwitchableStore implements EventStore {
@@ -33,6 +35,7 @@ describe('SpoolingRecorder + Shipper', () => {
       metrics,
       now: () => new Date((t += 5)),
       backoff: { initialMs: 5, maxMs: 20 },
+      lingerMs: 0, // ship at once: the store's failures while it is down are what is counted
     });
     r.recorder.record('a', {
       type: 'session.start',
@@ -164,5 +167,67 @@ describe('terminal chunk coalescing', () => {
     await r.shipper.drained(2_000);
     expect(summaries).toEqual([{ session: 's', events: 2, finalHash: store.rows[1]!.hash }]);
     await r.close();
+  });
+});
+
+describe('one spool write per event-loop turn', () => {
+  const spooledLines = (dir: string): { type: string; seq: number }[] =>
+    readdirSync(dir)
+      .filter((f) => f.startsWith('segment-'))
+      .sort()
+      .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean))
+      .map((l) => JSON.parse(l) as { type: string; seq: number });
+
+  it('has a command in the spool when record returns, with every event sealed before it; results follow by the end of the turn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rec-'));
+    const spool = new Spool({ dir, fsync: { mode: 'interval', intervalMs: 50 } });
+    const writes: number[] = [];
+    const appendLines = spool.appendLines.bind(spool);
+    spool.appendLines = (lines: string) => {
+      writes.push(lines.split('\n').length - 1);
+      return appendLines(lines);
+    };
+    const recorder = new SpoolingRecorder({ spool, maxBytes: 1_000_000 });
+    recorder.record('s', {
+      type: 'session.start',
+      identity: { subject: 'x', groups: [] },
+      connection: 'c',
+      protocol: 'http',
+      client: 'l',
+    });
+    expect(spooledLines(dir)).toEqual([]); // not a command: written with the next one
+    const command: SessionEvent = {
+      type: 'command',
+      commands: [{ text: 'GET /a', operations: ['read'], resources: [] }],
+      decision: { action: 'Allow', reason: 'ok', observed: [] },
+    };
+    recorder.record('s', command);
+    expect(spooledLines(dir).map((e) => [e.type, e.seq])).toEqual([
+      ['session.start', 0],
+      ['command', 1],
+    ]);
+    // Results of several requests in one turn: one write at its end.
+    recorder.record('s', { type: 'result', tag: 'HTTP 200' });
+    recorder.record('t', { type: 'error', message: 'refused' });
+    recorder.record('s', { type: 'result', tag: 'HTTP 204' });
+    expect(spooledLines(dir)).toHaveLength(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(spooledLines(dir).map((e) => [e.type, e.seq])).toEqual([
+      ['session.start', 0],
+      ['command', 1],
+      ['result', 2],
+      ['error', 0],
+      ['result', 3],
+    ]);
+    expect(writes).toEqual([2, 3]);
+    recorder.record('s', { type: 'result', tag: 'HTTP 200' });
+    recorder.record('s', { type: 'session.end', reason: 'done' }); // an end is written at once
+    expect(
+      spooledLines(dir)
+        .map((e) => e.type)
+        .slice(-2),
+    ).toEqual(['result', 'session.end']);
+    expect(writes).toEqual([2, 3, 2]);
+    await spool.close();
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The sidecar's `SessionRecorder`: seals each event into its session's hash chain, strips
- * credentials, and appends it to the spool before returning, so the event is kept before the
- * command it describes runs. The shipper moves it to the store later. `accepting()` turns false
+ * credentials, and appends it to the spool (a command before `record` returns, so it is kept
+ * before the command it describes runs; other events by the end of the turn, below). The shipper moves it to the store later. `accepting()` turns false
  * when the unshipped part of the spool reaches its bound or the spool cannot be written: the
  * enforcer then refuses new commands, while open sessions' events (results, errors, ends) are
  * still spooled.
@@ -11,14 +11,23 @@
  * chunk's `elapsedMs` and time. Per-event costs (sealing, hashing, a write) dominate recording a
  * terminal stream otherwise. The pending chunks are spooled before any other event of the session,
  * at session end, when the window or the byte bound is reached, and on `flush()`. What a crash can
- * lose is therefore at most `windowMs` (and at most `maxBytes`) of terminal output per open session;
- * commands, decisions and every other event are spooled before `record` returns, as before.
+ * lose is therefore at most `windowMs` (and at most `maxBytes`) of terminal output per open session.
+ *
+ * Writes are batched per event-loop turn: a `command` event (the decision, recorded before the
+ * command is forwarded or refused) and a `session.end` are in the spool when `record` returns,
+ * written together with every event sealed before them; any other event (session starts, results,
+ * errors, terminal output) is sealed into its chain at once and written with the next command or
+ * session end, or at the end of the event-loop turn (`setImmediate`), whichever comes first. So the
+ * events of many requests handled in one turn cost one `write`, what a command describes is kept
+ * before it runs, and a process kill (SIGKILL, OOM) can lose at most the results of the turn it
+ * interrupted, never a decision. A batch that cannot be written is lost whole, logged, and leaves
+ * a gap in its sessions' `seq` that `crewgate verify` reports.
  */
 import type { Logger } from 'pino';
 import type { SidecarMetrics } from '../enforcement/metrics.js';
 import type { RecorderReadiness, SessionEvent, SessionRecorder } from '../enforcement/recorder.js';
 import { sealEventToLine, type RecordedEvent } from './recorded-event.js';
-import { redactSecrets } from './redact.js';
+import { plainRedacted } from './plain-json.js';
 import type { Spool } from './spool.js';
 
 export interface SpoolingRecorderDeps {
@@ -65,6 +74,10 @@ export class SpoolingRecorder implements SessionRecorder {
   private readonly coalescing: { windowMs: number; maxBytes: number } | undefined;
   private readonly pending = new Map<string, PendingTerminal>();
   private timer: NodeJS.Timeout | undefined;
+  /** Sealed lines not yet written (see above), and what they are, for the log if the write fails. */
+  private queued = '';
+  private queuedEvents: { session: string; seq: number; type: string }[] = [];
+  private writeScheduled = false;
 
   constructor(private readonly deps: SpoolingRecorderDeps) {
     if (!(deps.maxBytes > 0)) throw new RangeError(`spool bound must be positive, got ${deps.maxBytes}`);
@@ -114,11 +127,12 @@ export class SpoolingRecorder implements SessionRecorder {
     this.spool(session, event, this.now());
   }
 
-  /** Spools every held terminal chunk now (the window's timer, and shutdown). */
+  /** Spools every held terminal chunk and every queued event now (the window's timer, and shutdown). */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     for (const [session, held] of this.pending) this.spoolPending(session, held);
+    this.writeQueued();
   }
 
   private spoolPending(session: string, held: PendingTerminal): void {
@@ -136,39 +150,56 @@ export class SpoolingRecorder implements SessionRecorder {
 
   private spool(session: string, event: SessionEvent, time: Date): void {
     // Terminal data is base64, which has no space, quote or dot: neither redaction pattern (a JWS,
-    // `PASSWORD '...'`) can match it, so the scan over every byte of output is skipped.
-    const clean = event.type === 'terminal' ? event : redactSecrets(event);
-    const { event: sealed, line } = sealEventToLine(session, clean, time, this.chains.get(session));
-    try {
-      this.deps.spool.append(sealed, line);
-      this.failure = undefined;
-    } catch (error) {
-      // The event is lost; say so loudly and refuse new commands until the spool writes again.
-      this.failure = error instanceof Error ? error : new Error(String(error));
-      this.deps.logger?.error(
-        { session, seq: sealed.seq, type: sealed.type, err: this.failure.message },
-        'cannot spool a session event',
-      );
+    // `PASSWORD '...'`) can match it, so the scan over every byte of output is skipped. Any other
+    // event is redacted and made plain JSON in one walk (what sealing needs).
+    const clean = event.type === 'terminal' ? event : (plainRedacted(event) as SessionEvent);
+    const { event: sealed, line } = sealEventToLine(session, clean, time, this.chains.get(session), true);
+    this.queued += line;
+    this.queuedEvents.push({ session, seq: sealed.seq, type: sealed.type });
+    if (event.type === 'session.end') this.chains.delete(session);
+    else this.chains.set(session, sealed);
+    if (event.type !== 'command' && event.type !== 'session.end') {
+      if (!this.writeScheduled) {
+        this.writeScheduled = true;
+        setImmediate(() => this.writeQueued());
+      }
       return;
     }
-    this.deps.metrics?.recordingEventsSpooled.inc();
-    this.deps.metrics?.recordingSpoolBytes.set(this.deps.spool.depth);
-    if (event.type === 'session.end') {
-      this.chains.delete(session);
-      // A copy of the final hash outside the store, for whoever keeps the sidecar's logs.
-      const summary = { session, events: sealed.seq + 1, finalHash: sealed.hash };
-      this.deps.logger?.info(summary, 'session recorded');
-      try {
-        this.deps.onSessionEnd?.(summary);
-      } catch (error) {
-        this.deps.logger?.warn(
-          { session, err: error instanceof Error ? error.message : String(error) },
-          'cannot report a session end',
-        );
-      }
-    } else {
-      this.chains.set(session, sealed);
+    if (!this.writeQueued() || event.type !== 'session.end') return;
+    // A copy of the final hash outside the store, for whoever keeps the sidecar's logs.
+    const summary = { session, events: sealed.seq + 1, finalHash: sealed.hash };
+    this.deps.logger?.info(summary, 'session recorded');
+    try {
+      this.deps.onSessionEnd?.(summary);
+    } catch (error) {
+      this.deps.logger?.warn(
+        { session, err: error instanceof Error ? error.message : String(error) },
+        'cannot report a session end',
+      );
     }
+  }
+
+  /** Writes the queued lines with one write; false when they could not be written (and are lost). */
+  private writeQueued(): boolean {
+    this.writeScheduled = false;
+    if (this.queued === '') return true;
+    const lines = this.queued;
+    const events = this.queuedEvents;
+    this.queued = '';
+    this.queuedEvents = [];
+    try {
+      this.deps.spool.appendLines(lines);
+      this.failure = undefined;
+    } catch (error) {
+      // The events are lost; say so loudly and refuse new commands until the spool writes again.
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      for (const e of events)
+        this.deps.logger?.error({ ...e, err: this.failure.message }, 'cannot spool a session event');
+      return false;
+    }
+    this.deps.metrics?.recordingEventsSpooled.inc(events.length);
+    this.deps.metrics?.recordingSpoolBytes.set(this.deps.spool.depth);
+    return true;
   }
 
   /** Sessions with events and no end yet. */

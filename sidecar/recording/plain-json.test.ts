@@ -1,0 +1,58 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { plainRedacted } from './plain-json.js';
+import { redactSecrets } from './redact.js';
+
+const threeSteps = (v: unknown): unknown => JSON.parse(JSON.stringify(redactSecrets(v)) ?? 'null');
+
+describe('plainRedacted', () => {
+  it('equals JSON.parse(JSON.stringify(redactSecrets(v))) on arbitrary values', () => {
+    const secretish = fc.oneof(
+      fc.string(),
+      fc.constant("ALTER ROLE x PASSWORD 'hunter2'"),
+      fc.constant('Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2ln'),
+    );
+    const value = fc.letrec((tie) => ({
+      leaf: fc.oneof(
+        secretish,
+        fc.double(),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.constant(undefined),
+        fc.constant(-0),
+        fc.constant(() => 1),
+        fc.date({ noInvalidDate: true }),
+      ),
+      node: fc.oneof(
+        { depthSize: 'small' },
+        tie('leaf'),
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(fc.string(), tie('node'), { maxKeys: 4 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), value, { maxKeys: 5 }), (v) => {
+        expect(plainRedacted(v)).toStrictEqual(threeSteps(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keeps an own __proto__ key as a key', () => {
+    const v = JSON.parse('{"__proto__":{"a":"eyJx"},"b":1}') as unknown;
+    expect(plainRedacted(v)).toStrictEqual(threeSteps(v));
+    expect(Object.keys(plainRedacted(v) as object)).toEqual(['__proto__', 'b']);
+  });
+
+  it('redacts a token and a SQL password the way redactSecrets does', () => {
+    const event = {
+      commands: [{ text: "ALTER ROLE a PASSWORD 'x'", resources: [] }],
+      note: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2ln',
+    };
+    expect(plainRedacted(event)).toEqual({
+      commands: [{ text: "ALTER ROLE a PASSWORD '[redacted]'", resources: [] }],
+      note: '[redacted]:jwt',
+    });
+  });
+});
