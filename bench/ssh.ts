@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { createCertificateAuthority } from '../operator/pki/certificates.js';
@@ -21,7 +21,7 @@ import { repositoryRoot } from '../test/harness/paths.js';
 import { runCommand } from '../test/harness/run.js';
 import { startSshd } from '../test/harness/sshd.js';
 import { startRecordingStore } from '../test/integration/support/recording-store.js';
-import { cpuSeconds } from './proc-cpu.js';
+import { cpuSeconds, runQueueSeconds } from './proc-cpu.js';
 import type { SshSidecarConfig } from './ssh-sidecar.js';
 
 export interface SshTransferResult {
@@ -31,6 +31,8 @@ export interface SshTransferResult {
   seconds: number;
   mibPerSecond: number;
   sidecarCpuSeconds?: number;
+  /** Seconds the sidecar was runnable but waiting for a core (other work on the machine). */
+  sidecarRunQueueSeconds?: number;
   /** The cipher the agent's ssh client negotiated on its first hop. */
   cipher?: string;
 }
@@ -197,7 +199,9 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
           const p = paths[name];
           if ('pid' in p) await shipped();
           const before = 'pid' in p ? cpuSeconds(p.pid) : 0;
+          const queuedBefore = 'pid' in p ? runQueueSeconds(p.pid) : 0;
           const started = process.hrtime.bigint();
+          const load = loadavg()[0]!;
           const r = await runCommand('sh', ['-c', scenario.shell(p)], { env, timeoutMs: 600_000 });
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           if ('pid' in p) sessions++;
@@ -209,13 +213,18 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
             bytes: BYTES,
             seconds,
             mibPerSecond: BYTES / 1048576 / seconds,
-            ...('pid' in p ? { sidecarCpuSeconds: cpuSeconds(p.pid) - before } : {}),
+            ...('pid' in p
+              ? {
+                  sidecarCpuSeconds: cpuSeconds(p.pid) - before,
+                  sidecarRunQueueSeconds: runQueueSeconds(p.pid) - queuedBefore,
+                }
+              : {}),
           };
           results.push(result);
           log(
-            `${scenario.name} via ${name} (run ${run + 1}): ${result.mibPerSecond.toFixed(1)} MiB/s` +
+            `${scenario.name} via ${name} (run ${run + 1}, load ${load.toFixed(1)}): ${result.mibPerSecond.toFixed(1)} MiB/s` +
               (result.sidecarCpuSeconds !== undefined
-                ? `, sidecar CPU ${result.sidecarCpuSeconds.toFixed(2)} s`
+                ? `, sidecar CPU ${result.sidecarCpuSeconds.toFixed(2)} s, waiting for a core ${result.sidecarRunQueueSeconds?.toFixed(2)} s`
                 : ''),
           );
         }
@@ -235,13 +244,14 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
       log(`${name}: client negotiated ${cipher ?? 'unknown'}`);
     }
     await shipped();
+    // Sizes from the catalogue: summing the payloads would detoast every recorded byte again.
     const { rows } = await store.asAdmin((c) =>
       c.query<{ events: string; mib: string }>(
-        `SELECT count(*) AS events, (sum(octet_length(payload::text)) / 1048576)::int AS mib FROM recording.events`,
+        `SELECT count(*) AS events, (pg_total_relation_size('recording.events') / 1048576)::int AS mib FROM recording.events`,
       ),
     );
     log(
-      `recorded: ${sessions} sessions, ${rows[0]?.events} events, ${rows[0]?.mib} MiB of payload in the store (both sidecars)`,
+      `recorded: ${sessions} sessions, ${rows[0]?.events} events, ${rows[0]?.mib} MiB on disk in the store (both sidecars)`,
     );
     return results;
   } finally {
