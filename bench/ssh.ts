@@ -244,10 +244,11 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
       log(`${name}: client negotiated ${cipher ?? 'unknown'}`);
     }
     await shipped();
-    // Sizes from the catalogue: summing the payloads would detoast every recorded byte again.
+    // Sizes from the catalogue (the table and its partitions, if any): summing the payloads would
+    // detoast every recorded byte again.
     const { rows } = await store.asAdmin((c) =>
       c.query<{ events: string; mib: string }>(
-        `SELECT count(*) AS events, (pg_total_relation_size('recording.events') / 1048576)::int AS mib FROM recording.events`,
+        `SELECT count(*) AS events, ((SELECT pg_total_relation_size('recording.events'::regclass) + coalesce(sum(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits WHERE inhparent = 'recording.events'::regclass) / 1048576)::int AS mib FROM recording.events`,
       ),
     );
     log(
