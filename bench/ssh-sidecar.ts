@@ -2,7 +2,9 @@
  * The SSH adapter in a process of its own for the benchmark, so its CPU time can be read from
  * /proc and it does not share an event loop with the benchmark driver. Until the sidecar process
  * wires the SSH adapter (sidecar/adapters/registry.ts), this is the same adapter code with the
- * same real pieces: TokenVerifier, Enforcer over compiled policies, the JSON-lines recorder.
+ * same real pieces: TokenVerifier, Enforcer over compiled policies, and the recording a sidecar
+ * ships with (sidecar/process/recording.ts): the SpoolingRecorder on a spool directory, shipped
+ * by the Shipper to a real recording store (PostgreSQL provisioned by the operator's code).
  * Usage: tsx bench/ssh-sidecar.ts CONFIG.json; prints {"ready":true,"port":N} when listening.
  */
 import { readFileSync } from 'node:fs';
@@ -10,9 +12,9 @@ import { NoApprover } from '../sidecar/enforcement/approver.js';
 import { Enforcer } from '../sidecar/enforcement/enforcer.js';
 import { SidecarMetrics } from '../sidecar/enforcement/metrics.js';
 import { compileBundle, StaticBundleSource } from '../sidecar/enforcement/policy-bundle.js';
-import { JsonLinesRecorder } from '../sidecar/enforcement/recorder.js';
 import { TokenVerifier } from '../sidecar/identity/token-verifier.js';
 import { createLogger } from '../sidecar/logging.js';
+import { openStoreRecording, type StoreSettings } from '../sidecar/process/recording.js';
 import { sshAdapter } from '../sidecar/ssh/adapter.js';
 import { loadManifests } from '../test/integration/support/harness-enforcement.js';
 
@@ -22,14 +24,27 @@ export interface SshSidecarConfig {
   audience: string;
   caFile: string;
   policiesFile: string;
-  recordingFile: string;
+  /** The spool directory and the store it ships to, with the sidecar's defaults otherwise. */
+  recording: { spoolDir: string; store: StoreSettings };
   target: { address: string; user: string; hostKey: string; privateKeyFile: string };
   hostKeyPem: string;
 }
 
 const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as SshSidecarConfig;
 const metrics = new SidecarMetrics();
-const recorder = new JsonLinesRecorder(config.recordingFile);
+const logger = createLogger('crewgate-sidecar');
+const { recorder, recording } = openStoreRecording(
+  // The sidecar config's defaults (sidecar/config.ts): 256 MiB bound, fdatasync every 100 ms.
+  {
+    spoolDir: config.recording.spoolDir,
+    spoolMaxBytes: 256 * 1024 * 1024,
+    fsync: 'interval',
+    intervalMs: 100,
+  },
+  config.recording.store,
+  metrics,
+  logger,
+);
 const enforcer = new Enforcer({
   bundle: new StaticBundleSource(compileBundle(loadManifests(config.policiesFile))),
   approver: new NoApprover(),
@@ -58,11 +73,13 @@ const listener = await sshAdapter.start(
     }),
     options: { hostKeyPem: config.hostKeyPem },
   },
-  { enforcer, verifier, recorder, metrics, logger: createLogger('crewgate-sidecar') },
+  { enforcer, verifier, recorder, metrics, logger },
 );
 console.log(JSON.stringify({ ready: true, port: listener.port }));
 // A clean exit on SIGTERM, so `--cpu-prof` (BENCH_NODE_ARGS) writes its profile.
 process.once('SIGTERM', () => {
-  recorder.flush();
-  void listener.close().finally(() => process.exit(0));
+  void listener
+    .close()
+    .then(() => recording.close(2_000))
+    .finally(() => process.exit(0));
 });

@@ -2,12 +2,15 @@
  * 256 MiB through `ssh`: directly to an OpenSSH sshd, and through the sidecar's SSH adapter to the
  * same sshd, in the same run. Both directions (agent -> target with `cat > /dev/null`, target ->
  * agent with `head -c ... /dev/zero`), and text output through a sidecar with masking on. Every
- * exec is judged and every byte recorded (JSON lines on local disk). Throughput is bytes over
- * wall time of the whole `ssh` command, connection set-up included; sidecar CPU from /proc.
+ * exec is judged and every byte recorded as a sidecar records it: the SpoolingRecorder on a spool
+ * directory, shipped to a real recording store (a PostgreSQL of the bench's own, provisioned by the
+ * operator's code). Each run starts once the previous runs' sessions are all in the store, so a run
+ * pays for shipping its own bytes, not its predecessor's. Throughput is bytes over wall time of
+ * the whole `ssh` command, connection set-up included; sidecar CPU (its shipper included) from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { createCertificateAuthority } from '../operator/pki/certificates.js';
@@ -17,8 +20,9 @@ import { oidcToken } from '../test/harness/oidc-token.js';
 import { repositoryRoot } from '../test/harness/paths.js';
 import { runCommand } from '../test/harness/run.js';
 import { startSshd } from '../test/harness/sshd.js';
+import { startRecordingStore } from '../test/integration/support/recording-store.js';
 import { waitForReadyPort } from './child-ready.js';
-import { cpuSeconds } from './proc-cpu.js';
+import { cpuSeconds, runQueueSeconds } from './proc-cpu.js';
 import type { SshSidecarConfig } from './ssh-sidecar.js';
 
 export interface SshTransferResult {
@@ -28,6 +32,8 @@ export interface SshTransferResult {
   seconds: number;
   mibPerSecond: number;
   sidecarCpuSeconds?: number;
+  /** Seconds the sidecar was runnable but waiting for a core (other work on the machine). */
+  sidecarRunQueueSeconds?: number;
   /** The cipher the agent's ssh client negotiated on its first hop. */
   cipher?: string;
 }
@@ -45,7 +51,22 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
   writeFileSync(caFile, ca.certificatePem);
   const sshd = await startSshd(locateBinaries(), dir);
   const oidc = await startOidcProvider(ca, caFile);
+  const store = await startRecordingStore('bench-ssh');
   const children: ChildProcess[] = [];
+  let sessions = 0;
+  /** Waits until every session run so far has its session.end in the store (the spool shipped). */
+  const shipped = async () => {
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const { rows } = await store.asAdmin((c) =>
+        c.query<{ n: string }>(`SELECT count(*) AS n FROM recording.events WHERE type = 'session.end'`),
+      );
+      if (Number(rows[0]?.n) >= sessions) return;
+      if (Date.now() > deadline)
+        throw new Error(`only ${rows[0]?.n} of ${sessions} sessions reached the store`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
   try {
     const token = await oidcToken(oidc.info, 'agent-operator');
     const askpass = join(dir, 'askpass');
@@ -59,7 +80,13 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
         audience: oidc.info.audience,
         caFile,
         policiesFile: 'bench/ssh-policies.yaml',
-        recordingFile: join(dir, `${connection}-sessions.jsonl`),
+        recording: {
+          spoolDir: join(dir, `${connection}-spool`),
+          store: {
+            ...store.storeOptions(),
+            tls: { mode: 'verify-full', caCertificates: [store.caCertificatePem] },
+          },
+        },
         target: {
           address: `${sshd.info.host}:${sshd.info.port}`,
           user: sshd.info.user,
@@ -84,7 +111,7 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
       const port = await waitForReadyPort(child, `ssh sidecar ${connection}`);
       const knownHosts = join(dir, `${connection}.known_hosts`);
       writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostKey.public.trim()}\n`);
-      return { port, pid: child.pid!, knownHosts, recording: config.recordingFile };
+      return { port, pid: child.pid!, knownHosts };
     };
     const sidecar = await startSidecar('bench-host');
     const masked = await startSidecar('bench-host-masked');
@@ -153,10 +180,14 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
       for (let run = 0; run < RUNS; run++) {
         for (const name of scenario.paths) {
           const p = paths[name];
+          if ('pid' in p) await shipped();
           const before = 'pid' in p ? cpuSeconds(p.pid) : 0;
+          const queuedBefore = 'pid' in p ? runQueueSeconds(p.pid) : 0;
           const started = process.hrtime.bigint();
+          const load = loadavg()[0]!;
           const r = await runCommand('sh', ['-c', scenario.shell(p)], { env, timeoutMs: 600_000 });
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          if ('pid' in p) sessions++;
           if (r.code !== 0 || Number(r.stdout.trim()) !== BYTES)
             throw new Error(`${scenario.name} via ${name} failed (${r.code}): ${r.stdout} ${r.stderr}`);
           const result: SshTransferResult = {
@@ -165,13 +196,18 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
             bytes: BYTES,
             seconds,
             mibPerSecond: BYTES / 1048576 / seconds,
-            ...('pid' in p ? { sidecarCpuSeconds: cpuSeconds(p.pid) - before } : {}),
+            ...('pid' in p
+              ? {
+                  sidecarCpuSeconds: cpuSeconds(p.pid) - before,
+                  sidecarRunQueueSeconds: runQueueSeconds(p.pid) - queuedBefore,
+                }
+              : {}),
           };
           results.push(result);
           log(
-            `${scenario.name} via ${name} (run ${run + 1}): ${result.mibPerSecond.toFixed(1)} MiB/s` +
+            `${scenario.name} via ${name} (run ${run + 1}, load ${load.toFixed(1)}): ${result.mibPerSecond.toFixed(1)} MiB/s` +
               (result.sidecarCpuSeconds !== undefined
-                ? `, sidecar CPU ${result.sidecarCpuSeconds.toFixed(2)} s`
+                ? `, sidecar CPU ${result.sidecarCpuSeconds.toFixed(2)} s, waiting for a core ${result.sidecarRunQueueSeconds?.toFixed(2)} s`
                 : ''),
           );
         }
@@ -184,15 +220,31 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
         ['-c', `${ssh(paths[name], 'cat /dev/null')} 2>&1`.replace('ssh ', 'ssh -v ')],
         { env },
       );
+      if (name === 'sidecar') sessions++;
       const cipher = /kex: server->client cipher: (\S+)/.exec(r.stdout)?.[1];
       for (const result of results)
         if (result.path.startsWith(name) && cipher && !result.cipher) result.cipher = cipher;
       log(`${name}: client negotiated ${cipher ?? 'unknown'}`);
     }
-    log(`recorded: ${(statSync(sidecar.recording).size / 1048576).toFixed(0)} MiB of JSON lines (sidecar)`);
+    await shipped();
+    // Sizes from the catalogue (the table and its partitions, if any): summing the payloads would
+    // detoast every recorded byte again.
+    const { rows } = await store.asAdmin((c) =>
+      c.query<{ events: string; mib: string }>(
+        `SELECT count(*) AS events, ((SELECT pg_total_relation_size('recording.events'::regclass) + coalesce(sum(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits WHERE inhparent = 'recording.events'::regclass) / 1048576)::int AS mib FROM recording.events`,
+      ),
+    );
+    log(
+      `recorded: ${sessions} sessions, ${rows[0]?.events} events, ${rows[0]?.mib} MiB on disk in the store (both sidecars)`,
+    );
     return results;
   } finally {
     for (const c of children) c.kill('SIGTERM');
+    // The sidecars close their spools and store connections on SIGTERM.
+    await Promise.all(
+      children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))),
+    );
+    await store.server.stop();
     await oidc.stop();
     await sshd.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { SidecarMetrics } from '../enforcement/metrics.js';
 import type { SessionRecorder } from '../enforcement/recorder.js';
 import type { Masker } from '../masking/index.js';
+import { FlowGate } from './flow-gate.js';
 import { LineMasker } from './line-masker.js';
 
 /** A terminal that went quiet this long with a partial line held gets it scanned and shown. */
@@ -43,28 +44,33 @@ export function refuseChannel(channel: ServerChannel, line: string, status = REF
 class Downstream {
   private readonly lines: LineMasker | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly gate: FlowGate;
 
   constructor(
     private readonly name: 'stdout' | 'stderr',
+    from: NodeJS.ReadableStream,
     private readonly to: NodeJS.WritableStream,
     private readonly relay: ChannelRelay,
     masker: Masker | undefined,
     maxLineBytes: number,
   ) {
     this.lines = masker ? new LineMasker(masker, maxLineBytes) : undefined;
+    this.gate = new FlowGate(from);
   }
 
-  push(chunk: Buffer): boolean {
+  push(chunk: Buffer): void {
     if (!this.lines) return this.emit(chunk, 0);
     const out = this.lines.push(chunk);
-    if (out.binary) return this.relay.refuseBinary(this.name);
-    const ok = out.data.length === 0 || this.emit(out.data, out.maskedFields);
+    if (out.binary) {
+      this.relay.refuseBinary(this.name);
+      return;
+    }
+    if (out.data.length > 0) this.emit(out.data, out.maskedFields);
     if (this.relay.deps.tty && this.lines.held > 0 && !this.timer)
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.flush();
       }, TTY_FLUSH_MS);
-    return ok;
   }
 
   flush(): void {
@@ -81,7 +87,7 @@ class Downstream {
     this.timer = undefined;
   }
 
-  private emit(data: Buffer, maskedFields: number): boolean {
+  private emit(data: Buffer, maskedFields: number): void {
     const { deps } = this.relay;
     if (maskedFields > 0) deps.metrics.maskedFields.inc({ protocol: 'ssh' }, maskedFields);
     deps.metrics.bytes.inc({ protocol: 'ssh', direction: 'downstream' }, data.length);
@@ -91,7 +97,7 @@ class Downstream {
       data: data.toString('base64'),
       elapsedMs: deps.elapsedMs(),
     });
-    return this.to.write(data);
+    this.gate.write(this.to, data);
   }
 }
 
@@ -111,8 +117,15 @@ export class ChannelRelay {
     private readonly upstream: ClientChannel,
     readonly deps: RelayDeps,
   ) {
-    this.stdout = new Downstream('stdout', client, this, deps.masker, deps.maxLineBytes);
-    this.stderr = new Downstream('stderr', client.stderr, this, deps.masker, deps.maxLineBytes);
+    this.stdout = new Downstream('stdout', upstream, client, this, deps.masker, deps.maxLineBytes);
+    this.stderr = new Downstream(
+      'stderr',
+      upstream.stderr,
+      client.stderr,
+      this,
+      deps.masker,
+      deps.maxLineBytes,
+    );
   }
 
   start(): void {
@@ -120,6 +133,7 @@ export class ChannelRelay {
     // A stream error ends this channel only; unhandled it would end the process.
     const onError = (error: Error) => deps.logger.info({ err: error.message }, 'ssh channel stream error');
     for (const stream of [client, client.stderr, upstream, upstream.stderr]) stream.on('error', onError);
+    const stdin = new FlowGate(client);
     client.on('data', (chunk: Buffer) => {
       deps.metrics.bytes.inc({ protocol: 'ssh', direction: 'upstream' }, chunk.length);
       deps.recorder.record(deps.session, {
@@ -128,10 +142,7 @@ export class ChannelRelay {
         data: chunk.toString('base64'),
         elapsedMs: deps.elapsedMs(),
       });
-      if (!upstream.write(chunk)) {
-        client.pause();
-        upstream.once('drain', () => client.resume());
-      }
+      stdin.write(upstream, chunk);
     });
     client.on('end', () => upstream.end());
     client.on('close', () => {
@@ -140,13 +151,9 @@ export class ChannelRelay {
       this.finish();
     });
 
-    const down = (from: NodeJS.ReadableStream, to: Downstream, writable: NodeJS.WritableStream) => {
+    const down = (from: NodeJS.ReadableStream, to: Downstream) => {
       from.on('data', (chunk: Buffer) => {
-        if (this.refused) return;
-        if (!to.push(chunk)) {
-          from.pause();
-          writable.once('drain', () => from.resume());
-        }
+        if (!this.refused) to.push(chunk);
       });
       from.on('end', () => {
         if (!this.refused) to.flush();
@@ -154,8 +161,8 @@ export class ChannelRelay {
         this.maybeFinish();
       });
     };
-    down(upstream, this.stdout, client);
-    down(upstream.stderr, this.stderr, client.stderr);
+    down(upstream, this.stdout);
+    down(upstream.stderr, this.stderr);
     upstream.on('exit', (code: number | null, signal?: string, dumped?: boolean, description?: string) => {
       // A refusal's 126 stands: the agent did not get the output the target's status is about.
       if (this.refused) return;
@@ -179,8 +186,8 @@ export class ChannelRelay {
   }
 
   /** Binary output while masking applies: the rest of the stream is refused, never half-masked. */
-  refuseBinary(stream: 'stdout' | 'stderr'): boolean {
-    if (this.refused) return true;
+  refuseBinary(stream: 'stdout' | 'stderr'): void {
+    if (this.refused) return;
     this.refused = true;
     const message = `crewgate: ${stream} is binary and a masking rule applies to you, so it cannot be masked; the rest of the output is refused`;
     this.deps.logger.info({ stream }, 'binary output refused under masking');
@@ -188,7 +195,6 @@ export class ChannelRelay {
     this.exit = { code: REFUSED_STATUS };
     this.client.stderr.write(`${message}\n`);
     this.upstream.close();
-    return true;
   }
 
   private maybeFinish(): void {

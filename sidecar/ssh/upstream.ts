@@ -77,6 +77,9 @@ export function connectUpstream(target: ResolvedTarget, options: UpstreamOptions
       client.removeAllListeners('error');
       // Errors after this point end the channels, which the relays see.
       client.on('error', () => undefined);
+      // ssh2 writes each packet as its own socket write; with Nagle on, the sub-MSS tail of a burst
+      // (loopback's MSS is 64 KiB, a packet 32 KiB) and every window adjust waited for an ACK.
+      client.setNoDelay(true);
       resolve(client);
     });
     client.on('error', (error: Error & { level?: string }) => {
