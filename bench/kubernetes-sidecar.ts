@@ -102,6 +102,23 @@ const listener = await kubernetesAdapter.start(
   },
 );
 console.log(JSON.stringify({ ready: true, port: listener.port }));
+// `drain` on stdin: answers `{"drained":true,"ms":N}` once the spool is empty, i.e. everything
+// recorded so far is in the store. The exec benchmark drains between runs: its 64 MiB runs
+// outpace the store, and a spool over its bound refuses new commands (fail closed), as in a pod.
+let stdinText = '';
+process.stdin.on('data', (chunk: Buffer) => {
+  stdinText += chunk.toString();
+  for (let nl = stdinText.indexOf('\n'); nl !== -1; nl = stdinText.indexOf('\n')) {
+    const line = stdinText.slice(0, nl).trim();
+    stdinText = stdinText.slice(nl + 1);
+    if (line !== 'drain') continue;
+    const started = performance.now();
+    void recording.shipper.drained(600_000).then(
+      () => console.log(JSON.stringify({ drained: true, ms: Math.round(performance.now() - started) })),
+      (error: unknown) => console.log(JSON.stringify({ drained: false, error: String(error) })),
+    );
+  }
+});
 process.once('SIGTERM', () => {
   void listener
     .close()
