@@ -2,12 +2,12 @@
  * `kubectl exec pod -- head -c 64M /dev/zero` directly against the API server and through the
  * sidecar's Kubernetes listener, over WebSocket and over SPDY/3.1, into a real local process
  * (kwok as the kubelet). The sidecar runs in a process of its own from dist/ (bench/kubernetes-sidecar.ts,
- * shared with bench/kubernetes.ts) and records every byte of stdout to a JSON-lines file, as it
- * would in production; the figure is stdout MiB/s as kubectl receives it, and the sidecar
+ * shared with bench/kubernetes.ts) and records every byte of stdout with the recorder that ships
+ * (spool, hash chain, shipped to a real PostgreSQL recording store), as it would in production; the figure is stdout MiB/s as kubectl receives it, and the sidecar
  * process's CPU time from /proc. Both paths use the same service-account token.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateAuthority } from '../operator/pki/certificates.js';
@@ -19,6 +19,7 @@ import { repositoryRoot } from '../test/harness/paths.js';
 import { kubectl } from '../test/harness/run.js';
 import { startKubernetesBenchSidecar } from './kubernetes.js';
 import type { BenchSidecarConfig } from './kubernetes-sidecar.js';
+import { startBenchRecordingStore } from './recording-store.js';
 import { cpuSeconds } from './proc-cpu.js';
 import type { Bench, BenchRow } from './result.js';
 
@@ -93,7 +94,7 @@ export async function benchKubernetesExec(log: (line: string) => void): Promise<
   const oidc = await startOidcProvider(ca, caFile);
   const harness = { controlPlane: controlPlane.info };
   const kwok = await startKwok(harness, `bench-${Date.now()}`);
-  const recordingFile = join(dir, 'recording.jsonl');
+  const store = await startBenchRecordingStore('bench-exec-store');
   let sidecar: ChildProcess | undefined;
   try {
     const admin = async (args: string[], input?: string) => {
@@ -130,7 +131,7 @@ export async function benchKubernetesExec(log: (line: string) => void): Promise<
       token,
       // bench-operators: the crew may do anything on bench-cluster (exec included), unmasked.
       policiesFile: join(repositoryRoot, 'bench/kubernetes-policies.yaml'),
-      recordingFile,
+      recording: store.config(dir),
       workloadIdentity: {
         subject: 'system:serviceaccount:default:bench-agent',
         groups: ['crewai-operator'],
@@ -142,6 +143,27 @@ export async function benchKubernetesExec(log: (line: string) => void): Promise<
     });
     const { port, pid } = started;
     sidecar = started.child;
+    const running = sidecar;
+    let drainMs = 0;
+    let drains = 0;
+    // Not timed: waits until the sidecar's spool is empty (everything recorded is in the store).
+    const drain = () =>
+      new Promise<void>((resolve, reject) => {
+        let seen = '';
+        const onData = (c: Buffer) => {
+          seen += c.toString();
+          const line = seen.split('\n').find((l) => l.includes('"drained"'));
+          if (!line) return;
+          running.stdout?.off('data', onData);
+          const answer = JSON.parse(line) as { drained: boolean; ms?: number; error?: string };
+          if (!answer.drained) return reject(new Error(`the spool did not drain: ${answer.error}`));
+          drainMs += answer.ms ?? 0;
+          drains++;
+          resolve();
+        };
+        running.stdout?.on('data', onData);
+        running.stdin?.write('drain\n');
+      });
     const directKubeconfig = join(dir, 'direct.kubeconfig');
     writeFileSync(
       directKubeconfig,
@@ -163,11 +185,15 @@ export async function benchKubernetesExec(log: (line: string) => void): Promise<
       for (const path of ['direct', 'sidecar'] as const) {
         const kubeconfig = path === 'direct' ? directKubeconfig : agentKubeconfig;
         await timedExec(controlPlane.info.kubectl, kubeconfig, env); // warm-up
+        if (path === 'sidecar') await drain();
         const seconds: number[] = [];
-        const cpuBefore = cpuSeconds(pid);
-        for (let i = 0; i < RUNS; i++)
+        let cpu = 0;
+        for (let i = 0; i < RUNS; i++) {
+          const cpuBefore = cpuSeconds(pid);
           seconds.push((await timedExec(controlPlane.info.kubectl, kubeconfig, env)).seconds);
-        const cpu = cpuSeconds(pid) - cpuBefore;
+          cpu += cpuSeconds(pid) - cpuBefore;
+          if (path === 'sidecar') await drain();
+        }
         const s = median(seconds);
         const result: ExecThroughputResult = {
           protocol,
@@ -186,13 +212,18 @@ export async function benchKubernetesExec(log: (line: string) => void): Promise<
         );
       }
     }
+    log(
+      `after each sidecar run the store took ${(drainMs / Math.max(1, drains) / 1000).toFixed(1)} s on average to take what was still spooled`,
+    );
     sidecar.kill('SIGTERM');
     await new Promise((resolve) => sidecar!.once('exit', resolve));
-    log(`recording written: ${(statSync(recordingFile).size / 1024 / 1024).toFixed(0)} MiB of JSON lines`);
+    const stored = await store.stored();
+    log(`recording store holds ${stored.events} events, ${stored.payloadMiB.toFixed(0)} MiB of payload`);
     return results;
   } finally {
     if (sidecar && sidecar.exitCode === null) sidecar.kill('SIGKILL');
     await kwok.stop();
+    await store.stop();
     await oidc.stop();
     await controlPlane.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -25,6 +25,7 @@ import { repositoryRoot } from '../test/harness/paths.js';
 import { runCommand } from '../test/harness/run.js';
 import type { BenchSidecarConfig } from './kubernetes-sidecar.js';
 import { waitForReadyPort } from './child-ready.js';
+import { startBenchRecordingStore } from './recording-store.js';
 import { cpuSeconds } from './proc-cpu.js';
 import type { Bench, BenchRow } from './result.js';
 
@@ -73,7 +74,8 @@ export async function startKubernetesBenchSidecar(
     {
       cwd: repositoryRoot,
       env: { ...process.env, CREWGATE_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // stdin: the exec bench asks the sidecar to drain its spool between runs ('drain').
+      stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
   options.onSpawn(child);
@@ -116,6 +118,7 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
     pinnedVersions().KUBERNETES_VERSION ?? 'unknown',
   );
   const oidc = await startOidcProvider(ca, caFile);
+  const store = await startBenchRecordingStore('bench-kube-store');
   const children: ChildProcess[] = [];
   try {
     const admin = async (args: string[], input?: string) =>
@@ -160,7 +163,7 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
       apiCaFile: cp.info.caCertificateFile,
       token: saToken,
       policiesFile: join(repositoryRoot, 'bench/kubernetes-policies.yaml'),
-      recordingFile: join(dir, 'sessions.jsonl'),
+      recording: store.config(dir),
       workloadIdentity: {
         subject: `system:serviceaccount:${NS}:bench-agent`,
         groups: ['system:serviceaccounts'],
@@ -311,7 +314,19 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
     httpAgent.destroy();
     return results;
   } finally {
-    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise((resolve) => {
+            if (c.exitCode !== null) return resolve(undefined);
+            c.once('exit', resolve);
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    const stored = await store.stored().catch(() => undefined);
+    if (stored) log(`recording store holds ${stored.events} events`);
+    await store.stop();
     await oidc.stop();
     await cp.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,7 @@
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createCertificateAuthority, issueCertificate } from '../../operator/pki/certificates.js';
 import type { ResolvedTarget } from '../adapters/protocol-adapter.js';
 import { KubernetesTargetError, KubernetesUpstream, UpstreamAgents } from './upstream.js';
 
@@ -98,5 +101,49 @@ describe('the upstream API server of a session', () => {
           message: expect.stringMatching(message),
         }),
       );
+  });
+});
+
+describe('connections to the API server', () => {
+  it('reuses one TLS connection for a session’s sequential requests, and for the next session', async () => {
+    const ca = await createCertificateAuthority('upstream-test-ca');
+    const serving = await issueCertificate(ca, {
+      commonName: 'apiserver',
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+    });
+    let handshakes = 0;
+    const body = Buffer.alloc(256 * 1024, 'x');
+    const server = createHttpsServer(
+      { key: serving.privateKeyPem, cert: serving.certificatePem },
+      (req, res) => {
+        expect(req.headers.authorization).toBe('Bearer sa-token');
+        res.end(body);
+      },
+    );
+    server.on('secureConnection', () => handshakes++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const own = new UpstreamAgents();
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const resolved = {
+        ...target({ address: `https://127.0.0.1:${port}` }),
+        caCertificates: [ca.certificatePem],
+      };
+      for (let session = 0; session < 2; session++) {
+        // A new KubernetesUpstream per request, as the request handler builds them.
+        for (let i = 0; i < 5; i++) {
+          const upstream = new KubernetesUpstream('c', resolved, identity, own);
+          const r = await upstream.request('GET', '/api/v1/namespaces/x/configmaps');
+          expect(r.status).toBe(200);
+          expect(r.body.length).toBe(body.length);
+        }
+      }
+      expect(handshakes).toBe(1);
+    } finally {
+      own.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
