@@ -13,18 +13,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { CLIENT_CONFIG_DIR, KUBECONFIG_FILE } from '../../operator/injection/constants.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { startPrivatePostgres } from '../harness/private-postgres.js';
 import { kubectl, runCommand } from '../harness/run.js';
-import { inPodOperatorSettings } from './support/in-pod-operator.js';
+import { startInPodOperator, type InPodOperator } from './support/in-pod-operator.js';
 import { startInPodSidecar, type InPodSidecar } from './support/in-pod-sidecar.js';
 import { createProxyAccount, type ProxyAccount } from './support/kubernetes-proxy.js';
-import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
 const ns = `agents-kubetls-${id}`;
-let store: Awaited<ReturnType<typeof startPrivatePostgres>>;
-let local: LocalOperator;
+let operator: InPodOperator;
 let account: ProxyAccount;
 let sidecar: InPodSidecar;
 let analyst: string;
@@ -58,10 +55,10 @@ interface StoredEvent {
 }
 async function storedEvents(): Promise<StoredEvent[]> {
   const c = new pg.Client({
-    host: store.info.host,
-    port: store.info.port,
-    user: store.info.superuser.user,
-    password: store.info.superuser.password,
+    host: operator.store.info.host,
+    port: operator.store.info.port,
+    user: operator.store.info.superuser.user,
+    password: operator.store.info.superuser.password,
     database: 'crewgate_audit',
   });
   await c.connect();
@@ -100,15 +97,7 @@ async function recordedCommand(subject: string, text: RegExp): Promise<StoredEve
 }
 
 beforeAll(async () => {
-  store = await startPrivatePostgres('kubetls-store');
-  const settings = inPodOperatorSettings(harness.oidc, store);
-  local = await startLocalOperator(
-    harness,
-    id,
-    { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin', ...settings.env },
-    settings.secrets,
-  );
-  await local.operator.recordingStore.firstRun;
+  operator = await startInPodOperator(harness, id, 'kubetls-store');
   // The cluster the Connection reaches, with the sidecar's own service account in it.
   account = await createProxyAccount(harness, `${ns}-target`);
   await apply(
@@ -187,8 +176,7 @@ spec: { containers: [{ name: web, image: nginx }] }
 
 afterAll(async () => {
   await sidecar?.stop();
-  await local?.stop();
-  await store?.stop();
+  await operator?.stop();
 });
 
 describe('the injected pod’s kubeconfig and TLS listener', () => {

@@ -15,7 +15,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TOKEN_DIR, TOKEN_FILE } from '../../operator/injection/constants.js';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { startPrivatePostgres } from '../harness/private-postgres.js';
 import { kubectl } from '../harness/run.js';
 import { serviceAccountToken } from '../harness/service-account-token.js';
 import {
@@ -30,8 +29,7 @@ import {
   reviewApprovalRequest,
   revokeReviewers,
 } from './support/approvals.js';
-import { inPodOperatorSettings } from './support/in-pod-operator.js';
-import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
+import { startInPodOperator, type InPodOperator } from './support/in-pod-operator.js';
 import { agentPgEnv, shopAppClient } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
@@ -40,8 +38,7 @@ const ns = `agents-inpod-${id}`;
 const WINDOW_SECONDS = 20;
 /** A table of this file's own, so the shared `shop` rows other tests read stay as seeded. */
 const table = `refunds_${id}`;
-let store: Awaited<ReturnType<typeof startPrivatePostgres>>;
-let local: LocalOperator;
+let operator: InPodOperator;
 let sidecar: InPodSidecar;
 let analyst: string;
 let reviewer: string;
@@ -78,10 +75,10 @@ ${extra}spec:
 
 const asStoreAdmin = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
   const c = new pg.Client({
-    host: store.info.host,
-    port: store.info.port,
-    user: store.info.superuser.user,
-    password: store.info.superuser.password,
+    host: operator.store.info.host,
+    port: operator.store.info.port,
+    user: operator.store.info.superuser.user,
+    password: operator.store.info.superuser.password,
     database: 'crewgate_audit',
   });
   await c.connect();
@@ -139,20 +136,12 @@ const agent = (port: number) =>
   });
 
 beforeAll(async () => {
-  store = await startPrivatePostgres('inpod-store');
   await asApp((c) =>
     c.query(
       `CREATE TABLE ${table} (id int PRIMARY KEY, status text); INSERT INTO ${table} VALUES (3, 'open')`,
     ),
   );
-  const settings = inPodOperatorSettings(harness.oidc, store);
-  local = await startLocalOperator(
-    harness,
-    id,
-    { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin', ...settings.env },
-    settings.secrets,
-  );
-  await local.operator.recordingStore.firstRun;
+  operator = await startInPodOperator(harness, id, 'inpod-store');
   await apply(
     JSON.stringify({
       apiVersion: 'v1',
@@ -203,8 +192,7 @@ ${pod('plain-0', '  labels: { crewgate.dev/inject: disabled }\n')}`);
 
 afterAll(async () => {
   await sidecar?.stop();
-  await local?.stop();
-  await store?.stop();
+  await operator?.stop();
   await asApp((c) => c.query(`DROP TABLE IF EXISTS ${table}`)).catch(() => undefined);
   await revokeReviewers(harness, id);
 });

@@ -5,8 +5,11 @@
  * `startLocalOperator` takes. The demo can use the same two values.
  */
 import { randomBytes } from 'node:crypto';
+import type { HarnessInfo } from '../../harness/index.js';
 import type { OidcInfo } from '../../harness/oidc.js';
 import type { PostgresInfo } from '../../harness/postgres.js';
+import { startPrivatePostgres } from '../../harness/private-postgres.js';
+import { startLocalOperator, type LocalOperator } from './local-operator.js';
 
 export const STORE_SECRET = 'crewgate-recording-store';
 
@@ -43,5 +46,50 @@ export function inPodOperatorSettings(
       },
     },
     sidecarLogin,
+  };
+}
+
+export interface InPodOperator {
+  /** The PostgreSQL the operator provisioned its recording store on. */
+  store: Awaited<ReturnType<typeof startPrivatePostgres>>;
+  local: LocalOperator;
+  /** Stops the operator, then the store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A local operator ready for in-pod sidecars: a private PostgreSQL for it to provision as the
+ * recording store, the store Secret and issuers of inPodOperatorSettings, and its first
+ * provisioning run done, so a sidecar started next gets its store settings.
+ */
+export async function startInPodOperator(
+  harness: HarnessInfo,
+  id: string,
+  purpose: string,
+): Promise<InPodOperator> {
+  const store = await startPrivatePostgres(purpose);
+  let local: LocalOperator | undefined;
+  try {
+    const settings = inPodOperatorSettings(harness.oidc, store);
+    local = await startLocalOperator(
+      harness,
+      id,
+      { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin', ...settings.env },
+      settings.secrets,
+    );
+    await local.operator.recordingStore.firstRun;
+  } catch (e) {
+    await local?.stop();
+    await store.stop();
+    throw e;
+  }
+  const running = local;
+  return {
+    store,
+    local: running,
+    async stop() {
+      await running.stop();
+      await store.stop();
+    },
   };
 }
