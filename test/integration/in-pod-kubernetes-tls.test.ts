@@ -8,7 +8,6 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { CLIENT_CONFIG_DIR, KUBECONFIG_FILE } from '../../operator/injection/constants.js';
@@ -53,29 +52,11 @@ interface StoredEvent {
     commands?: { text: string }[];
   };
 }
-async function storedEvents(): Promise<StoredEvent[]> {
-  const c = new pg.Client({
-    host: operator.store.info.host,
-    port: operator.store.info.port,
-    user: operator.store.info.superuser.user,
-    password: operator.store.info.superuser.password,
-    database: 'crewgate_audit',
-  });
-  await c.connect();
-  try {
-    return (
-      await c.query<StoredEvent>('SELECT session, type, payload FROM recording.events ORDER BY time, seq')
-    ).rows;
-  } finally {
-    await c.end();
-  }
-}
-
 /** The first `command` event of a kubernetes session of `subject` whose request line matches `text`, once shipped. */
 async function recordedCommand(subject: string, text: RegExp): Promise<StoredEvent> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const events = await storedEvents();
+    const events = await operator.storedEvents<StoredEvent>();
     const sessions = new Set(
       events
         .filter(

@@ -73,22 +73,6 @@ ${extra}spec:
   containers: [{ name: agent, image: python:3.12 }]
 `;
 
-const asStoreAdmin = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
-  const c = new pg.Client({
-    host: operator.store.info.host,
-    port: operator.store.info.port,
-    user: operator.store.info.superuser.user,
-    password: operator.store.info.superuser.password,
-    database: 'crewgate_audit',
-  });
-  await c.connect();
-  try {
-    return await f(c);
-  } finally {
-    await c.end();
-  }
-};
-
 interface StoredEvent {
   session: string;
   type: string;
@@ -98,12 +82,7 @@ interface StoredEvent {
     commands?: { text: string }[];
   };
 }
-const storedEvents = () =>
-  asStoreAdmin(
-    async (c) =>
-      (await c.query<StoredEvent>('SELECT session, type, payload FROM recording.events ORDER BY time, seq'))
-        .rows,
-  );
+const storedEvents = () => operator.storedEvents<StoredEvent>();
 
 async function eventually<T>(f: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -297,7 +276,7 @@ describe('the in-pod sidecar', () => {
     expect(denied).toBeDefined();
     // The ended session's final hash also reached the operator: a SessionRecorded Event on the pod.
     const ended = await eventually(async () => {
-      const rows = await asStoreAdmin(
+      const rows = await operator.asStoreAdmin(
         async (c) =>
           (
             await c.query<{ session: string; seq: number; hash: string }>(

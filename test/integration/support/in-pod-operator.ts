@@ -5,11 +5,13 @@
  * `startLocalOperator` takes. The demo can use the same two values.
  */
 import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
 import type { HarnessInfo } from '../../harness/index.js';
 import type { OidcInfo } from '../../harness/oidc.js';
 import type { PostgresInfo } from '../../harness/postgres.js';
 import { startPrivatePostgres } from '../../harness/private-postgres.js';
 import { startLocalOperator, type LocalOperator } from './local-operator.js';
+import { allStoredEvents, asStoreAdmin, type StoredEventRow } from './recording-store.js';
 
 export const STORE_SECRET = 'crewgate-recording-store';
 
@@ -53,6 +55,10 @@ export interface InPodOperator {
   /** The PostgreSQL the operator provisioned its recording store on. */
   store: Awaited<ReturnType<typeof startPrivatePostgres>>;
   local: LocalOperator;
+  /** Runs `f` as the store's superuser on the recording database. */
+  asStoreAdmin<T>(f: (client: pg.Client) => Promise<T>): Promise<T>;
+  /** Every event the sidecars shipped, in the order recorded; `E` says what the payloads hold. */
+  storedEvents<E extends StoredEventRow = StoredEventRow>(): Promise<E[]>;
   /** Stops the operator, then the store. */
   stop(): Promise<void>;
 }
@@ -87,6 +93,8 @@ export async function startInPodOperator(
   return {
     store,
     local: running,
+    asStoreAdmin: (f) => asStoreAdmin(store, f),
+    storedEvents: () => asStoreAdmin(store, (c) => allStoredEvents(c)),
     async stop() {
       await running.stop();
       await store.stop();
