@@ -14,7 +14,7 @@ import { CLIENT_CONFIG_DIR, KUBECONFIG_FILE } from '../../operator/injection/con
 import { oidcToken } from '../harness/oidc-token.js';
 import { kubectl, runCommand } from '../harness/run.js';
 import { startInPodOperator, type InPodOperator } from './support/in-pod-operator.js';
-import { startInPodSidecar, type InPodSidecar } from './support/in-pod-sidecar.js';
+import type { InPodSidecar } from './support/in-pod-sidecar.js';
 import { createProxyAccount, type ProxyAccount } from './support/kubernetes-proxy.js';
 
 const harness = inject('harness');
@@ -150,15 +150,11 @@ spec: { containers: [{ name: web, image: nginx }] }
 `);
   expect(setup.stderr).toBe('');
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
-  sidecar = await startInPodSidecar(harness, ns, 'crew-0');
-  await sidecar.untilReady();
+  sidecar = await operator.startSidecar(ns, 'crew-0');
   kubeconfigPath = join(sidecar.root, CLIENT_CONFIG_DIR, KUBECONFIG_FILE);
 }, 120_000);
 
-afterAll(async () => {
-  await sidecar?.stop();
-  await operator?.stop();
-});
+afterAll(() => operator?.stop());
 
 describe('the injected pod’s kubeconfig and TLS listener', () => {
   it('is written by the sidecar before it is ready: https on loopback, its own CA, no credential, no skip-verify', () => {

@@ -15,7 +15,7 @@ import { CLIENT_CONFIG_DIR, KNOWN_HOSTS_FILE, SSH_CONFIG_FILE } from '../../oper
 import { oidcToken } from '../harness/oidc-token.js';
 import { kubectl, runCommand } from '../harness/run.js';
 import { startInPodOperator, type InPodOperator } from './support/in-pod-operator.js';
-import { startInPodSidecar, type InPodSidecar } from './support/in-pod-sidecar.js';
+import type { InPodSidecar } from './support/in-pod-sidecar.js';
 import { clientEnv } from './support/ssh-proxy.js';
 
 const harness = inject('harness');
@@ -100,15 +100,11 @@ spec:
 `);
   expect(setup.code, setup.stderr).toBe(0);
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
-  sidecar = await startInPodSidecar(harness, ns, 'ops-0');
-  await sidecar.untilReady();
+  sidecar = await operator.startSidecar(ns, 'ops-0');
   configPath = join(sidecar.root, CLIENT_CONFIG_DIR, SSH_CONFIG_FILE);
 }, 120_000);
 
-afterAll(async () => {
-  await sidecar?.stop();
-  await operator?.stop();
-});
+afterAll(() => operator?.stop());
 
 describe('the injected pod’s ssh_config and known_hosts', () => {
   it('are written by the sidecar before it is ready: loopback, strict, its own host key, no secret', async () => {

@@ -10,6 +10,7 @@ import type { HarnessInfo } from '../../harness/index.js';
 import type { OidcInfo } from '../../harness/oidc.js';
 import type { PostgresInfo } from '../../harness/postgres.js';
 import { startPrivatePostgres } from '../../harness/private-postgres.js';
+import { startInPodSidecar, type InPodSidecar, type InPodSidecarOptions } from './in-pod-sidecar.js';
 import { startLocalOperator, type LocalOperator } from './local-operator.js';
 import { allStoredEvents, asStoreAdmin, type StoredEventRow } from './recording-store.js';
 
@@ -59,7 +60,9 @@ export interface InPodOperator {
   asStoreAdmin<T>(f: (client: pg.Client) => Promise<T>): Promise<T>;
   /** Every event the sidecars shipped, in the order recorded; `E` says what the payloads hold. */
   storedEvents<E extends StoredEventRow = StoredEventRow>(): Promise<E[]>;
-  /** Stops the operator, then the store. */
+  /** Starts the in-pod sidecar of a pod and waits until it is ready (its first bundle in force). */
+  startSidecar(namespace: string, podName: string, options?: InPodSidecarOptions): Promise<InPodSidecar>;
+  /** Stops the sidecars startSidecar started, then the operator, then the store. */
   stop(): Promise<void>;
 }
 
@@ -90,12 +93,20 @@ export async function startInPodOperator(
     throw e;
   }
   const running = local;
+  const sidecars: InPodSidecar[] = [];
   return {
     store,
     local: running,
     asStoreAdmin: (f) => asStoreAdmin(store, f),
     storedEvents: () => asStoreAdmin(store, (c) => allStoredEvents(c)),
+    async startSidecar(namespace, podName, options) {
+      const sidecar = await startInPodSidecar(harness, namespace, podName, options);
+      sidecars.push(sidecar);
+      await sidecar.untilReady();
+      return sidecar;
+    },
     async stop() {
+      for (const sidecar of sidecars) await sidecar.stop();
       await running.stop();
       await store.stop();
     },
