@@ -81,14 +81,7 @@ beforeAll(async () => {
   operator = await startInPodOperator(harness, id, 'kubetls-store');
   // The cluster the Connection reaches, with the sidecar's own service account in it.
   account = await createProxyAccount(harness, `${ns}-target`);
-  await apply(
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: ns, labels: { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' } },
-    }),
-  );
-  await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
+  await operator.createInjectedNamespace(ns, 'research-crew');
   for (const args of [
     ['cluster-credentials', `--from-literal=token=${account.token}`],
     ['cluster-ca', `--from-file=ca.crt=${harness.controlPlane.caCertificateFile}`],

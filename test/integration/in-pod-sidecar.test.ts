@@ -121,14 +121,7 @@ beforeAll(async () => {
     ),
   );
   operator = await startInPodOperator(harness, id, 'inpod-store');
-  await apply(
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: ns, labels: { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' } },
-    }),
-  );
-  await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
+  await operator.createInjectedNamespace(ns, 'research-crew');
   const pgInfo = harness.postgres;
   for (const args of [
     [

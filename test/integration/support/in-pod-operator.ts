@@ -10,6 +10,7 @@ import type { HarnessInfo } from '../../harness/index.js';
 import type { OidcInfo } from '../../harness/oidc.js';
 import type { PostgresInfo } from '../../harness/postgres.js';
 import { startPrivatePostgres } from '../../harness/private-postgres.js';
+import { kubectl } from '../../harness/run.js';
 import { startInPodSidecar, type InPodSidecar, type InPodSidecarOptions } from './in-pod-sidecar.js';
 import { startLocalOperator, type LocalOperator } from './local-operator.js';
 import { allStoredEvents, asStoreAdmin, type StoredEventRow } from './recording-store.js';
@@ -60,6 +61,11 @@ export interface InPodOperator {
   asStoreAdmin<T>(f: (client: pg.Client) => Promise<T>): Promise<T>;
   /** Every event the sidecars shipped, in the order recorded; `E` says what the payloads hold. */
   storedEvents<E extends StoredEventRow = StoredEventRow>(): Promise<E[]>;
+  /**
+   * Creates a namespace this operator injects sidecars into (labelled for its webhooks) with the
+   * agents' service account in it; like `kubectl apply`/`create`, leaves failures to what follows.
+   */
+  createInjectedNamespace(namespace: string, serviceAccount: string): Promise<void>;
   /** Starts the in-pod sidecar of a pod and waits until it is ready (its first bundle in force). */
   startSidecar(namespace: string, podName: string, options?: InPodSidecarOptions): Promise<InPodSidecar>;
   /** Stops the sidecars startSidecar started, then the operator, then the store. */
@@ -99,6 +105,16 @@ export async function startInPodOperator(
     local: running,
     asStoreAdmin: (f) => asStoreAdmin(store, f),
     storedEvents: () => asStoreAdmin(store, (c) => allStoredEvents(c)),
+    async createInjectedNamespace(namespace, serviceAccount) {
+      await kubectl(harness, ['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: namespace, labels: { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' } },
+        }),
+      });
+      await kubectl(harness, ['create', 'serviceaccount', serviceAccount, '-n', namespace]);
+    },
     async startSidecar(namespace, podName, options) {
       const sidecar = await startInPodSidecar(harness, namespace, podName, options);
       sidecars.push(sidecar);
