@@ -8,23 +8,19 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { CLIENT_CONFIG_DIR, KUBECONFIG_FILE } from '../../operator/injection/constants.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { startPrivatePostgres } from '../harness/private-postgres.js';
 import { kubectl, runCommand } from '../harness/run.js';
-import { inPodOperatorSettings } from './support/in-pod-operator.js';
-import { startInPodSidecar, type InPodSidecar } from './support/in-pod-sidecar.js';
+import { startInPodOperator, type InPodOperator } from './support/in-pod-operator.js';
+import type { InPodSidecar } from './support/in-pod-sidecar.js';
 import { createProxyAccount, type ProxyAccount } from './support/kubernetes-proxy.js';
-import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
 const ns = `agents-kubetls-${id}`;
-let store: Awaited<ReturnType<typeof startPrivatePostgres>>;
-let local: LocalOperator;
+let operator: InPodOperator;
 let account: ProxyAccount;
 let sidecar: InPodSidecar;
 let analyst: string;
@@ -56,29 +52,11 @@ interface StoredEvent {
     commands?: { text: string }[];
   };
 }
-async function storedEvents(): Promise<StoredEvent[]> {
-  const c = new pg.Client({
-    host: store.info.host,
-    port: store.info.port,
-    user: store.info.superuser.user,
-    password: store.info.superuser.password,
-    database: 'crewgate_audit',
-  });
-  await c.connect();
-  try {
-    return (
-      await c.query<StoredEvent>('SELECT session, type, payload FROM recording.events ORDER BY time, seq')
-    ).rows;
-  } finally {
-    await c.end();
-  }
-}
-
 /** The first `command` event of a kubernetes session of `subject` whose request line matches `text`, once shipped. */
 async function recordedCommand(subject: string, text: RegExp): Promise<StoredEvent> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const events = await storedEvents();
+    const events = await operator.storedEvents<StoredEvent>();
     const sessions = new Set(
       events
         .filter(
@@ -100,25 +78,10 @@ async function recordedCommand(subject: string, text: RegExp): Promise<StoredEve
 }
 
 beforeAll(async () => {
-  store = await startPrivatePostgres('kubetls-store');
-  const settings = inPodOperatorSettings(harness.oidc, store);
-  local = await startLocalOperator(
-    harness,
-    id,
-    { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin', ...settings.env },
-    settings.secrets,
-  );
-  await local.operator.recordingStore.firstRun;
+  operator = await startInPodOperator(harness, id, 'kubetls-store');
   // The cluster the Connection reaches, with the sidecar's own service account in it.
   account = await createProxyAccount(harness, `${ns}-target`);
-  await apply(
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: ns, labels: { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' } },
-    }),
-  );
-  await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
+  await operator.createInjectedNamespace(ns, 'research-crew');
   for (const args of [
     ['cluster-credentials', `--from-literal=token=${account.token}`],
     ['cluster-ca', `--from-file=ca.crt=${harness.controlPlane.caCertificateFile}`],
@@ -180,16 +143,11 @@ spec: { containers: [{ name: web, image: nginx }] }
 `);
   expect(setup.stderr).toBe('');
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
-  sidecar = await startInPodSidecar(harness, ns, 'crew-0');
-  await sidecar.untilReady();
+  sidecar = await operator.startSidecar(ns, 'crew-0');
   kubeconfigPath = join(sidecar.root, CLIENT_CONFIG_DIR, KUBECONFIG_FILE);
 }, 120_000);
 
-afterAll(async () => {
-  await sidecar?.stop();
-  await local?.stop();
-  await store?.stop();
-});
+afterAll(() => operator?.stop());
 
 describe('the injected pod’s kubeconfig and TLS listener', () => {
   it('is written by the sidecar before it is ready: https on loopback, its own CA, no credential, no skip-verify', () => {

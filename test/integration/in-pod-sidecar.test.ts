@@ -15,7 +15,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TOKEN_DIR, TOKEN_FILE } from '../../operator/injection/constants.js';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { startPrivatePostgres } from '../harness/private-postgres.js';
 import { kubectl } from '../harness/run.js';
 import { serviceAccountToken } from '../harness/service-account-token.js';
 import {
@@ -30,8 +29,7 @@ import {
   reviewApprovalRequest,
   revokeReviewers,
 } from './support/approvals.js';
-import { inPodOperatorSettings } from './support/in-pod-operator.js';
-import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
+import { startInPodOperator, type InPodOperator } from './support/in-pod-operator.js';
 import { agentPgEnv, shopAppClient } from './support/postgres-proxy.js';
 
 const harness = inject('harness');
@@ -40,8 +38,7 @@ const ns = `agents-inpod-${id}`;
 const WINDOW_SECONDS = 20;
 /** A table of this file's own, so the shared `shop` rows other tests read stay as seeded. */
 const table = `refunds_${id}`;
-let store: Awaited<ReturnType<typeof startPrivatePostgres>>;
-let local: LocalOperator;
+let operator: InPodOperator;
 let sidecar: InPodSidecar;
 let analyst: string;
 let reviewer: string;
@@ -76,22 +73,6 @@ ${extra}spec:
   containers: [{ name: agent, image: python:3.12 }]
 `;
 
-const asStoreAdmin = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
-  const c = new pg.Client({
-    host: store.info.host,
-    port: store.info.port,
-    user: store.info.superuser.user,
-    password: store.info.superuser.password,
-    database: 'crewgate_audit',
-  });
-  await c.connect();
-  try {
-    return await f(c);
-  } finally {
-    await c.end();
-  }
-};
-
 interface StoredEvent {
   session: string;
   type: string;
@@ -101,12 +82,7 @@ interface StoredEvent {
     commands?: { text: string }[];
   };
 }
-const storedEvents = () =>
-  asStoreAdmin(
-    async (c) =>
-      (await c.query<StoredEvent>('SELECT session, type, payload FROM recording.events ORDER BY time, seq'))
-        .rows,
-  );
+const storedEvents = () => operator.storedEvents<StoredEvent>();
 
 async function eventually<T>(f: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -139,28 +115,13 @@ const agent = (port: number) =>
   });
 
 beforeAll(async () => {
-  store = await startPrivatePostgres('inpod-store');
   await asApp((c) =>
     c.query(
       `CREATE TABLE ${table} (id int PRIMARY KEY, status text); INSERT INTO ${table} VALUES (3, 'open')`,
     ),
   );
-  const settings = inPodOperatorSettings(harness.oidc, store);
-  local = await startLocalOperator(
-    harness,
-    id,
-    { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin', ...settings.env },
-    settings.secrets,
-  );
-  await local.operator.recordingStore.firstRun;
-  await apply(
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: ns, labels: { 'crewgate-test': id, 'crewgate.dev/inject': 'enabled' } },
-    }),
-  );
-  await kubectl(harness, ['create', 'serviceaccount', 'research-crew', '-n', ns]);
+  operator = await startInPodOperator(harness, id, 'inpod-store');
+  await operator.createInjectedNamespace(ns, 'research-crew');
   const pgInfo = harness.postgres;
   for (const args of [
     [
@@ -203,8 +164,7 @@ ${pod('plain-0', '  labels: { crewgate.dev/inject: disabled }\n')}`);
 
 afterAll(async () => {
   await sidecar?.stop();
-  await local?.stop();
-  await store?.stop();
+  await operator?.stop();
   await asApp((c) => c.query(`DROP TABLE IF EXISTS ${table}`)).catch(() => undefined);
   await revokeReviewers(harness, id);
 });
@@ -309,7 +269,7 @@ describe('the in-pod sidecar', () => {
     expect(denied).toBeDefined();
     // The ended session's final hash also reached the operator: a SessionRecorded Event on the pod.
     const ended = await eventually(async () => {
-      const rows = await asStoreAdmin(
+      const rows = await operator.asStoreAdmin(
         async (c) =>
           (
             await c.query<{ session: string; seq: number; hash: string }>(

@@ -13,18 +13,15 @@ import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLIENT_CONFIG_DIR, KNOWN_HOSTS_FILE, SSH_CONFIG_FILE } from '../../operator/injection/constants.js';
 import { oidcToken } from '../harness/oidc-token.js';
-import { startPrivatePostgres } from '../harness/private-postgres.js';
 import { kubectl, runCommand } from '../harness/run.js';
-import { inPodOperatorSettings } from './support/in-pod-operator.js';
-import { startInPodSidecar, type InPodSidecar } from './support/in-pod-sidecar.js';
-import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
+import { startInPodOperator, type InPodOperator } from './support/in-pod-operator.js';
+import type { InPodSidecar } from './support/in-pod-sidecar.js';
 import { clientEnv } from './support/ssh-proxy.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
 const ns = `agents-sshcfg-${id}`;
-let store: Awaited<ReturnType<typeof startPrivatePostgres>>;
-let local: LocalOperator;
+let operator: InPodOperator;
 let sidecar: InPodSidecar;
 let analyst: string;
 let configPath: string;
@@ -39,15 +36,7 @@ const agentSsh = (config: string, args: string[]) =>
   });
 
 beforeAll(async () => {
-  store = await startPrivatePostgres('sshcfg-store');
-  const settings = inPodOperatorSettings(harness.oidc, store);
-  local = await startLocalOperator(
-    harness,
-    id,
-    { CREWGATE_OPERATOR_USERNAME: 'crewgate-admin', ...settings.env },
-    settings.secrets,
-  );
-  await local.operator.recordingStore.firstRun;
+  operator = await startInPodOperator(harness, id, 'sshcfg-store');
   const sshd = harness.sshd;
   const key = readFileSync(sshd.clientKeyFile, 'utf8').trim().split('\n');
   const setup = await apply(`apiVersion: v1
@@ -111,16 +100,11 @@ spec:
 `);
   expect(setup.code, setup.stderr).toBe(0);
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
-  sidecar = await startInPodSidecar(harness, ns, 'ops-0');
-  await sidecar.untilReady();
+  sidecar = await operator.startSidecar(ns, 'ops-0');
   configPath = join(sidecar.root, CLIENT_CONFIG_DIR, SSH_CONFIG_FILE);
 }, 120_000);
 
-afterAll(async () => {
-  await sidecar?.stop();
-  await local?.stop();
-  await store?.stop();
-});
+afterAll(() => operator?.stop());
 
 describe('the injected pod’s ssh_config and known_hosts', () => {
   it('are written by the sidecar before it is ready: loopback, strict, its own host key, no secret', async () => {

@@ -16,7 +16,11 @@ import {
 } from '../../sidecar/recording/index.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import type { PostgresServer } from '../harness/postgres.js';
-import { startRecordingStore, storedEvents as storedEventsOf } from './support/recording-store.js';
+import {
+  asStoreAdmin,
+  startRecordingStore,
+  storedEvents as storedEventsOf,
+} from './support/recording-store.js';
 import { startProxy, type ProxyUnderTest } from './support/postgres-proxy.js';
 import { startSidecarProcess, writeShopSidecarConfig } from './support/sidecar-process.js';
 
@@ -35,22 +39,7 @@ const storeOptions = () => ({
   password: sidecarRole.password,
 });
 
-async function withAdmin<T>(f: (c: pg.Client) => Promise<T>): Promise<T> {
-  const info = server.info;
-  const c = new pg.Client({
-    host: info.host,
-    port: info.port,
-    user: info.superuser.user,
-    password: info.superuser.password,
-    database: DATABASE,
-  });
-  await c.connect();
-  try {
-    return await f(c);
-  } finally {
-    await c.end();
-  }
-}
+const withAdmin = <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => asStoreAdmin(server, f);
 
 async function storedEvents(session: string): Promise<RecordedEvent[]> {
   return withAdmin((c) => storedEventsOf(c, session));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { RecordedEvent } from '../../../sidecar/recording/index.js';
 import { provisionStore } from '../../../operator/recording-store/index.js';
+import type { PostgresInfo } from '../../harness/postgres.js';
 import { startPrivatePostgres } from '../../harness/private-postgres.js';
 
 export const STORE_DATABASE = 'crewgate_audit';
@@ -70,25 +71,49 @@ export async function startRecordingStore(
     }),
     readerUrl: () =>
       `postgresql://${readerRole.name}:${readerRole.password}@${info.host}:${info.port}/${STORE_DATABASE}?sslmode=disable`,
-    async asAdmin(f) {
-      const client = new pg.Client({
-        host: info.host,
-        port: info.port,
-        user: info.superuser.user,
-        password: info.superuser.password,
-        database: STORE_DATABASE,
-      });
-      await client.connect();
-      try {
-        return await f(client);
-      } finally {
-        await client.end();
-      }
-    },
+    asAdmin: (f) => asStoreAdmin(server, f),
   };
   if (options.durable)
     await store.asAdmin((c) => c.query(`ALTER DATABASE ${STORE_DATABASE} SET synchronous_commit = on`));
   return store;
+}
+
+/**
+ * Runs `f` as the superuser on the store database of `server`: a store of startRecordingStore's,
+ * or one the operator provisioned on a PostgreSQL of the test's own.
+ */
+export async function asStoreAdmin<T>(
+  server: { info: Pick<PostgresInfo, 'host' | 'port' | 'superuser'> },
+  f: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({
+    host: server.info.host,
+    port: server.info.port,
+    user: server.info.superuser.user,
+    password: server.info.superuser.password,
+    database: STORE_DATABASE,
+  });
+  await client.connect();
+  try {
+    return await f(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The row a test reads back of every stored event; `E` says what its payload holds. */
+export interface StoredEventRow {
+  session: string;
+  type: string;
+  payload: object;
+}
+
+/** Every session's events, in the order they were recorded (time, then seq). */
+export async function allStoredEvents<E extends StoredEventRow = StoredEventRow>(
+  client: pg.ClientBase,
+): Promise<E[]> {
+  return (await client.query<E>('SELECT session, type, payload FROM recording.events ORDER BY time, seq'))
+    .rows;
 }
 
 /** A session's events as the store holds them, in order, in the shape the hash chain is checked on. */
