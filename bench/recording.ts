@@ -49,13 +49,8 @@ async function measure(chunkBytes: number, coalesce: boolean): Promise<Recording
   const startedCpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   for (let i = 0; i < chunks; i++) {
-    // The adapters hand over base64 of what they read; encoding it is part of their cost, and of ours.
-    recorder.record(session, {
-      type: 'terminal',
-      stream: 'stdout',
-      data: text.toString('base64'),
-      elapsedMs: i >> 6,
-    });
+    // The adapters hand over the bytes they read; the recorder copies, merges and encodes them.
+    recorder.recordTerminal(session, { stream: 'stdout', bytes: text, elapsedMs: i >> 6 });
     // Socket reads arrive in bursts of a few per event-loop turn.
     if (i % 16 === 15) await new Promise((r) => setImmediate(r));
   }

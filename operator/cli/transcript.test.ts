@@ -127,10 +127,9 @@ describe('playback of coalesced terminal output', () => {
       maxBytes: 1_000_000,
       coalesceTerminal: { windowMs: 20, maxBytes: 1024 },
     });
-    const out = (text: string, elapsedMs: number): SessionEvent => ({
-      type: 'terminal',
-      stream: 'stdout',
-      data: Buffer.from(text).toString('base64'),
+    const out = (text: string, elapsedMs: number) => ({
+      stream: 'stdout' as const,
+      bytes: Buffer.from(text),
       elapsedMs,
     });
     recorder.record('s', {
@@ -140,10 +139,10 @@ describe('playback of coalesced terminal output', () => {
       protocol: 'ssh',
       client: 'x',
     });
-    recorder.record('s', out('$ ', 10));
-    recorder.record('s', out('ls', 12));
+    recorder.recordTerminal('s', out('$ ', 10));
+    recorder.recordTerminal('s', out('ls', 12));
     await new Promise((r) => setTimeout(r, 60)); // past the window: the next output is an event of its own
-    recorder.record('s', out('\r\nfile\r\n', 700));
+    recorder.recordTerminal('s', out('\r\nfile\r\n', 700));
     recorder.record('s', { type: 'session.end', reason: 'done' });
     const { events } = await spool.read(1_000_000);
     await spool.close();

@@ -48,9 +48,38 @@ export interface HttpExchange {
 /** Whether the recorder can take a new command's events; a `false` makes the enforcer refuse (fail closed). */
 export type RecorderReadiness = { ok: true } | { ok: false; reason: string };
 
+/** Every event but terminal output, which is recorded from its raw bytes (`recordTerminal`). */
+export type RecordableEvent = Exclude<SessionEvent, { type: 'terminal' }>;
+
+/** One chunk of a terminal stream as it crossed the proxy. */
+export interface TerminalChunk {
+  stream: 'stdin' | 'stdout' | 'stderr';
+  /** The raw bytes; the recorder copies what it keeps, so the caller may reuse the buffer. */
+  bytes: Buffer;
+  /** Milliseconds since the session started. */
+  elapsedMs: number;
+}
+
+/** The recorded form of a terminal chunk: its bytes as base64 (see SessionEvent). */
+export function terminalEvent(chunk: TerminalChunk): Extract<SessionEvent, { type: 'terminal' }> {
+  return {
+    type: 'terminal',
+    stream: chunk.stream,
+    data: chunk.bytes.toString('base64'),
+    elapsedMs: chunk.elapsedMs,
+  };
+}
+
 export interface SessionRecorder {
   /** Records one event; it has reached durable-enough storage (the spool) when this returns. */
-  record(session: string, event: SessionEvent): void;
+  record(session: string, event: RecordableEvent): void;
+  /**
+   * Records terminal output (SSH channels, exec streams). It takes the bytes, not their base64, so
+   * the recorder encodes each byte once, merges chunks by copying bytes rather than decoding and
+   * re-encoding, and knows the encoded text needs no JSON escaping: terminal output is most of
+   * what a sidecar records, byte for byte.
+   */
+  recordTerminal(session: string, chunk: TerminalChunk): void;
   /**
    * Asked before a command runs: a recorder that cannot promise to keep what the command does
    * (a full spool, a broken disk) says no, and the command is refused rather than run unrecorded.
@@ -77,6 +106,10 @@ export class JsonLinesRecorder implements SessionRecorder {
 
   accepting(): RecorderReadiness {
     return { ok: true };
+  }
+
+  recordTerminal(session: string, chunk: TerminalChunk): void {
+    this.record(session, terminalEvent(chunk));
   }
 
   record(session: string, event: SessionEvent): void {
@@ -111,5 +144,8 @@ export class MemoryRecorder implements SessionRecorder {
   }
   record(session: string, event: SessionEvent): void {
     this.events.push({ session, ...event });
+  }
+  recordTerminal(session: string, chunk: TerminalChunk): void {
+    this.record(session, terminalEvent(chunk));
   }
 }

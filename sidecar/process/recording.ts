@@ -61,5 +61,9 @@ export function openStoreRecording(
 
 /** A recorder that accepts nothing: every new command is refused with `reason` (fail closed). */
 export function refusingRecorder(reason: string): SessionRecorder {
-  return { record: () => undefined, accepting: () => ({ ok: false, reason }) };
+  return {
+    record: () => undefined,
+    recordTerminal: () => undefined,
+    accepting: () => ({ ok: false, reason }),
+  };
 }

@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../enforcement/recorder.js';
 import { canonicalJson } from './canonical-json.js';
 import { verifyChain } from './hash-chain.js';
-import { hashEvent, sealEvent, sealEventToLine, ZERO_HASH, type RecordedEvent } from './recorded-event.js';
+import {
+  hashEvent,
+  parseSpoolLine,
+  sealEvent,
+  sealEventToLine,
+  sealTerminalToLine,
+  ZERO_HASH,
+  type RecordedEvent,
+} from './recorded-event.js';
 
 const events: SessionEvent[] = [
   {
@@ -125,5 +133,69 @@ describe('sealEventToLine', () => {
         },
       ),
     );
+  });
+});
+
+describe('sealTerminalToLine', () => {
+  it('seals the same event, hash and line as sealing the base64 terminal event (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.nat(),
+        fc.constantFrom('stdin' as const, 'stdout' as const, 'stderr' as const),
+        (session, bytes, elapsedMs, stream) => {
+          const time = new Date(1_700_000_000_000 + elapsedMs);
+          const chunk = { stream, bytes: Buffer.from(bytes), elapsedMs };
+          const generic = sealEventToLine(
+            session,
+            { type: 'terminal', stream, data: chunk.bytes.toString('base64'), elapsedMs },
+            time,
+            undefined,
+          );
+          const fast = sealTerminalToLine(session, chunk, time, undefined);
+          expect(fast).toEqual(generic);
+          const next = sealTerminalToLine(session, chunk, time, fast.event);
+          expect(verifyChain([fast.event, next.event])).toMatchObject({ ok: true, events: 2 });
+        },
+      ),
+    );
+  });
+
+  it('refuses a stream that is not one of the three (a caller outside the type system)', () => {
+    const chunk = { stream: 'stdout","x":"y' as 'stdout', bytes: Buffer.from('a'), elapsedMs: 0 };
+    expect(() => sealTerminalToLine('s', chunk, new Date(0), undefined)).toThrow(/not a terminal stream/);
+  });
+});
+
+describe('parseSpoolLine', () => {
+  it("reads a sealed line back with the payload's canonical text, for any session id and payload (property)", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), (session, message, code) => {
+        // Strings that look like the line's own head must not confuse where the payload ends.
+        const tricky = `${message},"prevHash":"${ZERO_HASH}","seq":1`;
+        const { event, line } = sealEventToLine(
+          session,
+          { type: 'error', message: tricky, code },
+          new Date(1_700_000_000_000),
+          undefined,
+        );
+        const parsed = parseSpoolLine(line.trimEnd());
+        expect(parsed?.payloadJson).toBe(canonicalJson(event.payload));
+        expect({ ...parsed, payloadJson: undefined }).toEqual({ ...event, payloadJson: undefined });
+      }),
+    );
+  });
+
+  it('reads a line in another key order (an older sidecar wrote it) without the payload text', () => {
+    const { event } = sealEventToLine('s', { type: 'session.end', reason: 'x' }, new Date(0), undefined);
+    const parsed = parseSpoolLine(JSON.stringify(event));
+    expect(parsed).toEqual(event);
+    expect(parsed?.payloadJson).toBeUndefined();
+  });
+
+  it('gives undefined for a torn line', () => {
+    const { line } = sealEventToLine('s', { type: 'session.end', reason: 'x' }, new Date(0), undefined);
+    expect(parseSpoolLine(line.slice(0, line.length - 10))).toBeUndefined();
   });
 });

@@ -16,7 +16,10 @@ export { verifyChain, type ChainVerdict } from './hash-chain.js';
 export {
   hashEvent,
   hashInput,
+  parseSpoolLine,
   sealEvent,
+  sealEventToLine,
+  sealTerminalToLine,
   ZERO_HASH,
   EVENT_FORMAT,
   type RecordedEvent,

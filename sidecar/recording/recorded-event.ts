@@ -29,6 +29,11 @@ export interface RecordedEvent {
   prevHash: string;
   /** SHA-256 (hex) of `hashInput(this)`. On the `session.end` event this is the session's final hash. */
   hash: string;
+  /**
+   * `canonicalJson(payload)`, when the event was read from its spool line (which holds that text):
+   * the store is sent it as it is instead of a second serialisation of the payload.
+   */
+  payloadJson?: string;
 }
 
 /**
@@ -86,11 +91,44 @@ export function sealEventToLine(
     plain || type === 'terminal'
       ? (rest as Record<string, unknown>)
       : (JSON.parse(JSON.stringify(rest)) as Record<string, unknown>);
+  return sealPayload(session, type, payload, canonicalJson(payload), time, previous);
+}
+
+const STREAM_JSON = { stdin: '"stdin"', stdout: '"stdout"', stderr: '"stderr"' } as const;
+
+/**
+ * `sealEventToLine` for terminal output given as bytes: the same event, hash and line as sealing
+ * `{type: 'terminal', stream, data: base64(bytes), elapsedMs}`, but the payload's canonical JSON is
+ * written out rather than computed: base64 needs no escaping (its alphabet has no quote, backslash
+ * or control character), which saves a scan of every recorded byte.
+ */
+export function sealTerminalToLine(
+  session: string,
+  chunk: { stream: keyof typeof STREAM_JSON; bytes: Buffer; elapsedMs: number },
+  time: Date,
+  previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
+): { event: RecordedEvent; line: string } {
+  const stream = STREAM_JSON[chunk.stream];
+  if (stream === undefined) throw new TypeError(`not a terminal stream: ${String(chunk.stream)}`);
+  const data = chunk.bytes.toString('base64');
+  const payloadJson = `{"data":"${data}","elapsedMs":${canonicalJson(chunk.elapsedMs)},"stream":${stream}}`;
+  const payload = { data, elapsedMs: chunk.elapsedMs, stream: chunk.stream };
+  return sealPayload(session, 'terminal', payload, payloadJson, time, previous);
+}
+
+/** Links a payload whose canonical JSON is `payloadJson` into the chain; the spool line is built from the same text. */
+function sealPayload(
+  session: string,
+  type: SessionEvent['type'],
+  payload: Record<string, unknown>,
+  payloadJson: string,
+  time: Date,
+  previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
+): { event: RecordedEvent; line: string } {
   const iso = time.toISOString();
   const seq = previous ? previous.seq + 1 : 0;
   const prevHash = previous ? previous.hash : ZERO_HASH;
   const sessionStarted = previous ? previous.sessionStarted : iso;
-  const payloadJson = canonicalJson(payload);
   const head = `,"prevHash":"${prevHash}","seq":${seq},"session":${JSON.stringify(session)},"time":"${iso}","type":${JSON.stringify(type)}`;
   // canonicalJson of {v, session, seq, time, type, payload, prevHash}: its keys in sorted order
   // (payload, prevHash, seq, session, time, type, v), written out; hashInput is the definition.
@@ -101,4 +139,30 @@ export function sealEventToLine(
     event: { session, seq, sessionStarted, time: iso, type, payload, prevHash, hash },
     line: `{"payload":${payloadJson}${head},"sessionStarted":"${sessionStarted}","hash":"${hash}"}\n`,
   };
+}
+
+/** What every spool line `sealPayload` writes ends with, after the payload. */
+const LINE_TAIL =
+  /^,"prevHash":"[0-9a-f]{64}","seq":\d+,"session":"(?:[^"\\]|\\.)*","time":"[^"]+","type":"[a-z.]+","sessionStarted":"[^"]+","hash":"[0-9a-f]{64}"\}$/;
+
+/**
+ * Reads one spool line back: the event, and the payload's JSON text exactly as it was sealed
+ * (`payloadJson`) when the line has the form `sealPayload` writes, so the shipper need not
+ * serialise the payload again. `undefined` for a line that is not a whole JSON object (the torn
+ * tail of a crash). The line is parsed in full either way: a line that parses is one the store
+ * accepts, which a substring alone would not promise.
+ */
+export function parseSpoolLine(line: string): RecordedEvent | undefined {
+  let event: RecordedEvent;
+  try {
+    event = JSON.parse(line) as RecordedEvent;
+  } catch {
+    return undefined;
+  }
+  // The payload is the first member and the head follows it: a quote inside any string is
+  // escaped, so the last `,"prevHash":"` of the line is the head's own.
+  const tail = line.lastIndexOf(',"prevHash":"');
+  if (line.startsWith('{"payload":') && tail > 0 && LINE_TAIL.test(line.slice(tail)))
+    event.payloadJson = line.slice('{"payload":'.length, tail);
+  return event;
 }

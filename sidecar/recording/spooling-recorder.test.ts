@@ -90,18 +90,18 @@ describe('terminal chunk coalescing', () => {
     client: 'l',
   };
   const out = (text: string, elapsedMs: number, stream: 'stdout' | 'stdin' = 'stdout') =>
-    ({ type: 'terminal', stream, data: Buffer.from(text).toString('base64'), elapsedMs }) as const;
+    ({ stream, bytes: Buffer.from(text), elapsedMs }) as const;
 
   it('merges consecutive chunks of one stream into one event at the earliest time; the bytes, order and chain are kept', async () => {
     const { r, store } = open();
     r.recorder.record('s', start);
     // Lengths not multiples of 3: the base64 of the merged event is of the joined bytes.
-    r.recorder.record('s', out('ab', 10));
-    r.recorder.record('s', out('cdef', 11));
-    r.recorder.record('s', out('g', 12));
-    r.recorder.record('s', out('ls\r', 13, 'stdin')); // another stream: the held output goes first
+    r.recorder.recordTerminal('s', out('ab', 10));
+    r.recorder.recordTerminal('s', out('cdef', 11));
+    r.recorder.recordTerminal('s', out('g', 12));
+    r.recorder.recordTerminal('s', out('ls\r', 13, 'stdin')); // another stream: the held output goes first
     r.recorder.record('s', { type: 'resize', cols: 80, rows: 24, elapsedMs: 14 });
-    r.recorder.record('s', out('h', 15));
+    r.recorder.recordTerminal('s', out('h', 15));
     r.recorder.record('s', { type: 'session.end', reason: 'done' }); // flushes what is held
     await r.shipper.drained(2_000);
     const rows = store.rows.map((e) => ({
@@ -122,28 +122,41 @@ describe('terminal chunk coalescing', () => {
     await r.close();
   });
 
+  it('keeps the bytes as they were when recorded, though the caller reuses its buffer', async () => {
+    const { r, store } = open();
+    r.recorder.record('s', start);
+    const reused = Buffer.from('first');
+    r.recorder.recordTerminal('s', { stream: 'stdout', bytes: reused, elapsedMs: 1 });
+    reused.write('XXXXX');
+    r.recorder.recordTerminal('s', { stream: 'stdout', bytes: Buffer.from('+next'), elapsedMs: 2 });
+    r.recorder.record('s', { type: 'session.end', reason: 'done' });
+    await r.shipper.drained(2_000);
+    expect(Buffer.from(String(store.rows[1]?.payload.data), 'base64').toString()).toBe('first+next');
+    await r.close();
+  });
+
   it('spools held output once the window passes or the byte bound is reached, and per chunk when off', async () => {
     const { r, store } = open({ windowMs: 300, maxBytes: 16 });
     r.recorder.record('s', start);
-    r.recorder.record('s', out('abc', 1)); // 4 base64 characters
+    r.recorder.recordTerminal('s', out('abc', 1)); // 3 bytes
     await r.shipper.drained(2_000);
     expect(store.rows).toHaveLength(1); // held within the window
     await new Promise((res) => setTimeout(res, 400));
     await r.shipper.drained(2_000);
     expect(store.rows.map((e) => e.type)).toEqual(['session.start', 'terminal']);
-    for (let i = 0; i < 5; i++) r.recorder.record('s', out('abc', 2 + i)); // 20 characters > 16
-    r.recorder.record('s', out('x'.repeat(30), 9)); // alone bigger than the bound: straight through
+    for (let i = 0; i < 6; i++) r.recorder.recordTerminal('s', out('abc', 2 + i)); // 18 bytes > 16
+    r.recorder.recordTerminal('s', out('x'.repeat(30), 9)); // alone bigger than the bound: straight through
     await r.close(2_000);
     expect(store.rows.slice(2).map((e) => Buffer.from(String(e.payload.data), 'base64').toString())).toEqual([
-      'abcabcabcabc',
+      'abcabcabcabcabc',
       'abc',
       'x'.repeat(30),
     ]);
 
     const off = open(false);
     off.r.recorder.record('s', start);
-    off.r.recorder.record('s', out('a', 1));
-    off.r.recorder.record('s', out('b', 2));
+    off.r.recorder.recordTerminal('s', out('a', 1));
+    off.r.recorder.recordTerminal('s', out('b', 2));
     await off.r.shipper.drained(2_000);
     expect(off.store.rows.map((e) => e.type)).toEqual(['session.start', 'terminal', 'terminal']);
     await off.r.close();

@@ -25,8 +25,14 @@
  */
 import type { Logger } from 'pino';
 import type { SidecarMetrics } from '../enforcement/metrics.js';
-import type { RecorderReadiness, SessionEvent, SessionRecorder } from '../enforcement/recorder.js';
-import { sealEventToLine, type RecordedEvent } from './recorded-event.js';
+import type {
+  RecordableEvent,
+  RecorderReadiness,
+  SessionEvent,
+  SessionRecorder,
+  TerminalChunk,
+} from '../enforcement/recorder.js';
+import { sealEventToLine, sealTerminalToLine, type RecordedEvent } from './recorded-event.js';
 import { plainRedacted } from './plain-json.js';
 import type { Spool } from './spool.js';
 
@@ -55,13 +61,17 @@ export interface SessionSummary {
   finalHash: string;
 }
 
-/** Defaults: 5 ms is below what a terminal user perceives, 64 KiB of base64 is 48 KiB of output. */
-export const TERMINAL_COALESCING = { windowMs: 5, maxBytes: 64 * 1024 } as const;
+/**
+ * Defaults: 5 ms is below what a terminal user perceives; 128 KiB of output (171 KiB of base64 in
+ * the spool line, well under the shipper's 1 MiB batch) lets the 32 KiB chunks SSH and exec streams
+ * arrive in merge four to an event.
+ */
+export const TERMINAL_COALESCING = { windowMs: 5, maxBytes: 128 * 1024 } as const;
 
 interface PendingTerminal {
-  stream: 'stdin' | 'stdout' | 'stderr';
-  /** base64 of each chunk, in arrival order. */
-  data: string[];
+  stream: TerminalChunk['stream'];
+  /** Copies of each chunk's bytes, in arrival order. */
+  chunks: Buffer[];
   length: number;
   elapsedMs: number;
   time: Date;
@@ -99,32 +109,36 @@ export class SpoolingRecorder implements SessionRecorder {
     return { ok: true };
   }
 
-  record(session: string, event: SessionEvent): void {
+  record(session: string, event: RecordableEvent): void {
     const held = this.pending.get(session);
-    if (event.type === 'terminal' && this.coalescing) {
-      if (
-        held &&
-        held.stream === event.stream &&
-        held.length + event.data.length <= this.coalescing.maxBytes
-      ) {
-        held.data.push(event.data);
-        held.length += event.data.length;
-        return;
-      }
-      if (held) this.spoolPending(session, held);
-      if (event.data.length >= this.coalescing.maxBytes) return this.spool(session, event, this.now());
-      this.pending.set(session, {
-        stream: event.stream,
-        data: [event.data],
-        length: event.data.length,
-        elapsedMs: event.elapsedMs,
-        time: this.now(),
-      });
-      this.timer ??= setTimeout(() => this.flush(), this.coalescing.windowMs);
+    if (held) this.spoolPending(session, held);
+    this.spool(session, event, this.now());
+  }
+
+  recordTerminal(session: string, chunk: TerminalChunk): void {
+    const held = this.pending.get(session);
+    const coalescing = this.coalescing;
+    if (
+      held &&
+      held.stream === chunk.stream &&
+      coalescing &&
+      held.length + chunk.bytes.length <= coalescing.maxBytes
+    ) {
+      held.chunks.push(Buffer.from(chunk.bytes));
+      held.length += chunk.bytes.length;
       return;
     }
     if (held) this.spoolPending(session, held);
-    this.spool(session, event, this.now());
+    if (!coalescing || chunk.bytes.length >= coalescing.maxBytes)
+      return this.spoolTerminal(session, chunk, this.now());
+    this.pending.set(session, {
+      stream: chunk.stream,
+      chunks: [Buffer.from(chunk.bytes)],
+      length: chunk.bytes.length,
+      elapsedMs: chunk.elapsedMs,
+      time: this.now(),
+    });
+    this.timer ??= setTimeout(() => this.flush(), coalescing.windowMs);
   }
 
   /** Spools every held terminal chunk and every queued event now (the window's timer, and shutdown). */
@@ -137,35 +151,39 @@ export class SpoolingRecorder implements SessionRecorder {
 
   private spoolPending(session: string, held: PendingTerminal): void {
     this.pending.delete(session);
-    const data =
-      held.data.length === 1
-        ? held.data[0]!
-        : Buffer.concat(held.data.map((d) => Buffer.from(d, 'base64'))).toString('base64');
-    this.spool(
-      session,
-      { type: 'terminal', stream: held.stream, data, elapsedMs: held.elapsedMs },
-      held.time,
-    );
+    const bytes = held.chunks.length === 1 ? held.chunks[0]! : Buffer.concat(held.chunks, held.length);
+    this.spoolTerminal(session, { stream: held.stream, bytes, elapsedMs: held.elapsedMs }, held.time);
   }
 
-  private spool(session: string, event: SessionEvent, time: Date): void {
-    // Terminal data is base64, which has no space, quote or dot: neither redaction pattern (a JWS,
-    // `PASSWORD '...'`) can match it, so the scan over every byte of output is skipped. Any other
-    // event is redacted and made plain JSON in one walk (what sealing needs).
-    const clean = event.type === 'terminal' ? event : (plainRedacted(event) as SessionEvent);
-    const { event: sealed, line } = sealEventToLine(session, clean, time, this.chains.get(session), true);
+  /**
+   * Terminal output is stored as base64, which has no space, quote or dot: neither redaction
+   * pattern (a JWS, `PASSWORD '...'`) can match it, so it is sealed without the scan over every
+   * byte of output that other events get.
+   */
+  private spoolTerminal(session: string, chunk: TerminalChunk, time: Date): void {
+    this.queue(session, sealTerminalToLine(session, chunk, time, this.chains.get(session)));
+  }
+
+  private spool(session: string, event: RecordableEvent, time: Date): void {
+    // Redacted and made plain JSON in one walk (what sealing needs).
+    const clean = plainRedacted(event) as SessionEvent;
+    this.queue(session, sealEventToLine(session, clean, time, this.chains.get(session), true));
+  }
+
+  /** Queues a sealed event's line; a command or session end is written at once (see above). */
+  private queue(session: string, { event: sealed, line }: { event: RecordedEvent; line: string }): void {
     this.queued += line;
     this.queuedEvents.push({ session, seq: sealed.seq, type: sealed.type });
-    if (event.type === 'session.end') this.chains.delete(session);
+    if (sealed.type === 'session.end') this.chains.delete(session);
     else this.chains.set(session, sealed);
-    if (event.type !== 'command' && event.type !== 'session.end') {
+    if (sealed.type !== 'command' && sealed.type !== 'session.end') {
       if (!this.writeScheduled) {
         this.writeScheduled = true;
         setImmediate(() => this.writeQueued());
       }
       return;
     }
-    if (!this.writeQueued() || event.type !== 'session.end') return;
+    if (!this.writeQueued() || sealed.type !== 'session.end') return;
     // A copy of the final hash outside the store, for whoever keeps the sidecar's logs.
     const summary = { session, events: sealed.seq + 1, finalHash: sealed.hash };
     this.deps.logger?.info(summary, 'session recorded');

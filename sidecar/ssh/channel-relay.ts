@@ -91,10 +91,9 @@ class Downstream {
     const { deps } = this.relay;
     if (maskedFields > 0) deps.metrics.maskedFields.inc({ protocol: 'ssh' }, maskedFields);
     deps.metrics.bytes.inc({ protocol: 'ssh', direction: 'downstream' }, data.length);
-    deps.recorder.record(deps.session, {
-      type: 'terminal',
+    deps.recorder.recordTerminal(deps.session, {
       stream: this.name,
-      data: data.toString('base64'),
+      bytes: data,
       elapsedMs: deps.elapsedMs(),
     });
     this.gate.write(this.to, data);
@@ -136,10 +135,9 @@ export class ChannelRelay {
     const stdin = new FlowGate(client);
     client.on('data', (chunk: Buffer) => {
       deps.metrics.bytes.inc({ protocol: 'ssh', direction: 'upstream' }, chunk.length);
-      deps.recorder.record(deps.session, {
-        type: 'terminal',
+      deps.recorder.recordTerminal(deps.session, {
         stream: 'stdin',
-        data: chunk.toString('base64'),
+        bytes: chunk,
         elapsedMs: deps.elapsedMs(),
       });
       stdin.write(upstream, chunk);

@@ -136,12 +136,7 @@ describe("a session's final hash outside the store", () => {
       client: '127.0.0.1:1',
     });
     for (let i = 0; i < 5; i++)
-      r.record(session, {
-        type: 'terminal',
-        stream: 'stdout',
-        data: Buffer.from(`line ${i}\r\n`).toString('base64'),
-        elapsedMs: i,
-      });
+      r.recordTerminal(session, { stream: 'stdout', bytes: Buffer.from(`line ${i}\r\n`), elapsedMs: i });
     r.record(session, { type: 'error', message: 'exit 0' });
     r.record(session, { type: 'session.end', reason: 'client closed' });
     await recording.shipper.drained(10_000);

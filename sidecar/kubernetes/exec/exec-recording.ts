@@ -64,10 +64,9 @@ export class ExecRecording {
       case 'stdin':
       case 'stdout':
       case 'stderr':
-        this.recorder.record(this.session, {
-          type: 'terminal',
+        this.recorder.recordTerminal(this.session, {
           stream: channel,
-          data: data.toString('base64'),
+          bytes: data,
           elapsedMs: this.elapsedMs(),
         });
         return;

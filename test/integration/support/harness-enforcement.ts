@@ -97,6 +97,10 @@ export function harnessEnforcement(options: {
           recorder.record(session, event);
           extra.record(session, event);
         },
+        recordTerminal: (session, chunk) => {
+          recorder.recordTerminal(session, chunk);
+          extra.recordTerminal(session, chunk);
+        },
         accepting: () => extra.accepting(),
       }
     : recorder;
