@@ -23,15 +23,14 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  rmSync,
   statSync,
   writeSync,
   readFileSync,
 } from 'node:fs';
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolError } from './errors.js';
-import type { RecordedEvent } from './recorded-event.js';
+import { parseSpoolLine, type RecordedEvent } from './recorded-event.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -206,11 +205,9 @@ export class Spool {
       const events: RecordedEvent[] = [];
       for (const line of buffer.toString('utf8', 0, end).split('\n')) {
         if (line === '') continue;
-        try {
-          events.push(JSON.parse(line) as RecordedEvent);
-        } catch {
-          skipped += 1;
-        }
+        const event = parseSpoolLine(line);
+        if (event) events.push(event);
+        else skipped += 1;
       }
       return { events, next: { segment: position.segment, offset: position.offset + end + 1 }, skipped };
     }
@@ -246,7 +243,7 @@ export class Spool {
           await this.reader.handle.close();
           this.reader = undefined;
         }
-        rmSync(join(this.dir, segmentName(segment)), { force: true });
+        await rm(join(this.dir, segmentName(segment)), { force: true });
         this.sizes.delete(segment);
       }
     }
@@ -286,9 +283,17 @@ export class Spool {
     }
   }
 
+  /**
+   * Closes the full segment and opens the next. The closed segment's sync runs on the thread pool
+   * (as the interval's does), so a rotation does not stall the event loop; with `fsync: always`
+   * every append was synced already.
+   */
   private rotate(): void {
-    fdatasyncSync(this.fd);
-    closeSync(this.fd);
+    const full = this.fd;
+    // A failed sync of a segment already written is not retried: the next appends (or the
+    // interval's sync) fail the same way on a broken disk, and that failure refuses commands.
+    if (this.dirty) fdatasync(full, () => closeSync(full));
+    else closeSync(full);
     this.dirty = false;
     this.current += 1;
     this.fd = this.openSegment(this.current);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeClients } from '../../operator/kube/client.js';
-import { provisionConfiguredStore } from '../../operator/recording-store/index.js';
+import { MIGRATIONS, provisionConfiguredStore } from '../../operator/recording-store/index.js';
 import { repositoryRoot } from '../harness/paths.js';
 import { freePort } from '../harness/ports.js';
 import { startPrivatePostgres } from '../harness/private-postgres.js';
@@ -162,7 +162,7 @@ describe('the operator process', () => {
 
       // The store: migrated, and the sidecar role may INSERT events and nothing else.
       let versions: number[] = [];
-      while (versions.length < 2 && Date.now() < deadline) {
+      while (versions.length < MIGRATIONS.length && Date.now() < deadline) {
         versions = await asAdmin('postgres', async (c) =>
           (await c.query("SELECT 1 FROM pg_database WHERE datname = 'crewgate_audit'")).rowCount
             ? asAdmin('crewgate_audit', async (s) =>
@@ -174,9 +174,9 @@ describe('the operator process', () => {
               )
             : [],
         );
-        if (versions.length < 2) await new Promise((r) => setTimeout(r, 200));
+        if (versions.length < MIGRATIONS.length) await new Promise((r) => setTimeout(r, 200));
       }
-      expect(versions).toEqual([1, 2]);
+      expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
       // The role's grants follow the migrations in the same provisioning run: wait for them too.
       const readPrivileges = () =>
         asAdmin(
@@ -221,9 +221,6 @@ describe('the operator process', () => {
           )
         ).rows,
     );
-    expect(rows).toEqual([
-      { version: 1, n: 1 },
-      { version: 2, n: 1 },
-    ]);
+    expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, n: 1 })));
   }, 60_000);
 });

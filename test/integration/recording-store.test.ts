@@ -16,7 +16,14 @@ import {
   partitionName,
 } from '../../operator/recording-store/index.js';
 import type { SessionEvent } from '../../sidecar/enforcement/recorder.js';
-import { PgEventStore, sealEvent, type RecordedEvent } from '../../sidecar/recording/index.js';
+import {
+  parseSpoolLine,
+  PgEventStore,
+  sealEvent,
+  sealEventToLine,
+  sealTerminalToLine,
+  type RecordedEvent,
+} from '../../sidecar/recording/index.js';
 import { repositoryRoot } from '../harness/paths.js';
 import type { PostgresServer } from '../harness/postgres.js';
 import { startRecordingStore } from './support/recording-store.js';
@@ -100,8 +107,15 @@ describe('the recording store', () => {
     const { rows } = await admin.query<{ version: number }>(
       'SELECT version FROM recording.schema_migrations ORDER BY version',
     );
-    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
     const partitions = await listPartitions(admin);
+    // Every partition, the one made by the first migration included, compresses payloads with lz4.
+    const compression = await admin.query<{ relname: string; attcompression: string }>(
+      `SELECT c.relname, a.attcompression FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        WHERE a.attname = 'payload' AND c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'recording.events'::regclass)`,
+    );
+    expect(compression.rows.length).toBeGreaterThan(1);
+    expect(compression.rows.filter((r) => r.attcompression !== 'l')).toEqual([]);
     expect(partitions).toContain(partitionName(new Date()));
     expect(partitions).toContain(partitionName(new Date(Date.now() + 7 * 86_400_000)));
     // Provisioning again (an operator restart) changes nothing and keeps working.
@@ -171,6 +185,49 @@ describe('the recording store', () => {
       [events[0]!.session],
     );
     expect(rows.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('stores batches of terminal output (sent row by row) and of small events alike, and verifies both from the spool text', async () => {
+    const store = new PgEventStore({
+      host: server.info.host,
+      port: server.info.port,
+      database: DATABASE,
+      user: sidecarRole.name,
+      password: sidecarRole.password,
+    });
+    const id = randomUUID();
+    const t0 = Date.now();
+    const output = randomBytes(96 * 1024);
+    const lines: string[] = [];
+    let previous: RecordedEvent | undefined;
+    const seal = (sealed: { event: RecordedEvent; line: string }) => {
+      previous = sealed.event;
+      lines.push(sealed.line);
+    };
+    seal(sealEventToLine(id, sample[0]!, new Date(t0), previous));
+    for (let i = 0; i < 3; i++)
+      seal(
+        sealTerminalToLine(
+          id,
+          { stream: 'stdout', bytes: output, elapsedMs: i },
+          new Date(t0 + 1 + i),
+          previous,
+        ),
+      );
+    seal(sealEventToLine(id, { type: 'session.end', reason: 'done' }, new Date(t0 + 9), previous));
+    // Read back as the shipper reads the spool: the payloads go as the sealed text.
+    const events = lines.map((l) => parseSpoolLine(l.trimEnd())!);
+    expect(events.every((e) => e.payloadJson !== undefined)).toBe(true);
+    await store.insert(events.slice(0, 4)); // mostly output: row by row
+    await store.insert(events.slice(4)); // one small event: as arrays
+    await store.close();
+    const verdict = await crewgate('verify', id, '--final-hash', previous!.hash);
+    expect(verdict.stdout, verdict.stderr).toMatch(new RegExp(`^OK ${id}: 5 events, chain intact`));
+    const { rows } = await admin.query<{ data: string }>(
+      `SELECT payload->>'data' AS data FROM recording.events WHERE session = $1 AND type = 'terminal' ORDER BY seq`,
+      [id],
+    );
+    expect(rows.map((r) => Buffer.from(r.data, 'base64').equals(output))).toEqual([true, true, true]);
   });
 
   it('retention is a partition drop, and takes whole sessions', async () => {
