@@ -9,7 +9,7 @@
  * the whole `ssh` command, connection set-up included; sidecar CPU (its shipper included) from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -22,7 +22,7 @@ import { runCommand } from '../test/harness/run.js';
 import { startSshd } from '../test/harness/sshd.js';
 import { startRecordingStore } from '../test/integration/support/recording-store.js';
 import { waitForReadyPort } from './child-ready.js';
-import { cpuSeconds, runQueueSeconds } from './proc-cpu.js';
+import { cpuSeconds, machineBusySeconds, processTreeCpuSeconds, runQueueSeconds } from './proc-cpu.js';
 import type { SshSidecarConfig } from './ssh-sidecar.js';
 
 export interface SshTransferResult {
@@ -34,6 +34,10 @@ export interface SshTransferResult {
   sidecarCpuSeconds?: number;
   /** Seconds the sidecar was runnable but waiting for a core (other work on the machine). */
   sidecarRunQueueSeconds?: number;
+  /** CPU seconds of the recording store's PostgreSQL from the start of the transfer until its session was in the store. */
+  storeCpuSeconds?: number;
+  /** CPU seconds the whole machine spent during the transfer (every process: see machineBusySeconds). */
+  machineCpuSeconds?: number;
   /** The cipher the agent's ssh client negotiated on its first hop. */
   cipher?: string;
 }
@@ -52,6 +56,9 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
   const sshd = await startSshd(locateBinaries(), dir);
   const oidc = await startOidcProvider(ca, caFile);
   const store = await startRecordingStore('bench-ssh');
+  const storePid = Number(
+    readFileSync(join(store.server.info.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+  );
   const children: ChildProcess[] = [];
   let sessions = 0;
   /** Waits until every session run so far has its session.end in the store (the spool shipped). */
@@ -183,11 +190,17 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
           if ('pid' in p) await shipped();
           const before = 'pid' in p ? cpuSeconds(p.pid) : 0;
           const queuedBefore = 'pid' in p ? runQueueSeconds(p.pid) : 0;
+          const machineBefore = machineBusySeconds();
+          const storeBefore = processTreeCpuSeconds(storePid);
           const started = process.hrtime.bigint();
           const load = loadavg()[0]!;
           const r = await runCommand('sh', ['-c', scenario.shell(p)], { env, timeoutMs: 600_000 });
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const machineCpuSeconds = machineBusySeconds() - machineBefore;
           if ('pid' in p) sessions++;
+          // What this run cost the store: until its session is in (the next run would wait for it anyway).
+          if ('pid' in p) await shipped();
+          const storeCpuSeconds = processTreeCpuSeconds(storePid) - storeBefore;
           if (r.code !== 0 || Number(r.stdout.trim()) !== BYTES)
             throw new Error(`${scenario.name} via ${name} failed (${r.code}): ${r.stdout} ${r.stderr}`);
           const result: SshTransferResult = {
@@ -196,18 +209,20 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
             bytes: BYTES,
             seconds,
             mibPerSecond: BYTES / 1048576 / seconds,
+            machineCpuSeconds,
             ...('pid' in p
               ? {
                   sidecarCpuSeconds: cpuSeconds(p.pid) - before,
                   sidecarRunQueueSeconds: runQueueSeconds(p.pid) - queuedBefore,
+                  storeCpuSeconds,
                 }
               : {}),
           };
           results.push(result);
           log(
-            `${scenario.name} via ${name} (run ${run + 1}, load ${load.toFixed(1)}): ${result.mibPerSecond.toFixed(1)} MiB/s` +
+            `${scenario.name} via ${name} (run ${run + 1}, load ${load.toFixed(1)}): ${result.mibPerSecond.toFixed(1)} MiB/s, machine CPU ${machineCpuSeconds.toFixed(2)} s` +
               (result.sidecarCpuSeconds !== undefined
-                ? `, sidecar CPU ${result.sidecarCpuSeconds.toFixed(2)} s, waiting for a core ${result.sidecarRunQueueSeconds?.toFixed(2)} s`
+                ? `, sidecar CPU ${result.sidecarCpuSeconds.toFixed(2)} s, waiting for a core ${result.sidecarRunQueueSeconds?.toFixed(2)} s, store CPU ${storeCpuSeconds.toFixed(2)} s`
                 : ''),
           );
         }
