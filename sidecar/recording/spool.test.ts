@@ -68,3 +68,70 @@ describe('Spool', () => {
     await spool.close();
   });
 });
+
+describe('Spool: the in-memory tail', () => {
+  const appendBatch = (spool: Spool, seqs: number[]) => {
+    const events = seqs.map(event);
+    spool.appendLines(events.map((e) => `${JSON.stringify(e)}\n`).join(''), events);
+    return events;
+  };
+
+  it('ships every appended event once and in order, from memory where it can: across rotations, a shipper that falls behind, and a reopened spool', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    // Segments of about seven events, a tail of about ten: rotations and overflows happen often.
+    const options = { dir, fsync: { mode: 'always' as const }, segmentBytes: 2000, tailBytes: 3000 };
+    let spool = new Spool(options);
+    const appended = new Map<number, RecordedEvent>();
+    const shipped: number[] = [];
+    let fromMemory = 0;
+    let seq = 0;
+    let random = 7;
+    const next = (n: number) => (random = (random * 48271) % 2147483647) % n;
+    const drain = async (batches: number) => {
+      for (let b = 0; b < batches; b++) {
+        const batch = await spool.read(next(3) === 0 ? 300 : 1 << 20);
+        for (const e of batch.events) {
+          shipped.push(e.seq);
+          if (e === appended.get(e.seq)) fromMemory += 1;
+        }
+        await spool.commit(batch.next);
+      }
+    };
+    for (let round = 0; round < 60; round++) {
+      const size = 1 + next(4);
+      const seqs = Array.from({ length: size }, () => seq++);
+      for (const e of appendBatch(spool, seqs)) appended.set(e.seq, e);
+      await drain(next(3));
+      if (round === 30) {
+        // A restart: what is left is read from the files.
+        await spool.close();
+        spool = new Spool(options);
+      }
+    }
+    await drain(200);
+    expect(shipped).toEqual(Array.from({ length: seq }, (_, i) => i));
+    expect(spool.depth).toBe(0);
+    expect(fromMemory).toBeGreaterThan(seq / 4);
+    expect(fromMemory).toBeLessThan(seq);
+    await spool.close();
+  });
+
+  it('with the tail off, reads the same events and positions from the file', async () => {
+    const withTail = new Spool({ dir: mkdtempSync(join(tmpdir(), 'spool-')), fsync: { mode: 'always' } });
+    const without = new Spool({
+      dir: mkdtempSync(join(tmpdir(), 'spool-')),
+      fsync: { mode: 'always' },
+      tailBytes: 0,
+    });
+    const appended = appendBatch(withTail, [0, 1, 2]);
+    appendBatch(without, [0, 1, 2]);
+    const a = await withTail.read(1 << 20);
+    const b = await without.read(1 << 20);
+    expect(a.events[0]).toBe(appended[0]); // the very objects appended: nothing was read or parsed
+    expect(b.events[0]).not.toBe(appended[0]);
+    expect(a.next).toEqual(b.next);
+    expect(b.events).toEqual(appended);
+    await withTail.close();
+    await without.close();
+  });
+});

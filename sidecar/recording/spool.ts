@@ -37,6 +37,16 @@ export interface SpoolOptions {
   fsync: { mode: 'always' } | { mode: 'interval'; intervalMs: number };
   /** A segment is closed and the next one opened once it reaches this size (default 8 MiB). */
   segmentBytes?: number;
+  /** Bytes of the latest appends kept in memory for the shipper (default 16 MiB; 0 turns it off). */
+  tailBytes?: number;
+}
+
+/** One `appendLines` call's events, kept in memory where they were written (see `read`). */
+interface TailEntry {
+  segment: number;
+  offset: number;
+  end: number;
+  events: RecordedEvent[];
 }
 
 /** A place in the spool: byte `offset` of segment number `segment`. */
@@ -68,10 +78,14 @@ export class Spool {
   private committed: SpoolPosition;
   private reader: { segment: number; handle: FileHandle } | undefined;
   private readonly listeners: (() => void)[] = [];
+  private readonly tailBytes: number;
+  private tail: TailEntry[] = [];
+  private tailSize = 0;
 
   constructor(private readonly options: SpoolOptions) {
     this.dir = options.dir;
     this.segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
+    this.tailBytes = options.tailBytes ?? 16 * 1024 * 1024;
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       for (const name of readdirSync(this.dir)) {
@@ -119,8 +133,10 @@ export class Spool {
   /**
    * Appends events already serialised (each line newline-terminated, in order) with one write:
    * the recorder's batch of an event-loop turn. All are in the kernel when this returns.
+   * `events`, when given, are those lines' events as sealed (with their `payloadJson`): kept in
+   * memory, the shipper reads them back without reading and parsing the file (see `read`).
    */
-  appendLines(lines: string): number {
+  appendLines(lines: string, events?: RecordedEvent[]): number {
     const bytes = Buffer.from(lines, 'utf8');
     const path = join(this.dir, segmentName(this.current));
     try {
@@ -135,8 +151,18 @@ export class Spool {
         { cause: error },
       );
     }
-    const size = (this.sizes.get(this.current) ?? 0) + bytes.length;
+    const offset = this.sizes.get(this.current) ?? 0;
+    const size = offset + bytes.length;
     this.sizes.set(this.current, size);
+    if (events && this.tailBytes > 0) {
+      this.tail.push({ segment: this.current, offset, end: size, events });
+      this.tailSize += bytes.length;
+      // A shipper this far behind reads the file; the oldest entries go first.
+      while (this.tailSize > this.tailBytes && this.tail.length > 0) {
+        const dropped = this.tail.shift()!;
+        this.tailSize -= dropped.end - dropped.offset;
+      }
+    }
     if (size >= this.segmentBytes) this.rotate();
     for (const l of this.listeners) l();
     return bytes.length;
@@ -183,6 +209,8 @@ export class Spool {
         position = { segment: this.nextSegmentAfter(position.segment), offset: 0 };
         continue;
       }
+      const fromMemory = this.readTail(position, maxBytes);
+      if (fromMemory) return { ...fromMemory, skipped };
       const length = Math.min(maxBytes, size - position.offset);
       const buffer = Buffer.alloc(length);
       const handle = await this.handleFor(position.segment);
@@ -211,6 +239,39 @@ export class Spool {
       }
       return { events, next: { segment: position.segment, offset: position.offset + end + 1 }, skipped };
     }
+  }
+
+  /**
+   * The events appended at `position` onwards from memory, whole appends up to `maxBytes` (at
+   * least one), within one segment; `undefined` when memory does not hold what is at `position`
+   * (after a restart, or behind a shipper that fell further back than `tailBytes`). What was
+   * written is what is served: an entry is kept only once its write succeeded.
+   */
+  private readTail(
+    position: SpoolPosition,
+    maxBytes: number,
+  ): { events: RecordedEvent[]; next: SpoolPosition } | undefined {
+    while (this.tail.length > 0) {
+      const first = this.tail[0]!;
+      if (
+        first.segment > position.segment ||
+        (first.segment === position.segment && first.end > position.offset)
+      )
+        break;
+      this.tail.shift();
+      this.tailSize -= first.end - first.offset;
+    }
+    const first = this.tail[0];
+    if (!first || first.segment !== position.segment || first.offset !== position.offset) return undefined;
+    const events: RecordedEvent[] = [];
+    let end = first.offset;
+    for (const entry of this.tail) {
+      if (entry.segment !== first.segment || entry.offset !== end) break;
+      if (events.length > 0 && entry.end - first.offset > maxBytes) break;
+      for (const e of entry.events) events.push(e);
+      end = entry.end;
+    }
+    return { events, next: { segment: first.segment, offset: end } };
   }
 
   /** Records `position` as shipped, durably, and deletes segments wholly before it. */
