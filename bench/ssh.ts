@@ -31,7 +31,10 @@ export interface SshTransferResult {
   bytes: number;
   seconds: number;
   mibPerSecond: number;
+  /** Sidecar CPU from the start of the transfer until its session was in the store. */
   sidecarCpuSeconds?: number;
+  /** Sidecar CPU while the transfer ran (the rest is shipping what was still spooled). */
+  sidecarCpuSecondsDuringTransfer?: number;
   /** Seconds the sidecar was runnable but waiting for a core (other work on the machine). */
   sidecarRunQueueSeconds?: number;
   /** CPU seconds of the recording store's PostgreSQL from the start of the transfer until its session was in the store. */
@@ -198,6 +201,7 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const machineCpuSeconds = machineBusySeconds() - machineBefore;
           if ('pid' in p) sessions++;
+          const sidecarCpuAtEnd = 'pid' in p ? cpuSeconds(p.pid) - before : 0;
           // What this run cost the store: until its session is in (the next run would wait for it anyway).
           if ('pid' in p) await shipped();
           const storeCpuSeconds = processTreeCpuSeconds(storePid) - storeBefore;
@@ -213,6 +217,7 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
             ...('pid' in p
               ? {
                   sidecarCpuSeconds: cpuSeconds(p.pid) - before,
+                  sidecarCpuSecondsDuringTransfer: sidecarCpuAtEnd,
                   sidecarRunQueueSeconds: runQueueSeconds(p.pid) - queuedBefore,
                   storeCpuSeconds,
                 }
@@ -222,7 +227,7 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
           log(
             `${scenario.name} via ${name} (run ${run + 1}, load ${load.toFixed(1)}): ${result.mibPerSecond.toFixed(1)} MiB/s, machine CPU ${machineCpuSeconds.toFixed(2)} s` +
               (result.sidecarCpuSeconds !== undefined
-                ? `, sidecar CPU ${result.sidecarCpuSeconds.toFixed(2)} s, waiting for a core ${result.sidecarRunQueueSeconds?.toFixed(2)} s, store CPU ${storeCpuSeconds.toFixed(2)} s`
+                ? `, sidecar CPU ${result.sidecarCpuSeconds.toFixed(2)} s (${sidecarCpuAtEnd.toFixed(2)} s of it during the transfer), waiting for a core ${result.sidecarRunQueueSeconds?.toFixed(2)} s, store CPU ${storeCpuSeconds.toFixed(2)} s`
                 : ''),
           );
         }
