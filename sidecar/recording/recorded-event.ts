@@ -71,13 +71,6 @@ export function sealEvent(
   return sealEventToLine(session, event, time, previous).event;
 }
 
-/** A sealed event, its spool line, and the canonical JSON of its payload that both contain. */
-export interface SealedLine {
-  event: RecordedEvent;
-  line: string;
-  payloadJson: string;
-}
-
 /**
  * `sealEvent`, and the event's spool line (JSON, newline-terminated) built from the same canonical
  * payload text the hash covers: the payload (for terminal output, all of its base64) is then
@@ -90,7 +83,7 @@ export function sealEventToLine(
   previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
   /** The event is plain JSON already (plainRedacted's output, a terminal chunk): skip the copy. */
   plain = false,
-): SealedLine {
+): { event: RecordedEvent; line: string } {
   const { type, ...rest } = event;
   // A terminal chunk is already plain JSON (strings and a number): skip the copy, which for big
   // output is two more passes over its base64.
@@ -114,7 +107,7 @@ export function sealTerminalToLine(
   chunk: { stream: keyof typeof STREAM_JSON; bytes: Buffer; elapsedMs: number },
   time: Date,
   previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
-): SealedLine {
+): { event: RecordedEvent; line: string } {
   const stream = STREAM_JSON[chunk.stream];
   if (stream === undefined) throw new TypeError(`not a terminal stream: ${String(chunk.stream)}`);
   const data = chunk.bytes.toString('base64');
@@ -131,7 +124,7 @@ function sealPayload(
   payloadJson: string,
   time: Date,
   previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
-): SealedLine {
+): { event: RecordedEvent; line: string } {
   const iso = time.toISOString();
   const seq = previous ? previous.seq + 1 : 0;
   const prevHash = previous ? previous.hash : ZERO_HASH;
@@ -144,7 +137,6 @@ function sealPayload(
     .digest('hex');
   return {
     event: { session, seq, sessionStarted, time: iso, type, payload, prevHash, hash },
-    payloadJson,
     line: `{"payload":${payloadJson}${head},"sessionStarted":"${sessionStarted}","hash":"${hash}"}\n`,
   };
 }

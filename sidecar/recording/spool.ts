@@ -38,16 +38,6 @@ export interface SpoolOptions {
   fsync: { mode: 'always' } | { mode: 'interval'; intervalMs: number };
   /** A segment is closed and the next one opened once it reaches this size (default 8 MiB). */
   segmentBytes?: number;
-  /** Bytes of the latest appends kept in memory for the shipper (default 16 MiB; 0 turns it off). */
-  tailBytes?: number;
-}
-
-/** One `appendLines` call's events, kept in memory where they were written (see `read`). */
-interface TailEntry {
-  segment: number;
-  offset: number;
-  end: number;
-  events: RecordedEvent[];
 }
 
 /** A place in the spool: byte `offset` of segment number `segment`. */
@@ -79,14 +69,10 @@ export class Spool {
   private committed: SpoolPosition;
   private reader: { segment: number; handle: FileHandle } | undefined;
   private readonly listeners: (() => void)[] = [];
-  private readonly tailBytes: number;
-  private tail: TailEntry[] = [];
-  private tailSize = 0;
 
   constructor(private readonly options: SpoolOptions) {
     this.dir = options.dir;
     this.segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
-    this.tailBytes = options.tailBytes ?? 16 * 1024 * 1024;
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       for (const name of readdirSync(this.dir)) {
@@ -134,10 +120,8 @@ export class Spool {
   /**
    * Appends events already serialised (each line newline-terminated, in order) with one write:
    * the recorder's batch of an event-loop turn. All are in the kernel when this returns.
-   * `events`, when given, are those lines' events as sealed (with their `payloadJson`): kept in
-   * memory, the shipper reads them back without reading and parsing the file (see `read`).
    */
-  appendLines(lines: string | readonly string[], events?: RecordedEvent[]): number {
+  appendLines(lines: string | readonly string[]): number {
     // Each line is encoded on its own and the lot written with one writev: a turn's lines joined
     // into one string pass V8's 128 KiB bound for ordinary heap objects whenever they hold
     // terminal output, and large-object strings cost several times as much to make.
@@ -161,18 +145,8 @@ export class Spool {
         { cause: error },
       );
     }
-    const offset = this.sizes.get(this.current) ?? 0;
-    const size = offset + length;
+    const size = (this.sizes.get(this.current) ?? 0) + length;
     this.sizes.set(this.current, size);
-    if (events && this.tailBytes > 0) {
-      this.tail.push({ segment: this.current, offset, end: size, events });
-      this.tailSize += length;
-      // A shipper this far behind reads the file; the oldest entries go first.
-      while (this.tailSize > this.tailBytes && this.tail.length > 0) {
-        const dropped = this.tail.shift()!;
-        this.tailSize -= dropped.end - dropped.offset;
-      }
-    }
     if (size >= this.segmentBytes) this.rotate();
     for (const l of this.listeners) l();
     return length;
@@ -219,8 +193,6 @@ export class Spool {
         position = { segment: this.nextSegmentAfter(position.segment), offset: 0 };
         continue;
       }
-      const fromMemory = this.readTail(position, maxBytes);
-      if (fromMemory) return { ...fromMemory, skipped };
       const length = Math.min(maxBytes, size - position.offset);
       const buffer = Buffer.alloc(length);
       const handle = await this.handleFor(position.segment);
@@ -254,39 +226,6 @@ export class Spool {
       }
       return { events, next: { segment: position.segment, offset: position.offset + end + 1 }, skipped };
     }
-  }
-
-  /**
-   * The events appended at `position` onwards from memory, whole appends up to `maxBytes` (at
-   * least one), within one segment; `undefined` when memory does not hold what is at `position`
-   * (after a restart, or behind a shipper that fell further back than `tailBytes`). What was
-   * written is what is served: an entry is kept only once its write succeeded.
-   */
-  private readTail(
-    position: SpoolPosition,
-    maxBytes: number,
-  ): { events: RecordedEvent[]; next: SpoolPosition } | undefined {
-    while (this.tail.length > 0) {
-      const first = this.tail[0]!;
-      if (
-        first.segment > position.segment ||
-        (first.segment === position.segment && first.end > position.offset)
-      )
-        break;
-      this.tail.shift();
-      this.tailSize -= first.end - first.offset;
-    }
-    const first = this.tail[0];
-    if (!first || first.segment !== position.segment || first.offset !== position.offset) return undefined;
-    const events: RecordedEvent[] = [];
-    let end = first.offset;
-    for (const entry of this.tail) {
-      if (entry.segment !== first.segment || entry.offset !== end) break;
-      if (events.length > 0 && entry.end - first.offset > maxBytes) break;
-      for (const e of entry.events) events.push(e);
-      end = entry.end;
-    }
-    return { events, next: { segment: first.segment, offset: end } };
   }
 
   /** Records `position` as shipped, durably, and deletes segments wholly before it. */

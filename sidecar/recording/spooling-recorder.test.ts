@@ -196,9 +196,9 @@ describe('one spool write per event-loop turn', () => {
     const spool = new Spool({ dir, fsync: { mode: 'interval', intervalMs: 50 } });
     const writes: number[] = [];
     const appendLines = spool.appendLines.bind(spool);
-    spool.appendLines = (lines: string | readonly string[], events?: RecordedEvent[]) => {
+    spool.appendLines = (lines: string | readonly string[]) => {
       writes.push(typeof lines === 'string' ? lines.split('\n').length - 1 : lines.length);
-      return appendLines(lines, events);
+      return appendLines(lines);
     };
     const recorder = new SpoolingRecorder({ spool, maxBytes: 1_000_000 });
     recorder.record('s', {

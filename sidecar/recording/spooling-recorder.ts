@@ -32,12 +32,7 @@ import type {
   SessionRecorder,
   TerminalChunk,
 } from '../enforcement/recorder.js';
-import {
-  sealEventToLine,
-  sealTerminalToLine,
-  type RecordedEvent,
-  type SealedLine,
-} from './recorded-event.js';
+import { sealEventToLine, sealTerminalToLine, type RecordedEvent } from './recorded-event.js';
 import { plainRedacted } from './plain-json.js';
 import type { Spool } from './spool.js';
 
@@ -92,7 +87,7 @@ export class SpoolingRecorder implements SessionRecorder {
   private timer: NodeJS.Timeout | undefined;
   /** Sealed lines not yet written (see above), and what they are, for the log if the write fails. */
   private queued: string[] = [];
-  private queuedEvents: RecordedEvent[] = [];
+  private queuedEvents: { session: string; seq: number; type: string }[] = [];
   private writeScheduled = false;
 
   constructor(private readonly deps: SpoolingRecorderDeps) {
@@ -177,9 +172,9 @@ export class SpoolingRecorder implements SessionRecorder {
   }
 
   /** Queues a sealed event's line; a command or session end is written at once (see above). */
-  private queue(session: string, { event: sealed, line, payloadJson }: SealedLine): void {
+  private queue(session: string, { event: sealed, line }: { event: RecordedEvent; line: string }): void {
     this.queued.push(line);
-    this.queuedEvents.push({ ...sealed, payloadJson });
+    this.queuedEvents.push({ session, seq: sealed.seq, type: sealed.type });
     if (sealed.type === 'session.end') this.chains.delete(session);
     else this.chains.set(session, sealed);
     if (sealed.type !== 'command' && sealed.type !== 'session.end') {
@@ -212,16 +207,13 @@ export class SpoolingRecorder implements SessionRecorder {
     this.queued = [];
     this.queuedEvents = [];
     try {
-      this.deps.spool.appendLines(lines, events);
+      this.deps.spool.appendLines(lines);
       this.failure = undefined;
     } catch (error) {
       // The events are lost; say so loudly and refuse new commands until the spool writes again.
       this.failure = error instanceof Error ? error : new Error(String(error));
       for (const e of events)
-        this.deps.logger?.error(
-          { session: e.session, seq: e.seq, type: e.type, err: this.failure.message },
-          'cannot spool a session event',
-        );
+        this.deps.logger?.error({ ...e, err: this.failure.message }, 'cannot spool a session event');
       return false;
     }
     this.deps.metrics?.recordingEventsSpooled.inc(events.length);
