@@ -9,6 +9,8 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { grantsFromObjects } from '../injection/grants-from-objects.js';
+import type { InjectionGrants } from '../injection/grants.js';
+import { liveGrants } from '../injection/live-grants.js';
 import type { InjectionConfig } from '../injection/injection-config.js';
 import type { Pod } from '../injection/pod.js';
 import { verifyInjectedPod } from '../injection/verify-injected-pod.js';
@@ -95,12 +97,19 @@ export async function authenticateSidecar(
     throw new SidecarAuthError('service account does not match the pod', 403);
   const namespaceObject = await clients.core.readNamespace({ name: namespace });
   const { state, injection } = verification;
-  const verdict = verifyInjectedPod(
-    JSON.parse(JSON.stringify(pod)) as Pod,
-    { name: namespace, labels: namespaceObject.metadata?.labels },
-    injection,
+  const verify = (grants: InjectionGrants) =>
+    verifyInjectedPod(
+      JSON.parse(JSON.stringify(pod)) as Pod,
+      { name: namespace, labels: namespaceObject.metadata?.labels },
+      injection,
+      grants,
+    );
+  let verdict = verify(
     grantsFromObjects(namespace, state.connections.list(namespace), state.accessPolicies.list(namespace)),
   );
+  // The caches may not yet hold a Connection or AccessPolicy created just before the pod (the
+  // webhook that admitted it read the API server): ask the API server before refusing.
+  if (!verdict.ok) verdict = verify(await liveGrants(clients, namespace));
   if (!verdict.ok)
     throw new SidecarAuthError(
       `pod ${namespace}/${podName} was not injected by crewgate: ${verdict.reason}`,

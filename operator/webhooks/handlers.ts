@@ -3,8 +3,6 @@
  * the request and the API, calls it, and returns its answer (DESIGN.md §10: pure decision, thin
  * shell). Decisions live in operator/injection and operator/admission.
  */
-import type { ConnectionSpec } from '../../crds/schemas/connection.js';
-import { GROUP, VERSION } from '../../crds/schemas/common.js';
 import {
   stampReviews,
   validateApprovalCreate,
@@ -14,7 +12,6 @@ import {
 import { validateCrewgateObject } from '../admission/validate-policy.js';
 import {
   alreadyInjected,
-  grantsFromObjects,
   injectPod,
   injectRequired,
   SIDECAR_CONTAINER,
@@ -23,6 +20,7 @@ import {
   type InjectionConfig,
 } from '../injection/index.js';
 import { podDisplayName, type Pod } from '../injection/pod.js';
+import { liveGrants } from '../injection/live-grants.js';
 import type { KubeClients } from '../kube/client.js';
 import type { AdmissionDecision, AdmissionRequest } from './admission-review.js';
 import type { AdmissionHandler } from './webhook-server.js';
@@ -35,24 +33,6 @@ export interface HandlerDeps {
   now?: () => Date;
 }
 
-interface Listed<S> {
-  items: { metadata: { name: string; namespace: string }; spec: S }[];
-}
-
-async function listInNamespace<S>(
-  clients: KubeClients,
-  plural: string,
-  namespace: string,
-): Promise<Listed<S>['items']> {
-  const list = (await clients.custom.listNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural,
-    namespace,
-  })) as Listed<S>;
-  return list.items ?? [];
-}
-
 export function podInjectionHandler(deps: HandlerDeps): AdmissionHandler {
   return async (request: AdmissionRequest): Promise<AdmissionDecision> => {
     if (request.operation !== 'CREATE' || !request.object) return { allowed: true };
@@ -60,13 +40,7 @@ export function podInjectionHandler(deps: HandlerDeps): AdmissionHandler {
     const namespaceName = request.namespace ?? pod.metadata?.namespace ?? 'default';
     const namespace = await deps.clients.core.readNamespace({ name: namespaceName });
     const namespaceInfo = { name: namespaceName, labels: namespace.metadata?.labels };
-    const grants = async () => {
-      const [connections, policies] = await Promise.all([
-        listInNamespace<ConnectionSpec>(deps.clients, 'connections', namespaceName),
-        listInNamespace<unknown>(deps.clients, 'accesspolicies', namespaceName),
-      ]);
-      return grantsFromObjects(namespaceName, connections, policies);
-    };
+    const grants = () => liveGrants(deps.clients, namespaceName);
 
     const claimed = alreadyInjected(pod);
     if (claimed !== undefined) {
