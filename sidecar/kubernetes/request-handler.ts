@@ -69,7 +69,7 @@ export async function handleRequest(
     return;
   }
 
-  const auth = await authenticate(req.headers, deps);
+  const auth = await authenticate(req.headers, deps, ctx.verifiedTokens);
   if (!auth.ok) {
     deps.metrics.authFailures.inc({ protocol: PROTOCOL, reason: auth.metric });
     count('unauthorized');
