@@ -34,7 +34,7 @@ kind: Pod
 metadata: { name: ${pod}, namespace: ${ns} }
 spec:
   nodeName: ${kwok.nodeName}
-  containers: [{ name: app, image: busybox }]`,
+  containers: [{ name: app, image: busybox, stdin: true }]`,
     )
     .join('\n---\n');
   const applied = await adminKubectl(harness, ['apply', '-f', '-'], { input: pods });
@@ -90,60 +90,114 @@ const recorded = (events: SessionEvent[], stream: string) =>
     .map((e) => (e.type === 'terminal' ? Buffer.from(e.data, 'base64').toString('utf8') : ''))
     .join('');
 
+/**
+ * Runs `kubectl attach box -c app` (plus `extra` flags) through the sidecar until the attached
+ * stream is there, then has the container write `said` to stdout and `complained` to stderr,
+ * sends `stdin` if given, stops kubectl once it printed both, and returns what kubectl printed
+ * and the attach session's recorded events.
+ */
+async function attachOnce(
+  env: Record<string, string>,
+  tag: string,
+  lines: { said: string; complained: string },
+  options: { extra?: string[]; stdin?: string } = {},
+): Promise<{ stdout: string; stderr: string; events: SessionEvent[] }> {
+  const before = new Set(attachSessions().keys());
+  const child = spawn(
+    harness.controlPlane.kubectl,
+    [
+      '--kubeconfig',
+      proxy.kubeconfig,
+      '--token',
+      analyst,
+      '-n',
+      ns,
+      'attach',
+      'box',
+      '-c',
+      'app',
+      ...(options.extra ?? []),
+    ],
+    { env: { ...process.env, ...env } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  try {
+    // kwok follows the log from its end once the attach reaches it: until kubectl shows a
+    // line, the stream is not there yet, so keep writing one.
+    let n = 0;
+    await waitFor(
+      'the attached stream',
+      () => {
+        if (stdout.includes(`ready-${tag}`)) return true;
+        if (n++ % 4 === 0) appendAttachLog(kwok, 'stdout', `ready-${tag}-${n}\n`);
+        return false;
+      },
+      20_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; kubectl said: ${stdout}${stderr}`);
+    });
+    if (options.stdin !== undefined) {
+      const typed = options.stdin;
+      child.stdin.write(typed);
+      await waitFor('the stdin to reach the sidecar', () =>
+        recorded(proxy.recorder.events, 'stdin').includes(typed),
+      );
+    }
+    appendAttachLog(kwok, 'stdout', lines.said);
+    appendAttachLog(kwok, 'stderr', lines.complained);
+    await waitFor(
+      'the lines on kubectl',
+      () => stdout.includes(lines.said) && stderr.includes(lines.complained),
+    );
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+  let events: SessionEvent[] | undefined;
+  await waitFor('the attach session and its end', () => {
+    events = [...attachSessions()].find(([s]) => !before.has(s))?.[1];
+    return events?.some((e) => e.type === 'result') ?? false;
+  });
+  return { stdout, stderr, events: events! };
+}
+
 describe.each(PROTOCOLS)('kubectl attach over $name', ({ name, env }) => {
   const tag = name.replace(/\W/g, '');
 
   it("relays the container's output to kubectl and records what the attached stream delivered", async () => {
-    const before = new Set(attachSessions().keys());
-    const child = spawn(
-      harness.controlPlane.kubectl,
-      ['--kubeconfig', proxy.kubeconfig, '--token', analyst, '-n', ns, 'attach', 'box', '-c', 'app'],
-      { env: { ...process.env, ...env } },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
     const said = `hello-${tag}-${id}\n`;
     const complained = `warning-${tag}-${id}\n`;
-    try {
-      // kwok follows the log from its end once the attach reaches it: until kubectl shows a
-      // line, the stream is not there yet, so keep writing one.
-      let n = 0;
-      await waitFor(
-        'the attached stream',
-        () => {
-          if (stdout.includes(`ready-${tag}`)) return true;
-          if (n++ % 4 === 0) appendAttachLog(kwok, 'stdout', `ready-${tag}-${n}\n`);
-          return false;
-        },
-        20_000,
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}; kubectl said: ${stdout}${stderr}`);
-      });
-      appendAttachLog(kwok, 'stdout', said);
-      appendAttachLog(kwok, 'stderr', complained);
-      await waitFor('the lines on kubectl', () => stdout.includes(said) && stderr.includes(complained));
-    } finally {
-      child.kill('SIGTERM');
-      await exited;
-    }
-    let events: SessionEvent[] | undefined;
-    await waitFor('the attach session and its end', () => {
-      events = [...attachSessions()].find(([s]) => !before.has(s))?.[1];
-      return events?.some((e) => e.type === 'result') ?? false;
-    });
-    expect(events!.find((e) => e.type === 'command')).toMatchObject({
+    const { stdout, events } = await attachOnce(env, tag, { said, complained });
+    expect(events.find((e) => e.type === 'command')).toMatchObject({
       commands: [{ operations: ['attach'], resources: ['pods/attach'] }],
       decision: { action: 'Allow', rule: 'attach' },
     });
-    const out = recorded(events!, 'stdout');
+    const out = recorded(events, 'stdout');
     expect(out).toMatch(new RegExp(`^(ready-${tag}-\\d+\\n)+${said}$`));
     expect(stdout).toBe(out);
-    expect(recorded(events!, 'stderr')).toBe(complained);
-    expect(recorded(events!, 'stdin')).toBe('');
+    expect(recorded(events, 'stderr')).toBe(complained);
+    expect(recorded(events, 'stdin')).toBe('');
     console.log(`${name}: attach recorded ${out.split('\n').length - 1} stdout line(s)`);
+  }, 40_000);
+
+  it('records what `attach -i` sends on stdin, although kwok never reads it', async () => {
+    const typed = `typed-${tag}-${id}\n`;
+    const { events } = await attachOnce(
+      env,
+      `${tag}i`,
+      { said: `said-${tag}-${id}\n`, complained: `err-${tag}-${id}\n` },
+      { extra: ['-i'], stdin: typed },
+    );
+    expect(events.find((e) => e.type === 'command')).toMatchObject({
+      commands: [{ operations: ['attach'] }],
+      decision: { action: 'Allow' },
+    });
+    expect(recorded(events, 'stdin')).toBe(typed);
+    expect(recorded(events, 'stdout')).toContain(`said-${tag}-${id}\n`);
   }, 40_000);
 
   it("refuses an attach a rule denies, with kubectl printing crewgate's Forbidden Status", async () => {
