@@ -139,6 +139,8 @@ export async function benchKubernetesExec(log: (line: string) => void): Promise<
       },
     };
     const started = await startKubernetesBenchSidecar(dir, sidecarConfig, log, {
+      // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the sidecar under load.
+      nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
       onSpawn: (child) => (sidecar = child),
     });
     const { port, pid } = started;

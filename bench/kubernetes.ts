@@ -2,7 +2,10 @@
  * The Kubernetes API through the sidecar vs directly, against a real kube-apiserver started for
  * the run: `kubectl get pods` wall time (a whole kubectl invocation, discovery cached, as an agent
  * runs it) and a 1,000-object list (`GET .../configmaps` over node:https with keep-alive), median
- * of N runs, direct and sidecar runs interleaved so drift hits both alike. The sidecar runs in its
+ * and p90 of N runs (60 by default). Direct and sidecar runs alternate A/B, then B/A, per
+ * iteration, after a warm-up of both, so drift and the other tenants' load hit both alike; the
+ * 1-minute load average is printed and kept with every figure, since on a shared machine a ratio
+ * means little without it. The sidecar runs in its
  * own process (bench/kubernetes-sidecar.ts); kubectl reaches it the way an injected pod does, over
  * plain HTTP on loopback with the pod's workload identity (kubectl sends no token over http://),
  * and the list client sends an OIDC token. The direct path is TLS to the API server with the same
@@ -12,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createCertificateAuthority } from '../operator/pki/certificates.js';
@@ -29,8 +32,9 @@ import { startBenchRecordingStore } from './recording-store.js';
 import { cpuSeconds } from './proc-cpu.js';
 import type { Bench, BenchRow } from './result.js';
 
-const KUBECTL_RUNS = Number(process.env.BENCH_KUBECTL_RUNS ?? 15);
-const LIST_RUNS = Number(process.env.BENCH_LIST_RUNS ?? 30);
+const KUBECTL_RUNS = Number(process.env.BENCH_KUBECTL_RUNS ?? 60);
+const LIST_RUNS = Number(process.env.BENCH_LIST_RUNS ?? 60);
+const LIST_WARMUP_RUNS = Number(process.env.BENCH_LIST_WARMUP_RUNS ?? 20);
 // BENCH_KUBE_MASKING=0 leaves out the masked list (e.g. to profile the plain relay alone).
 const OBJECTS = 1000;
 const NS = 'bench';
@@ -43,6 +47,15 @@ export interface KubernetesBenchResult {
   p90Ms: number;
   bytes?: number;
   proxyCpuMsPerRun?: number;
+  /** The 1-minute load average when the scenario's runs started and ended. */
+  loadAverage: [number, number];
+}
+
+const load1 = () => Math.round(loadavg()[0]! * 100) / 100;
+
+/** Each iteration's order: A/B on even iterations, B/A on odd ones, so neither always goes first. */
+export function alternated<T>(items: readonly T[], iteration: number): readonly T[] {
+  return iteration % 2 === 0 ? items : [...items].reverse();
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -225,40 +238,56 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
       scenario: string,
       path: string,
       samples: number[],
+      loadAverage: [number, number],
       extra: Partial<KubernetesBenchResult> = {},
     ) => {
-      const r = {
+      const r: KubernetesBenchResult = {
         scenario,
         path,
         runs: samples.length,
         medianMs: median(samples),
         p90Ms: p90(samples),
+        loadAverage,
         ...extra,
       };
       results.push(r);
       log(
-        `${scenario} via ${path}: median ${r.medianMs.toFixed(1)} ms, p90 ${r.p90Ms.toFixed(1)} ms over ${r.runs} runs` +
+        `${scenario} via ${path}: median ${r.medianMs.toFixed(1)} ms, p90 ${r.p90Ms.toFixed(1)} ms over ${r.runs} runs (load ${loadAverage[0]} -> ${loadAverage[1]})` +
           (r.proxyCpuMsPerRun !== undefined ? `, sidecar CPU ${r.proxyCpuMsPerRun.toFixed(2)} ms/run` : '') +
           (r.bytes !== undefined ? `, ${r.bytes} bytes` : ''),
       );
     };
 
     // Warm-up: discovery caches, keep-alive connections, JIT.
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 3; i++) {
       await kubectlRun(directKubeconfig);
       await kubectlRun(sidecarKubeconfig);
     }
     const direct: number[] = [];
     const via: number[] = [];
     let cpu = 0;
+    const kubectlLoad = load1();
     for (let i = 0; i < KUBECTL_RUNS; i++) {
-      direct.push(await kubectlRun(directKubeconfig));
-      const before = cpuSeconds(pid);
-      via.push(await kubectlRun(sidecarKubeconfig));
-      cpu += cpuSeconds(pid) - before;
+      for (const side of alternated(['direct', 'sidecar'] as const, i)) {
+        if (side === 'direct') {
+          direct.push(await kubectlRun(directKubeconfig));
+          continue;
+        }
+        const before = cpuSeconds(pid);
+        via.push(await kubectlRun(sidecarKubeconfig));
+        cpu += cpuSeconds(pid) - before;
+      }
     }
-    record('kubectl get pods', 'direct', direct);
-    record('kubectl get pods', 'sidecar', via, { proxyCpuMsPerRun: (cpu / KUBECTL_RUNS) * 1000 });
+    const kubectlLoads: [number, number] = [kubectlLoad, load1()];
+    log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} after the kubectl runs`,
+    );
+    record('kubectl get pods', 'direct', direct, kubectlLoads);
+    record('kubectl get pods', 'sidecar', via, kubectlLoads, {
+      proxyCpuMsPerRun: (cpu / KUBECTL_RUNS) * 1000,
+    });
 
     // The 1,000-object list over node:http(s), keep-alive, JSON.
     const listPath = `/api/v1/namespaces/${NS}/configmaps`;
@@ -292,12 +321,15 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
         sidecar: true,
       },
     ].filter((p) => process.env.BENCH_KUBE_MASKING !== '0' || p.path !== 'sidecar+masking');
-    for (const p of paths) for (let i = 0; i < 3; i++) await timedGet(p.url, p);
+    // A pod's sidecar runs for hours: the warm-up lets V8 compile the relay's hot path (with 5
+    // runs, TurboFan was still compiling during the measured ones, 13% of the sidecar's CPU).
+    for (let i = 0; i < LIST_WARMUP_RUNS; i++) for (const p of alternated(paths, i)) await timedGet(p.url, p);
     const samples = new Map(paths.map((p) => [p.path, [] as number[]]));
     const cpuBy = new Map(paths.map((p) => [p.path, 0]));
     const bytesBy = new Map<string, number>();
+    const listLoad = load1();
     for (let i = 0; i < LIST_RUNS; i++) {
-      for (const p of paths) {
+      for (const p of alternated(paths, i)) {
         const before = p.sidecar ? cpuSeconds(pid) : 0;
         const r = await timedGet(p.url, p);
         if (p.sidecar) cpuBy.set(p.path, (cpuBy.get(p.path) ?? 0) + cpuSeconds(pid) - before);
@@ -305,8 +337,14 @@ export async function benchKubernetes(log: (line: string) => void): Promise<Kube
         bytesBy.set(p.path, r.bytes);
       }
     }
+    const listLoads: [number, number] = [listLoad, load1()];
+    log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} after the list runs`,
+    );
     for (const p of paths)
-      record(`list ${OBJECTS} ConfigMaps`, p.path, samples.get(p.path) ?? [], {
+      record(`list ${OBJECTS} ConfigMaps`, p.path, samples.get(p.path) ?? [], listLoads, {
         bytes: bytesBy.get(p.path) ?? 0,
         ...(p.sidecar ? { proxyCpuMsPerRun: ((cpuBy.get(p.path) ?? 0) / LIST_RUNS) * 1000 } : {}),
       });
@@ -342,12 +380,20 @@ export function kubernetesRows(raw: KubernetesBenchResult[]): BenchRow[] {
     for (const path of ['sidecar', 'sidecar+masking']) {
       const through = by(path);
       if (!through) continue;
+      const load = `load ${through.loadAverage[0]}-${through.loadAverage[1]}`;
       rows.push({
-        metric: `${scenario}: median${path === 'sidecar' ? ' (target <= 1.2x direct)' : ', masking on'}`,
+        metric: `${scenario}: median${path === 'sidecar' ? ' (target <= 1.2x direct)' : ', masking on'}, ${load}`,
         unit: 'ms',
         higherIsBetter: false,
         crewgate: through.medianMs,
         ...(direct ? { direct: direct.medianMs } : {}),
+      });
+      rows.push({
+        metric: `${scenario}: p90${path === 'sidecar' ? '' : ', masking on'}, ${load}`,
+        unit: 'ms',
+        higherIsBetter: false,
+        crewgate: through.p90Ms,
+        ...(direct ? { direct: direct.p90Ms } : {}),
       });
     }
   }

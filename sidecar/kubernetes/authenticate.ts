@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AdapterDeps } from '../adapters/protocol-adapter.js';
 import type { Identity } from '../core/command.js';
+import type { VerifiedTokens } from './verified-tokens.js';
 
 export type Authentication =
   | { ok: true; identity: Identity }
@@ -16,6 +17,8 @@ export type Authentication =
 export async function authenticate(
   headers: IncomingHttpHeaders,
   deps: Pick<AdapterDeps, 'verifier' | 'workloadIdentity'>,
+  /** Recent successful verifications to reuse (see verified-tokens.ts); none: verify every time. */
+  verified?: VerifiedTokens,
 ): Promise<Authentication> {
   const authorization = headers.authorization;
   if (authorization === undefined || authorization === '') {
@@ -33,12 +36,16 @@ export async function authenticate(
       message: 'crewgate: only a bearer token (Authorization: Bearer ...) identifies a caller',
       metric: 'malformed',
     };
-  const verified = await deps.verifier.verify(match[1] as string);
-  if (!verified.ok)
+  const token = match[1] as string;
+  const known = verified?.get(token);
+  if (known) return { ok: true, identity: known };
+  const result = await deps.verifier.verify(token);
+  if (!result.ok)
     return {
       ok: false,
-      message: `crewgate: the bearer token was refused: ${verified.detail}`,
-      metric: verified.reason,
+      message: `crewgate: the bearer token was refused: ${result.detail}`,
+      metric: result.reason,
     };
-  return { ok: true, identity: verified.identity };
+  verified?.remember(token, result.identity, result.expiresAt);
+  return { ok: true, identity: result.identity };
 }

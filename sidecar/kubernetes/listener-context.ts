@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AdapterDeps, ListenerSpec } from '../adapters/protocol-adapter.js';
 import type { ConnectionSessions } from './connection-sessions.js';
 import type { UpstreamAgents } from './upstream.js';
+import type { VerifiedTokens } from './verified-tokens.js';
 
 export interface ListenerContext {
   connection: string;
@@ -10,6 +11,8 @@ export interface ListenerContext {
   deps: AdapterDeps;
   sessions: ConnectionSessions;
   agents: UpstreamAgents;
+  /** Bearer tokens verified recently, reused until their expiry (at most a minute). */
+  verifiedTokens: VerifiedTokens;
   log: Logger;
   /** Largest non-streaming JSON answer buffered for masking; larger ones are refused. */
   maxMaskedBodyBytes: number;

@@ -15,6 +15,7 @@ import { authenticate } from './authenticate.js';
 import { ConnectionSessions } from './connection-sessions.js';
 import { handleUpgrade } from './exec/handle-upgrade.js';
 import type { ListenerContext } from './listener-context.js';
+import { VerifiedTokens } from './verified-tokens.js';
 import { handleRequest } from './request-handler.js';
 import { kubernetesStatus, rawStatusResponse } from './status.js';
 import { KubernetesUpstream, UpstreamAgents } from './upstream.js';
@@ -40,6 +41,7 @@ export async function startKubernetesListener(
     deps,
     sessions: new ConnectionSessions(spec.connection, deps.recorder, deps.metrics),
     agents: new UpstreamAgents(),
+    verifiedTokens: new VerifiedTokens(),
     log,
     maxMaskedBodyBytes: settings.maxMaskedBodyBytes,
     maxMaskedLineBytes: settings.maxMaskedLineBytes,
@@ -117,7 +119,7 @@ async function upgrade(
   head: Buffer,
 ): Promise<void> {
   const { deps } = ctx;
-  const auth = await authenticate(req.headers, deps);
+  const auth = await authenticate(req.headers, deps, ctx.verifiedTokens);
   if (!auth.ok) {
     deps.metrics.authFailures.inc({ protocol: 'kubernetes', reason: auth.metric });
     deps.metrics.requests.inc({ protocol: 'kubernetes', outcome: 'unauthorized' });

@@ -69,7 +69,7 @@ export async function handleRequest(
     return;
   }
 
-  const auth = await authenticate(req.headers, deps);
+  const auth = await authenticate(req.headers, deps, ctx.verifiedTokens);
   if (!auth.ok) {
     deps.metrics.authFailures.inc({ protocol: PROTOCOL, reason: auth.metric });
     count('unauthorized');
@@ -227,9 +227,10 @@ function forward(ctx: ListenerContext, x: Exchange, count: (outcome: Outcome) =>
     if (!masker.active || noBody) {
       res.writeHead(status, downstreamResponseHeaders(ures.headers, { dropContentLength: false }));
       // A watch or a streamed list may send its first byte much later: the client must see the
-      // headers now. A sized answer goes out with its body in one write.
-      if (ures.headers['content-length'] === undefined) res.flushHeaders();
-      relayBody(ures, res, (error) => (error ? res.destroy() : finished()));
+      // headers this turn. A sized answer goes out with its body in one write.
+      relayBody(ures, res, (error) => (error ? res.destroy() : finished()), {
+        flushHeaders: ures.headers['content-length'] === undefined,
+      });
       return;
     }
     const encoding = (ures.headers['content-encoding'] ?? 'identity').toLowerCase();

@@ -2,8 +2,14 @@
  * A real kubelet endpoint for exec tests: kwok's controller (sigs.k8s.io/kwok, built by
  * `make deps`) against the harness API server, managing one fake Node and serving the kubelet's
  * exec/attach/port-forward API with a ClusterExec that runs commands as local processes in a
- * temp directory, and a ClusterPortForward that connects every forwarded port to `cat` (an echo
- * server). The API server reaches it at the Node's InternalIP (127.0.0.1) and
+ * temp directory, a ClusterPortForward that connects every forwarded port to `cat` (an echo
+ * server), and a ClusterAttach that attaches every container to one CRI-format log file.
+ *
+ * kwok's attach is not a process: `Server.AttachContainer` (pkg/kwok/server/debugging_attach.go,
+ * kwok v0.8.0) follows the attach's `logsFile` from its end (`TailLines: 0, Follow: true`, through
+ * k8s.io/cri-client's `ReadLogs`) and writes each CRI log line to the stdout or stderr stream its
+ * line names; it never reads stdin and never ends the stream itself. So an attach test appends
+ * lines to `attachLog` (see `appendAttachLog`) and sees them arrive on kubectl's stdout/stderr. The API server reaches it at the Node's InternalIP (127.0.0.1) and
  * daemonEndpoints port, as it reaches any kubelet; it does not verify the kubelet's serving
  * certificate because the harness sets no `--kubelet-certificate-authority` (kwok serves a
  * self-signed one).
@@ -12,7 +18,7 @@
  * pay for it. Each instance manages only the Node carrying its own label, so two files can run
  * one each.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot, MissingBinaryError, pinnedVersions } from './binaries.js';
@@ -27,6 +33,8 @@ export interface Kwok {
   workDir: string;
   /** The kubelet server's address. */
   port: number;
+  /** The CRI log file every `kubectl attach` follows (from its end, as a container's output). */
+  attachLog: string;
   stop(): Promise<void>;
 }
 
@@ -132,6 +140,9 @@ export async function startKwok(
   const nodeName = `kwok-${id}`;
   const port = await freePort();
   const config = join(dir, 'kwok.yaml');
+  const attachLog = join(dir, 'attach.log');
+  // kwok opens it when an attach starts, so it must exist first.
+  writeFileSync(attachLog, '');
   writeFileSync(
     config,
     `${stages()}---
@@ -150,6 +161,13 @@ metadata: { name: echo }
 spec:
   forwards:
     - command: [cat]
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterAttach
+metadata: { name: log-file }
+spec:
+  attaches:
+    - logsFile: ${JSON.stringify(attachLog)}
 `,
   );
   const process = new ManagedProcess({
@@ -197,5 +215,27 @@ spec:
     await stop();
     throw error;
   }
-  return { nodeName, workDir, port, stop };
+  return { nodeName, workDir, port, attachLog, stop };
+}
+
+/**
+ * Appends `text` to the attach log as one CRI log line per line of it (`<RFC 3339 time> <stream>
+ * F <line>\n`), which kwok sends to every attached client on `stream`.
+ */
+export function appendAttachLog(
+  kwok: Pick<Kwok, 'attachLog'>,
+  stream: 'stdout' | 'stderr',
+  text: string,
+): void {
+  const lines = text.split(/(?<=\n)/).filter((line) => line !== '');
+  const at = new Date().toISOString();
+  appendFileSync(
+    kwok.attachLog,
+    lines
+      .map(
+        (line) =>
+          `${at} ${stream} ${line.endsWith('\n') ? 'F' : 'P'} ${line}${line.endsWith('\n') ? '' : '\n'}`,
+      )
+      .join(''),
+  );
 }
