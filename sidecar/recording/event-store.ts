@@ -63,20 +63,6 @@ function insertLarge(rows: number): string {
   return `INSERT INTO recording.events (session_started, session, seq, time, type, payload, prev_hash, hash) VALUES ${tuples.join(',')} ON CONFLICT DO NOTHING`;
 }
 
-/**
- * Buffers travel as binary parameters (node-pg): a jsonb's binary form is a version byte (1) and
- * the JSON text, a text's is its bytes. So the payloads' bytes go as they are, never through a
- * JavaScript string the size of the terminal output they carry.
- */
-const JSONB_VERSION_1 = Buffer.from([1]);
-const NEWLINE = Buffer.from('\n');
-
-function joinLines(parts: Buffer[]): Buffer {
-  const pieces: Buffer[] = [];
-  parts.forEach((p, i) => (i === 0 ? pieces.push(p) : pieces.push(NEWLINE, p)));
-  return Buffer.concat(pieces);
-}
-
 /** One connection, opened on first use and after any failure. */
 export class PgEventStore implements EventStore {
   private client: pg.Client | undefined;
@@ -89,8 +75,8 @@ export class PgEventStore implements EventStore {
     const batch = { firstSession: first.session, firstSeq: first.seq, events: events.length };
     try {
       const client = await this.connected();
-      // The spool line's own bytes where the event was read from one (RecordedEvent.payloadBytes).
-      const payloads = events.map((e) => e.payloadBytes ?? Buffer.from(JSON.stringify(e.payload), 'utf8'));
+      // The spool line's own text where the event was read from one (RecordedEvent.payloadJson).
+      const payloads = events.map((e) => e.payloadJson ?? JSON.stringify(e.payload));
       let bytes = 0;
       for (const p of payloads) bytes += p.length;
       if (bytes / events.length < LARGE_PAYLOAD_BYTES) {
@@ -100,7 +86,7 @@ export class PgEventStore implements EventStore {
           events.map((e) => e.seq),
           events.map((e) => e.time),
           events.map((e) => e.type),
-          joinLines(payloads),
+          payloads.join('\n'),
           events.map((e) => e.prevHash),
           events.map((e) => e.hash),
         ]);
@@ -117,7 +103,7 @@ export class PgEventStore implements EventStore {
             e.seq,
             e.time,
             e.type,
-            Buffer.concat([JSONB_VERSION_1, payloads[i + j]!]),
+            payloads[i + j],
             e.prevHash,
             e.hash,
           ),

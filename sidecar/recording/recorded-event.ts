@@ -30,10 +30,10 @@ export interface RecordedEvent {
   /** SHA-256 (hex) of `hashInput(this)`. On the `session.end` event this is the session's final hash. */
   hash: string;
   /**
-   * `canonicalJson(payload)` as UTF-8, when the event was read from its spool line (which holds
-   * exactly those bytes): the store is sent them as they are instead of a second serialisation.
+   * `canonicalJson(payload)`, when the event was read from its spool line (which holds that text):
+   * the store is sent it as it is instead of a second serialisation of the payload.
    */
-  payloadBytes?: Buffer;
+  payloadJson?: string;
 }
 
 /**
@@ -141,70 +141,28 @@ function sealPayload(
   };
 }
 
-const LINE_START = Buffer.from('{"payload":');
-const HEAD_START = Buffer.from(',"prevHash":"');
-const LINE_END = Buffer.from(',"sessionStarted":"');
-const HASH_SUFFIX = Buffer.from(`,"v":${EVENT_FORMAT}}`);
-/** The fields `sealPayload` writes after the payload, in its order. */
-const HEAD =
-  /^,"prevHash":"([0-9a-f]{64})","seq":(\d+),"session":("(?:[^"\\]|\\.)*"),"time":"([^"]+)","type":"([a-z.]+)"$/;
-const END = /^,"sessionStarted":"([^"]+)","hash":"([0-9a-f]{64})"\}$/;
+/** What every spool line `sealPayload` writes ends with, after the payload. */
+const LINE_TAIL =
+  /^,"prevHash":"[0-9a-f]{64}","seq":\d+,"session":"(?:[^"\\]|\\.)*","time":"[^"]+","type":"[a-z.]+","sessionStarted":"[^"]+","hash":"[0-9a-f]{64}"\}$/;
 
 /**
- * Reads the spool line `buffer[start, end)` (no newline) back into its event.
- *
- * A line in the form `sealPayload` writes whose hash is right is taken apart without decoding
- * its payload: `payloadBytes` is the payload's canonical JSON exactly as sealed (and hashed), for
- * the store, and `payload` is parsed only if something reads it. The hash (SHA-256 over the
- * payload's bytes and the small head, the check `crewgate verify` makes later) is what proves the
- * bytes are the sealed JSON, so the store is never sent a payload it would refuse; it costs less
- * than decoding and parsing the terminal output most lines carry, and allocates nothing the size
- * of it. Any other line (another key order, an edit, damage) is parsed as JSON as a whole:
- * `undefined` when that fails too (the torn tail of a crash).
+ * Reads one spool line back: the event, and the payload's JSON text exactly as it was sealed
+ * (`payloadJson`) when the line has the form `sealPayload` writes, so the shipper need not
+ * serialise the payload again. `undefined` for a line that is not a whole JSON object (the torn
+ * tail of a crash). The line is parsed in full either way: a line that parses is one the store
+ * accepts, which a substring alone would not promise.
  */
-export function parseSpoolLine(buffer: Buffer, start = 0, end = buffer.length): RecordedEvent | undefined {
-  const fast = sealedLine(buffer, start, end);
-  if (fast) return fast;
+export function parseSpoolLine(line: string): RecordedEvent | undefined {
+  let event: RecordedEvent;
   try {
-    return JSON.parse(buffer.toString('utf8', start, end)) as RecordedEvent;
+    event = JSON.parse(line) as RecordedEvent;
   } catch {
     return undefined;
   }
-}
-
-function sealedLine(buffer: Buffer, start: number, end: number): RecordedEvent | undefined {
-  if (!buffer.subarray(start, start + LINE_START.length).equals(LINE_START)) return undefined;
   // The payload is the first member and the head follows it: a quote inside any string is
-  // escaped, so the last `,"prevHash":"` and `,"sessionStarted":"` of the line are the head's.
-  const lineEnd = buffer.lastIndexOf(LINE_END, end - LINE_END.length);
-  const headStart = lineEnd < start ? -1 : buffer.lastIndexOf(HEAD_START, lineEnd);
-  if (headStart < start + LINE_START.length) return undefined;
-  const head = HEAD.exec(buffer.toString('utf8', headStart, lineEnd));
-  const tail = END.exec(buffer.toString('latin1', lineEnd, end));
-  if (!head || !tail) return undefined;
-  const hash = createHash('sha256').update(buffer.subarray(start, lineEnd)).update(HASH_SUFFIX).digest('hex');
-  if (hash !== tail[2]) return undefined;
-  let session: string;
-  try {
-    session = JSON.parse(head[3]!) as string;
-  } catch {
-    return undefined;
-  }
-  const payloadBytes = buffer.subarray(start + LINE_START.length, headStart);
-  let payload: Record<string, unknown> | undefined;
-  const event = {
-    session,
-    seq: Number(head[2]),
-    sessionStarted: tail[1]!,
-    time: head[4]!,
-    type: head[5] as SessionEvent['type'],
-    prevHash: head[1]!,
-    hash,
-    payloadBytes,
-  } as RecordedEvent;
-  Object.defineProperty(event, 'payload', {
-    enumerable: true,
-    get: () => (payload ??= JSON.parse(payloadBytes.toString('utf8')) as Record<string, unknown>),
-  });
+  // escaped, so the last `,"prevHash":"` of the line is the head's own.
+  const tail = line.lastIndexOf(',"prevHash":"');
+  if (line.startsWith('{"payload":') && tail > 0 && LINE_TAIL.test(line.slice(tail)))
+    event.payloadJson = line.slice('{"payload":'.length, tail);
   return event;
 }

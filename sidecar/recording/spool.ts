@@ -218,7 +218,7 @@ export class Spool {
         let stop = buffer.indexOf(0x0a, start);
         if (stop < 0 || stop > end) stop = end;
         if (stop > start) {
-          const event = parseSpoolLine(buffer, start, stop);
+          const event = parseSpoolLine(buffer.toString('utf8', start, stop));
           if (event) events.push(event);
           else skipped += 1;
         }

@@ -215,9 +215,9 @@ describe('the recording store', () => {
         ),
       );
     seal(sealEventToLine(id, { type: 'session.end', reason: 'done' }, new Date(t0 + 9), previous));
-    // Read back as the shipper reads the spool: the payloads go as the sealed bytes.
-    const events = lines.map((l) => parseSpoolLine(Buffer.from(l.trimEnd()))!);
-    expect(events.every((e) => e.payloadBytes !== undefined)).toBe(true);
+    // Read back as the shipper reads the spool: the payloads go as the sealed text.
+    const events = lines.map((l) => parseSpoolLine(l.trimEnd())!);
+    expect(events.every((e) => e.payloadJson !== undefined)).toBe(true);
     await store.insert(events.slice(0, 4)); // mostly output: row by row
     await store.insert(events.slice(4)); // one small event: as arrays
     await store.close();
