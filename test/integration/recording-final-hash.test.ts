@@ -11,7 +11,9 @@ import { main } from '../../operator/cli/crewgate.js';
 import { ControlPlaneClient } from '../../sidecar/control-plane/control-plane-client.js';
 import { silentLogger } from '../../sidecar/logging.js';
 import { openRecording, SessionEndReporter, type Recording } from '../../sidecar/recording/index.js';
+import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { kubectl } from '../harness/run.js';
+import { bindChartRole } from './support/chart-roles.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 import {
   startRecordingStore,
@@ -27,6 +29,7 @@ let store: RecordingStoreUnderTest;
 let recording: Recording;
 let reporter: SessionEndReporter;
 let client: ControlPlaneClient;
+let unbindAuditors: (() => Promise<void>) | undefined;
 
 const crewgate = async (...args: string[]) => {
   const lines: string[] = [];
@@ -117,6 +120,7 @@ spec:
 }, 120_000);
 
 afterAll(async () => {
+  await unbindAuditors?.();
   await reporter?.stop();
   await recording?.close(2_000);
   await store?.server.stop();
@@ -170,7 +174,9 @@ describe("a session's final hash outside the store", () => {
     );
     expect(events[0]!.metadata.annotations).toMatchObject({ 'crewgate.dev/final-hash': end.hash });
 
-    const kubeconfig = harness.controlPlane.adminKubeconfig;
+    // An auditor holding only what the chart's crewgate-auditor role grants.
+    unbindAuditors = await bindChartRole(harness, 'crewgate-auditor', id, [`auditors-${id}`]);
+    const kubeconfig = await writeUserKubeconfig(harness.controlPlane, 'audrey', [`auditors-${id}`]);
     const intact = await crewgate('verify', session, '--kubeconfig', kubeconfig);
     expect(intact.stdout).toMatch(
       new RegExp(
