@@ -239,3 +239,22 @@ export function appendAttachLog(
       .join(''),
   );
 }
+
+/** Waits until kwok reports each of `pods` in `namespace` Ready (it has started their containers). */
+export async function waitForKwokPods(
+  harness: { controlPlane: { kubectl: string; adminKubeconfig: string } },
+  namespace: string,
+  pods: string[],
+): Promise<void> {
+  for (const pod of pods) {
+    const ready = await kubectl(harness, [
+      'wait',
+      '-n',
+      namespace,
+      '--for=condition=Ready',
+      `pod/${pod}`,
+      '--timeout=60s',
+    ]);
+    if (ready.code !== 0) throw new Error(`pod ${namespace}/${pod} did not become Ready: ${ready.stderr}`);
+  }
+}

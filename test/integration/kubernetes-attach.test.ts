@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SessionEvent } from '../../sidecar/enforcement/recorder.js';
-import { appendAttachLog, startKwok, type Kwok } from '../harness/kwok.js';
+import { appendAttachLog, startKwok, waitForKwokPods, type Kwok } from '../harness/kwok.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { kubectl as adminKubectl } from '../harness/run.js';
 import { loadManifestsFromText, fixtureInNamespace } from './support/harness-enforcement.js';
@@ -46,17 +46,7 @@ spec:
     ),
   });
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
-  for (const pod of ['box', 'vault']) {
-    const ready = await adminKubectl(harness, [
-      'wait',
-      '-n',
-      ns,
-      '--for=condition=Ready',
-      `pod/${pod}`,
-      '--timeout=60s',
-    ]);
-    expect(ready.code, ready.stderr).toBe(0);
-  }
+  await waitForKwokPods(harness, ns, ['box', 'vault']);
 }, 120_000);
 
 afterAll(async () => {

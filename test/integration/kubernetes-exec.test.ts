@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SessionEvent } from '../../sidecar/enforcement/recorder.js';
 import { MAX_CLIENT_MESSAGE_BYTES } from '../../sidecar/kubernetes/exec/handle-upgrade.js';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
-import { startKwok, type Kwok } from '../harness/kwok.js';
+import { startKwok, waitForKwokPods, type Kwok } from '../harness/kwok.js';
 import { oidcToken } from '../harness/oidc-token.js';
 import { kubectl as adminKubectl } from '../harness/run.js';
 import {
@@ -86,17 +86,7 @@ spec:
   });
   analyst = await oidcToken(harness.oidc, 'agent-analyst');
   reviewer = await writeUserKubeconfig(harness.controlPlane, 'sam', ['sre']);
-  for (const pod of ['box', 'root-box']) {
-    const ready = await adminKubectl(harness, [
-      'wait',
-      '-n',
-      ns,
-      '--for=condition=Ready',
-      `pod/${pod}`,
-      '--timeout=60s',
-    ]);
-    expect(ready.code, ready.stderr).toBe(0);
-  }
+  await waitForKwokPods(harness, ns, ['box', 'root-box']);
 }, 120_000);
 
 afterAll(async () => {

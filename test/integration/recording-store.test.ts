@@ -101,6 +101,16 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** The store as a sidecar writes to it: its insert-only role. */
+const sidecarStore = () =>
+  new PgEventStore({
+    host: server.info.host,
+    port: server.info.port,
+    database: DATABASE,
+    user: sidecarRole.name,
+    password: sidecarRole.password,
+  });
+
 describe('the recording store', () => {
   it('migrates idempotently and creates day partitions around now', async () => {
     expect(await migrate(admin)).toEqual({ applied: [] });
@@ -134,13 +144,7 @@ describe('the recording store', () => {
   });
 
   it('the sidecar role may INSERT, and nothing else', async () => {
-    const store = new PgEventStore({
-      host: server.info.host,
-      port: server.info.port,
-      database: DATABASE,
-      user: sidecarRole.name,
-      password: sidecarRole.password,
-    });
+    const store = sidecarStore();
     const events = session(randomUUID(), Date.now(), sample);
     await store.insert(events);
     await store.close();
@@ -169,13 +173,7 @@ describe('the recording store', () => {
   });
 
   it('a batch shipped twice (a crash between insert and commit) is stored once', async () => {
-    const store = new PgEventStore({
-      host: server.info.host,
-      port: server.info.port,
-      database: DATABASE,
-      user: sidecarRole.name,
-      password: sidecarRole.password,
-    });
+    const store = sidecarStore();
     const events = session(randomUUID(), Date.now(), sample);
     await store.insert(events.slice(0, 4));
     await store.insert(events);
@@ -188,13 +186,7 @@ describe('the recording store', () => {
   });
 
   it('stores batches of terminal output (sent row by row) and of small events alike, and verifies both from the spool text', async () => {
-    const store = new PgEventStore({
-      host: server.info.host,
-      port: server.info.port,
-      database: DATABASE,
-      user: sidecarRole.name,
-      password: sidecarRole.password,
-    });
+    const store = sidecarStore();
     const id = randomUUID();
     const t0 = Date.now();
     const output = randomBytes(96 * 1024);
@@ -233,13 +225,7 @@ describe('the recording store', () => {
   it('retention is a partition drop, and takes whole sessions', async () => {
     const old = Date.now() - 10 * 86_400_000;
     await ensurePartitions(admin, new Date(), { daysBehind: 11 });
-    const store = new PgEventStore({
-      host: server.info.host,
-      port: server.info.port,
-      database: DATABASE,
-      user: sidecarRole.name,
-      password: sidecarRole.password,
-    });
+    const store = sidecarStore();
     const events = session(randomUUID(), old, sample);
     await store.insert(events);
     await store.close();
@@ -257,13 +243,7 @@ describe('the recording store', () => {
   });
 
   it('editing one event makes `crewgate verify` fail at that event', async () => {
-    const store = new PgEventStore({
-      host: server.info.host,
-      port: server.info.port,
-      database: DATABASE,
-      user: sidecarRole.name,
-      password: sidecarRole.password,
-    });
+    const store = sidecarStore();
     const events = session(randomUUID(), Date.now(), sample);
     await store.insert(events);
     await store.close();
