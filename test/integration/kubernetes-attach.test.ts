@@ -10,7 +10,12 @@ import { appendAttachLog, startKwok, waitForKwokPods, type Kwok } from '../harne
 import { oidcToken } from '../harness/oidc-token.js';
 import { kubectl as adminKubectl } from '../harness/run.js';
 import { loadManifestsFromText, fixtureInNamespace } from './support/harness-enforcement.js';
-import { createProxyAccount, startKubeProxy, type KubeProxyUnderTest } from './support/kubernetes-proxy.js';
+import {
+  createProxyAccount,
+  REMOTE_COMMAND_PROTOCOLS as PROTOCOLS,
+  startKubeProxy,
+  type KubeProxyUnderTest,
+} from './support/kubernetes-proxy.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
@@ -18,11 +23,6 @@ const ns = `kube-attach-${id}`;
 let kwok: Kwok;
 let proxy: KubeProxyUnderTest;
 let analyst: string;
-
-const PROTOCOLS = [
-  { name: 'WebSocket', env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true' } },
-  { name: 'SPDY/3.1', env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } },
-] as const;
 
 beforeAll(async () => {
   const account = await createProxyAccount(harness, ns);

@@ -21,7 +21,12 @@ import {
   type CrewNamespace,
 } from './support/approvals.js';
 import { fixtureInNamespace } from './support/harness-enforcement.js';
-import { createProxyAccount, startKubeProxy, type KubeProxyUnderTest } from './support/kubernetes-proxy.js';
+import {
+  createProxyAccount,
+  REMOTE_COMMAND_PROTOCOLS as PROTOCOLS,
+  startKubeProxy,
+  type KubeProxyUnderTest,
+} from './support/kubernetes-proxy.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 import { loadManifestsFromText } from './support/postgres-proxy.js';
 
@@ -43,11 +48,6 @@ const apply = async (manifest: string) => {
   if (result.code !== 0) throw new Error(result.stderr);
   return result;
 };
-
-const PROTOCOLS = [
-  { name: 'WebSocket', env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true' } },
-  { name: 'SPDY/3.1', env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } },
-] as const;
 
 beforeAll(async () => {
   const account = await createProxyAccount(harness, ns);

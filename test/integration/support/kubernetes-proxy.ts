@@ -184,3 +184,9 @@ export async function startKubeProxy(
       ),
   };
 }
+
+/** The two wire protocols kubectl speaks for exec and attach, and the environment that picks each. */
+export const REMOTE_COMMAND_PROTOCOLS = [
+  { name: 'WebSocket', env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true' } },
+  { name: 'SPDY/3.1', env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } },
+] as const;
