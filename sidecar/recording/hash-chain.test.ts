@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../enforcement/recorder.js';
 import { canonicalJson } from './canonical-json.js';
 import { verifyChain } from './hash-chain.js';
-import { hashEvent, sealEvent, sealEventToLine, ZERO_HASH, type RecordedEvent } from './recorded-event.js';
+import { plainRedacted } from './plain-json.js';
+import {
+  hashEvent,
+  sealEvent,
+  sealEventToLine,
+  sealRedactedToLine,
+  ZERO_HASH,
+  type RecordedEvent,
+} from './recorded-event.js';
 
 const events: SessionEvent[] = [
   {
@@ -121,6 +129,52 @@ describe('sealEventToLine', () => {
             expect(line.endsWith('\n')).toBe(true);
             expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(sealed)));
           }
+          expect(verifyChain([first.event, next.event])).toMatchObject({ ok: true, events: 2 });
+        },
+      ),
+    );
+  });
+});
+
+describe('sealRedactedToLine', () => {
+  it('seals the same line and hash as sealEventToLine over the plainRedacted copy', () => {
+    const secretish = fc.oneof(
+      fc.string(),
+      fc.constant("ALTER ROLE x PASSWORD 'hunter2'"),
+      fc.constant('Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2ln'),
+    );
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.array(secretish, { maxLength: 3 }),
+        secretish,
+        fc.option(fc.nat(), { nil: undefined }),
+        (session, texts, reason, status) => {
+          const event: SessionEvent = {
+            type: 'command',
+            commands: texts.map((text) => ({ text, operations: ['http.get'], resources: [text] })),
+            decision: {
+              action: 'Allow',
+              policy: undefined,
+              rule: reason,
+              reason,
+              observed: [],
+              grant: undefined,
+            },
+            ...(status !== undefined && { approval: String(status) }),
+          };
+          const time = new Date(1_700_000_000_000);
+          const plain = plainRedacted(event) as SessionEvent;
+          const first = sealEventToLine(session, plain, time, undefined, true);
+          const fused = sealRedactedToLine(session, event, time, undefined);
+          expect(fused.line).toBe(first.line);
+          expect(fused.link).toEqual({
+            seq: 0,
+            hash: first.event.hash,
+            sessionStarted: first.event.sessionStarted,
+          });
+          const next = sealEventToLine(session, plain, time, first.event, true);
+          expect(sealRedactedToLine(session, event, time, fused.link).line).toBe(next.line);
           expect(verifyChain([first.event, next.event])).toMatchObject({ ok: true, events: 2 });
         },
       ),

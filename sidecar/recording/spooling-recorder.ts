@@ -26,8 +26,7 @@
 import type { Logger } from 'pino';
 import type { SidecarMetrics } from '../enforcement/metrics.js';
 import type { RecorderReadiness, SessionEvent, SessionRecorder } from '../enforcement/recorder.js';
-import { sealEventToLine, type RecordedEvent } from './recorded-event.js';
-import { plainRedacted } from './plain-json.js';
+import { sealEventToLine, sealRedactedToLine, type ChainLink } from './recorded-event.js';
 import type { Spool } from './spool.js';
 
 export interface SpoolingRecorderDeps {
@@ -68,7 +67,7 @@ interface PendingTerminal {
 }
 
 export class SpoolingRecorder implements SessionRecorder {
-  private readonly chains = new Map<string, Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'>>();
+  private readonly chains = new Map<string, ChainLink>();
   private readonly now: () => Date;
   private failure: Error | undefined;
   private readonly coalescing: { windowMs: number; maxBytes: number } | undefined;
@@ -151,11 +150,15 @@ export class SpoolingRecorder implements SessionRecorder {
   private spool(session: string, event: SessionEvent, time: Date): void {
     // Terminal data is base64, which has no space, quote or dot: neither redaction pattern (a JWS,
     // `PASSWORD '...'`) can match it, so the scan over every byte of output is skipped. Any other
-    // event is redacted and made plain JSON in one walk (what sealing needs).
-    const clean = event.type === 'terminal' ? event : (plainRedacted(event) as SessionEvent);
-    const { event: sealed, line } = sealEventToLine(session, clean, time, this.chains.get(session), true);
+    // event is redacted on its way into the canonical text sealing hashes (one walk, no copy).
+    const previous = this.chains.get(session);
+    let sealed: ChainLink;
+    let line: string;
+    if (event.type === 'terminal')
+      ({ event: sealed, line } = sealEventToLine(session, event, time, previous, true));
+    else ({ link: sealed, line } = sealRedactedToLine(session, event, time, previous));
     this.queued += line;
-    this.queuedEvents.push({ session, seq: sealed.seq, type: sealed.type });
+    this.queuedEvents.push({ session, seq: sealed.seq, type: event.type });
     if (event.type === 'session.end') this.chains.delete(session);
     else this.chains.set(session, sealed);
     if (event.type !== 'command' && event.type !== 'session.end') {
