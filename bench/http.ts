@@ -64,6 +64,9 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
   // BENCH_HTTP_PATHS=httpxy,sidecar and BENCH_HTTP_CONNECTIONS=16 narrow a run while profiling.
   const onlyPaths = process.env.BENCH_HTTP_PATHS?.split(',').filter(Boolean);
   const connectionCounts = (process.env.BENCH_HTTP_CONNECTIONS ?? '16,1').split(',').map(Number);
+  // BENCH_HTTP_CONNECTION_CLOSE=1: every request on a connection of its own, as an agent without
+  // keep-alive (curl per call) sends them: each pays the TCP handshake, a session, the token check.
+  const close = process.env.BENCH_HTTP_CONNECTION_CLOSE === '1' ? ['-H', 'Connection: close'] : [];
   const start = async (args: string[], what: string) => {
     const child = spawn(
       process.execPath,
@@ -124,8 +127,9 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
       for (const p of paths) {
         if (onlyPaths && !onlyPaths.includes(p.path)) continue;
         const url = `http://127.0.0.1:${p.port}/v1/customers`;
+        const headers = [...p.headers, ...close];
         // A short warm-up so the JIT and keep-alive pools are in their steady state.
-        await runCommand('wrk', ['-t1', '-c2', '-d1s', ...p.headers, url]);
+        await runCommand('wrk', ['-t1', '-c2', '-d1s', ...headers, url]);
         const before = p.pid ? cpuSeconds(p.pid) : 0;
         const run = await runCommand(
           'wrk',
@@ -134,7 +138,7 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
             `-c${connections}`,
             `-d${SECONDS}s`,
             '--latency',
-            ...p.headers,
+            ...headers,
             url,
           ],
           { timeoutMs: (SECONDS + 30) * 1000 },
@@ -152,7 +156,7 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
         };
         results.push(result);
         log(
-          `GET /v1/customers -c ${connections} via ${p.path}: ${parsed.requestsPerSecond.toFixed(0)} req/s, ${parsed.latencyMs.toFixed(3)} ms` +
+          `GET /v1/customers -c ${connections}${close.length > 0 ? ' (Connection: close)' : ''} via ${p.path}: ${parsed.requestsPerSecond.toFixed(0)} req/s, ${parsed.latencyMs.toFixed(3)} ms` +
             (result.proxyCpuUsPerRequest !== undefined
               ? `, proxy CPU ${result.proxyCpuUsPerRequest} µs/req`
               : ''),
