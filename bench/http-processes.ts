@@ -18,6 +18,7 @@ import { repositoryRoot } from '../test/harness/paths.js';
 import { loadManifests } from '../test/integration/support/postgres-proxy.js';
 import { startJsonApi } from '../test/integration/support/json-api.js';
 import { NoApprover } from '../sidecar/enforcement/approver.js';
+import type { SessionRecorder } from '../sidecar/enforcement/recorder.js';
 import { Enforcer } from '../sidecar/enforcement/enforcer.js';
 import { SidecarMetrics } from '../sidecar/enforcement/metrics.js';
 import { compileBundle, StaticBundleSource } from '../sidecar/enforcement/policy-bundle.js';
@@ -34,6 +35,11 @@ export interface SidecarSettings {
   spoolDir: string;
   /** The recording store, as the sidecar role writes to it. */
   store: PgEventStoreOptions;
+  /**
+   * `shipped` (what the sidecar does: spooled, then shipped to the store); for diagnosis only,
+   * `spool only` (no shipper) or `off` (no recorder at all). BENCH_HTTP_RECORDING in bench/http.ts.
+   */
+  recording: 'shipped' | 'spool only' | 'off';
 }
 
 const [role, settings] = process.argv.slice(2);
@@ -48,6 +54,8 @@ if (role === 'upstream') {
     proxy.web(req, res, { target, agent }).catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // Exit (rather than die) on SIGTERM so --cpu-prof can write its profile.
+  process.once('SIGTERM', () => process.exit(0));
   const address = server.address();
   console.log(
     JSON.stringify({ ready: true, port: typeof address === 'object' && address ? address.port : 0 }),
@@ -64,7 +72,13 @@ if (role === 'upstream') {
     store: s.store,
     metrics,
   });
-  const recorder = recording.recorder;
+  // The two diagnostic settings (never the figures the table reports): what the spool alone costs,
+  // and what the adapter costs with no recording at all.
+  if (s.recording === 'spool only') void recording.shipper.stop(0);
+  const recorder: SessionRecorder =
+    s.recording === 'off'
+      ? { record: () => undefined, recordTerminal: () => undefined, accepting: () => ({ ok: true }) }
+      : recording.recorder;
   const enforcer = new Enforcer({ bundle, approver: new NoApprover(), recorder, metrics });
   const verifier = new TokenVerifier([
     { issuer: s.issuer, audiences: [s.audience], caCertificates: [readFileSync(s.caFile, 'utf8')] },

@@ -41,6 +41,14 @@ function parseWrk(stdout: string): { requestsPerSecond: number; latencyMs: numbe
   return { requestsPerSecond: rps, latencyMs: Number(latency[1]) * scale, requests };
 }
 
+/** BENCH_HTTP_RECORDING: `shipped` (the default, the real thing), `spool-only` or `off` (diagnosis). */
+function recordingSetting(): SidecarSettings['recording'] {
+  const value = process.env.BENCH_HTTP_RECORDING ?? 'shipped';
+  if (value === 'shipped' || value === 'off') return value;
+  if (value === 'spool-only') return 'spool only';
+  throw new Error(`BENCH_HTTP_RECORDING must be shipped, spool-only or off, not ${value}`);
+}
+
 export async function benchHttp(log: (line: string) => void): Promise<WrkResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'crewgate-bench-http-'));
   const ca = await createCertificateAuthority('crewgate-bench-ca');
@@ -50,13 +58,20 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
   // The recording that ships: a spool shipped to a real store (a PostgreSQL of the bench's own).
   const store = await startRecordingStore('bench-http-store');
   const children: ChildProcess[] = [];
-  // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the sidecar under load.
+  // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the proxies (the sidecar
+  // and httpxy alone, so the two profiles can be compared) under load.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // BENCH_HTTP_PATHS=httpxy,sidecar and BENCH_HTTP_CONNECTIONS=16 narrow a run while profiling.
+  const onlyPaths = process.env.BENCH_HTTP_PATHS?.split(',').filter(Boolean);
+  const connectionCounts = (process.env.BENCH_HTTP_CONNECTIONS ?? '16,1').split(',').map(Number);
+  // BENCH_HTTP_CONNECTION_CLOSE=1: every request on a connection of its own, as an agent without
+  // keep-alive (curl per call) sends them: each pays the TCP handshake, a session, the token check.
+  const close = process.env.BENCH_HTTP_CONNECTION_CLOSE === '1' ? ['-H', 'Connection: close'] : [];
   const start = async (args: string[], what: string) => {
     const child = spawn(
       process.execPath,
       [
-        ...(args[0] === 'sidecar' ? nodeArgs : []),
+        ...(args[0] === 'sidecar' || args[0] === 'httpxy' ? nodeArgs : []),
         '--import',
         'tsx',
         join(repositoryRoot, 'bench/http-processes.ts'),
@@ -79,7 +94,10 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
       caFile,
       spoolDir: join(dir, 'spool'),
       store: store.storeOptions(),
+      recording: recordingSetting(),
     };
+    if (settings.recording !== 'shipped')
+      log(`BENCH_HTTP_RECORDING=${settings.recording}: a diagnosis, not what the sidecar ships`);
     const sidecar = await start(['sidecar', JSON.stringify(settings)], 'sidecar');
     const bare = await start(['httpxy', settings.upstream], 'httpxy');
     const [operator, analyst] = await Promise.all([
@@ -103,11 +121,15 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
       },
     ];
     const results: WrkResult[] = [];
-    for (const connections of [16, 1]) {
+    if (nodeArgs.length > 0)
+      log(`node ${nodeArgs.join(' ')}: sidecar pid ${sidecar.pid}, httpxy pid ${bare.pid}`);
+    for (const connections of connectionCounts) {
       for (const p of paths) {
+        if (onlyPaths && !onlyPaths.includes(p.path)) continue;
         const url = `http://127.0.0.1:${p.port}/v1/customers`;
+        const headers = [...p.headers, ...close];
         // A short warm-up so the JIT and keep-alive pools are in their steady state.
-        await runCommand('wrk', ['-t1', '-c2', '-d1s', ...p.headers, url]);
+        await runCommand('wrk', ['-t1', '-c2', '-d1s', ...headers, url]);
         const before = p.pid ? cpuSeconds(p.pid) : 0;
         const run = await runCommand(
           'wrk',
@@ -116,7 +138,7 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
             `-c${connections}`,
             `-d${SECONDS}s`,
             '--latency',
-            ...p.headers,
+            ...headers,
             url,
           ],
           { timeoutMs: (SECONDS + 30) * 1000 },
@@ -134,7 +156,7 @@ export async function benchHttp(log: (line: string) => void): Promise<WrkResult[
         };
         results.push(result);
         log(
-          `GET /v1/customers -c ${connections} via ${p.path}: ${parsed.requestsPerSecond.toFixed(0)} req/s, ${parsed.latencyMs.toFixed(3)} ms` +
+          `GET /v1/customers -c ${connections}${close.length > 0 ? ' (Connection: close)' : ''} via ${p.path}: ${parsed.requestsPerSecond.toFixed(0)} req/s, ${parsed.latencyMs.toFixed(3)} ms` +
             (result.proxyCpuUsPerRequest !== undefined
               ? `, proxy CPU ${result.proxyCpuUsPerRequest} µs/req`
               : ''),

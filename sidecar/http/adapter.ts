@@ -28,6 +28,7 @@ import { rawJsonError, sendJsonError } from './errors.js';
 import { handleExchange, type ExchangeContext } from './exchange.js';
 import { onUpstreamResponse } from './response-relay.js';
 import { parseHttpListenerOptions } from './options.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export { httpListenerOptionsSchema, type HttpListenerOptions } from './options.js';
 
@@ -75,12 +76,14 @@ export const httpAdapter: ProtocolAdapter = {
     };
     proxy.on('proxyRes', (proxyRes, req, res) => onUpstreamResponse(ctx, proxyRes, req, res));
 
+    const tokens = new VerifiedTokens(deps.verifier);
     const sessions = new WeakMap<Socket, ClientSession>();
     const sockets = new Set<Socket>();
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       const socket = req.socket;
       let session = sessions.get(socket);
-      if (session === undefined) sessions.set(socket, (session = new ClientSession(socket, listener, deps)));
+      if (session === undefined)
+        sessions.set(socket, (session = new ClientSession(socket, listener, deps, tokens)));
       handleExchange(ctx, session, req, res).catch((error: Error) => {
         log.error({ err: error.message }, 'unexpected failure handling a request');
         sendJsonError(

@@ -11,6 +11,7 @@ import type { Identity } from '../core/command.js';
 import { maskerFor, type CompiledMaskingRule, type Masker } from '../masking/index.js';
 import { IdentityCache } from './client-identity.js';
 import { upstreamTarget, type UpstreamTarget } from './upstream-target.js';
+import type { VerifiedTokens } from './verified-tokens.js';
 
 interface Current {
   id: string;
@@ -31,8 +32,9 @@ export class ClientSession {
     private readonly socket: Socket,
     private readonly listener: ListenerSpec,
     private readonly deps: AdapterDeps,
+    tokens: VerifiedTokens,
   ) {
-    this.identities = new IdentityCache(deps);
+    this.identities = new IdentityCache(deps, tokens);
     socket.once('close', () => this.end('client disconnected'));
   }
 

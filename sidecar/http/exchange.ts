@@ -301,8 +301,10 @@ function forward(ctx: ExchangeContext, req: IncomingMessage, res: ServerResponse
     .web(req, res, {
       target: target.base,
       agent: target.https ? ctx.agents.https : ctx.agents.http,
-      ssl: { ...target.tls },
-      secure: target.tls.rejectUnauthorized,
+      // httpxy fills `ssl` in as the request's options, so an https request gets a fresh copy; a
+      // plain http one none (the TLS settings mean nothing to it), which keeps the options object
+      // httpxy builds in the shape it builds for every other proxy.
+      ...(target.https && { ssl: { ...target.tls }, secure: target.tls.rejectUnauthorized }),
       selfHandleResponse: masker.active,
       proxyTimeout: ctx.options.upstreamTimeoutMs,
       ...(body && { buffer: body }),

@@ -73,9 +73,12 @@ export function upstreamHeaders(
 
 /** Strips hop-by-hop headers from an upstream response before they reach the agent. */
 export function stripResponseHopByHop(headers: IncomingHttpHeaders): void {
-  const drop = new Set([...connectionTokens(headers), ...HOP_BY_HOP_HEADERS]);
-  drop.delete('transfer-encoding'); // httpxy and Node use it to frame the relayed body
-  for (const name of drop) Reflect.deleteProperty(headers, name);
+  // Only names present are looked at (a response has a handful): no set of every name to drop.
+  const named = headers.connection === undefined ? undefined : connectionTokens(headers);
+  for (const name of Object.keys(headers)) {
+    if (name === 'transfer-encoding') continue; // httpxy and Node use it to frame the relayed body
+    if (HOP_BY_HOP_HEADERS.has(name) || named?.has(name)) Reflect.deleteProperty(headers, name);
+  }
 }
 
 /** Headers a recording keeps: an allow-list, so a new secret-bearing header is never recorded by default. */

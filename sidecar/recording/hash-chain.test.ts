@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../enforcement/recorder.js';
 import { canonicalJson } from './canonical-json.js';
 import { verifyChain } from './hash-chain.js';
+import { plainRedacted } from './plain-json.js';
 import {
   hashEvent,
   parseSpoolLine,
   sealEvent,
   sealEventToLine,
+  sealRedactedToLine,
   sealTerminalToLine,
   ZERO_HASH,
   type RecordedEvent,
@@ -136,8 +138,54 @@ describe('sealEventToLine', () => {
   });
 });
 
+describe('sealRedactedToLine', () => {
+  it('seals the same line and hash as sealEventToLine over the plainRedacted copy', () => {
+    const secretish = fc.oneof(
+      fc.string(),
+      fc.constant("ALTER ROLE x PASSWORD 'hunter2'"),
+      fc.constant('Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2ln'),
+    );
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.array(secretish, { maxLength: 3 }),
+        secretish,
+        fc.option(fc.nat(), { nil: undefined }),
+        (session, texts, reason, status) => {
+          const event: SessionEvent = {
+            type: 'command',
+            commands: texts.map((text) => ({ text, operations: ['http.get'], resources: [text] })),
+            decision: {
+              action: 'Allow',
+              policy: undefined,
+              rule: reason,
+              reason,
+              observed: [],
+              grant: undefined,
+            },
+            ...(status !== undefined && { approval: String(status) }),
+          };
+          const time = new Date(1_700_000_000_000);
+          const plain = plainRedacted(event) as SessionEvent;
+          const first = sealEventToLine(session, plain, time, undefined, true);
+          const fused = sealRedactedToLine(session, event, time, undefined);
+          expect(fused.line).toBe(first.line);
+          expect(fused.link).toEqual({
+            seq: 0,
+            hash: first.event.hash,
+            sessionStarted: first.event.sessionStarted,
+          });
+          const next = sealEventToLine(session, plain, time, first.event, true);
+          expect(sealRedactedToLine(session, event, time, fused.link).line).toBe(next.line);
+          expect(verifyChain([first.event, next.event])).toMatchObject({ ok: true, events: 2 });
+        },
+      ),
+    );
+  });
+});
+
 describe('sealTerminalToLine', () => {
-  it('seals the same event, hash and line as sealing the base64 terminal event (property)', () => {
+  it('seals the same hash and line as sealing the base64 terminal event (property)', () => {
     fc.assert(
       fc.property(
         fc.string(),
@@ -154,9 +202,21 @@ describe('sealTerminalToLine', () => {
             undefined,
           );
           const fast = sealTerminalToLine(session, chunk, time, undefined);
-          expect(fast).toEqual(generic);
-          const next = sealTerminalToLine(session, chunk, time, fast.event);
-          expect(verifyChain([fast.event, next.event])).toMatchObject({ ok: true, events: 2 });
+          expect(fast.line).toBe(generic.line);
+          expect(fast.link).toEqual({
+            seq: 0,
+            hash: generic.event.hash,
+            sessionStarted: generic.event.sessionStarted,
+          });
+          const next = sealTerminalToLine(session, chunk, time, fast.link);
+          const genericNext = sealEventToLine(
+            session,
+            { type: 'terminal', stream, data: chunk.bytes.toString('base64'), elapsedMs },
+            time,
+            generic.event,
+          );
+          expect(next.line).toBe(genericNext.line);
+          expect(verifyChain([generic.event, genericNext.event])).toMatchObject({ ok: true, events: 2 });
         },
       ),
     );

@@ -22,6 +22,7 @@ export {
   sealTerminalToLine,
   ZERO_HASH,
   EVENT_FORMAT,
+  type ChainLink,
   type RecordedEvent,
 } from './recorded-event.js';
 export { redactSecrets } from './redact.js';

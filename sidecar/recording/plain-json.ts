@@ -50,6 +50,54 @@ export function plainRedacted(value: unknown): unknown {
   }
 }
 
+/**
+ * `canonicalJson(plainRedacted(value))` (canonical-json.ts) in one walk that builds no copy: the
+ * text a sealed event's hash covers, straight from the event the adapter handed over. `omitKey`
+ * leaves one key of the top-level object out (an event's `type`, which sealing writes apart from
+ * the payload). The hash chain depends on this being byte-identical to the two steps;
+ * plain-json.test.ts checks it on arbitrary values.
+ */
+export function canonicalRedactedJson(value: unknown, omitKey?: string): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(redactString(value));
+    case 'number':
+      // JSON.stringify writes -0 as 0, as plainRedacted makes it; a non-finite number becomes null.
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      throw new TypeError('Do not know how to serialize a BigInt');
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          const v: unknown = value[i];
+          out += omitted(v) ? 'null' : canonicalRedactedJson(v);
+        }
+        return `${out}]`;
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        if (k === omitKey) continue;
+        const v = record[k];
+        if (omitted(v)) continue;
+        if (!first) out += ',';
+        first = false;
+        out += `${JSON.stringify(k)}:${canonicalRedactedJson(v)}`;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
+  }
+}
+
 /** What JSON.stringify leaves out of an object (and writes as null in an array). */
 function omitted(v: unknown): boolean {
   return v === undefined || typeof v === 'function' || typeof v === 'symbol';

@@ -3,9 +3,11 @@
  * chain. Sealing is the only place an event gets its sequence number and `prevHash`, so the chain
  * is the same whether an event is read from the spool, from the store or from an export.
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { SessionEvent } from '../enforcement/recorder.js';
 import { canonicalJson } from './canonical-json.js';
+import { canonicalRedactedJson } from './plain-json.js';
+import { redactString } from './redact.js';
 
 /** The `prevHash` of a session's first event: 64 zeros (SHA-256 is 32 bytes, hex). */
 export const ZERO_HASH = '0'.repeat(64);
@@ -58,7 +60,7 @@ export function hashInput(
 export function hashEvent(
   e: Pick<RecordedEvent, 'session' | 'seq' | 'time' | 'type' | 'payload' | 'prevHash'>,
 ): string {
-  return createHash('sha256').update(hashInput(e), 'utf8').digest('hex');
+  return digest('sha256', hashInput(e), 'hex');
 }
 
 /** Seals `event` as the next link after `previous` (`undefined` for the session's first event). */
@@ -91,40 +93,78 @@ export function sealEventToLine(
     plain || type === 'terminal'
       ? (rest as Record<string, unknown>)
       : (JSON.parse(JSON.stringify(rest)) as Record<string, unknown>);
-  return sealPayload(session, type, payload, canonicalJson(payload), time, previous);
+  const sealed = seal(session, type, canonicalJson(payload), time, previous);
+  const { seq, hash, sessionStarted } = sealed.link;
+  return {
+    event: {
+      session,
+      seq,
+      sessionStarted,
+      time: sealed.time,
+      type,
+      payload,
+      prevHash: sealed.prevHash,
+      hash,
+    },
+    line: sealed.line,
+  };
 }
+
+/** What a recorder keeps of a session's last event: all the next one's seal needs. */
+export type ChainLink = Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'>;
 
 const STREAM_JSON = { stdin: '"stdin"', stdout: '"stdout"', stderr: '"stderr"' } as const;
 
 /**
- * `sealEventToLine` for terminal output given as bytes: the same event, hash and line as sealing
- * `{type: 'terminal', stream, data: base64(bytes), elapsedMs}`, but the payload's canonical JSON is
- * written out rather than computed: base64 needs no escaping (its alphabet has no quote, backslash
- * or control character), which saves a scan of every recorded byte.
+ * Terminal output given as bytes, sealed to the same link and line as sealing
+ * `{type: 'terminal', stream, data: base64(bytes), elapsedMs}` with sealEventToLine, but the
+ * payload's canonical JSON is written out rather than computed: base64 needs no escaping (its
+ * alphabet has no quote, backslash or control character), and no redaction pattern can match it,
+ * which saves two scans of every recorded byte.
  */
 export function sealTerminalToLine(
   session: string,
   chunk: { stream: keyof typeof STREAM_JSON; bytes: Buffer; elapsedMs: number },
   time: Date,
-  previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
-): { event: RecordedEvent; line: string } {
+  previous: ChainLink | undefined,
+): { link: ChainLink; line: string } {
   const stream = STREAM_JSON[chunk.stream];
   if (stream === undefined) throw new TypeError(`not a terminal stream: ${String(chunk.stream)}`);
-  const data = chunk.bytes.toString('base64');
-  const payloadJson = `{"data":"${data}","elapsedMs":${canonicalJson(chunk.elapsedMs)},"stream":${stream}}`;
-  const payload = { data, elapsedMs: chunk.elapsedMs, stream: chunk.stream };
-  return sealPayload(session, 'terminal', payload, payloadJson, time, previous);
+  const payloadJson = `{"data":"${chunk.bytes.toString('base64')}","elapsedMs":${canonicalJson(chunk.elapsedMs)},"stream":${stream}}`;
+  const sealed = seal(session, 'terminal', payloadJson, time, previous);
+  return { link: sealed.link, line: sealed.line };
 }
 
-/** Links a payload whose canonical JSON is `payloadJson` into the chain; the spool line is built from the same text. */
-function sealPayload(
+/**
+ * `sealEventToLine(session, plainRedacted(event), time, previous, true)` without building the
+ * redacted copy: the payload's canonical text comes straight from `event` with every string
+ * redacted on the way (canonicalRedactedJson), the same bytes, one walk instead of two. What the
+ * spooling recorder uses for every event but terminal output (which needs no redaction scan).
+ */
+export function sealRedactedToLine(
   session: string,
-  type: SessionEvent['type'],
-  payload: Record<string, unknown>,
+  event: SessionEvent,
+  time: Date,
+  previous: ChainLink | undefined,
+): { link: ChainLink; line: string } {
+  const sealed = seal(
+    session,
+    redactString(event.type),
+    canonicalRedactedJson(event, 'type'),
+    time,
+    previous,
+  );
+  return { link: sealed.link, line: sealed.line };
+}
+
+/** The hash over `{v, session, seq, time, type, payload, prevHash}` and the spool line, from the payload's canonical text. */
+function seal(
+  session: string,
+  type: string,
   payloadJson: string,
   time: Date,
-  previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
-): { event: RecordedEvent; line: string } {
+  previous: ChainLink | undefined,
+): { link: ChainLink; time: string; prevHash: string; line: string } {
   const iso = time.toISOString();
   const seq = previous ? previous.seq + 1 : 0;
   const prevHash = previous ? previous.hash : ZERO_HASH;
@@ -132,22 +172,22 @@ function sealPayload(
   const head = `,"prevHash":"${prevHash}","seq":${seq},"session":${JSON.stringify(session)},"time":"${iso}","type":${JSON.stringify(type)}`;
   // canonicalJson of {v, session, seq, time, type, payload, prevHash}: its keys in sorted order
   // (payload, prevHash, seq, session, time, type, v), written out; hashInput is the definition.
-  const hash = createHash('sha256')
-    .update(`{"payload":${payloadJson}${head},"v":${EVENT_FORMAT}}`, 'utf8')
-    .digest('hex');
+  const hash = digest('sha256', `{"payload":${payloadJson}${head},"v":${EVENT_FORMAT}}`, 'hex');
   return {
-    event: { session, seq, sessionStarted, time: iso, type, payload, prevHash, hash },
+    link: { seq, hash, sessionStarted },
+    time: iso,
+    prevHash,
     line: `{"payload":${payloadJson}${head},"sessionStarted":"${sessionStarted}","hash":"${hash}"}\n`,
   };
 }
 
-/** What every spool line `sealPayload` writes ends with, after the payload. */
+/** What every spool line `seal` writes ends with, after the payload. */
 const LINE_TAIL =
   /^,"prevHash":"[0-9a-f]{64}","seq":\d+,"session":"(?:[^"\\]|\\.)*","time":"[^"]+","type":"[a-z.]+","sessionStarted":"[^"]+","hash":"[0-9a-f]{64}"\}$/;
 
 /**
  * Reads one spool line back: the event, and the payload's JSON text exactly as it was sealed
- * (`payloadJson`) when the line has the form `sealPayload` writes, so the shipper need not
+ * (`payloadJson`) when the line has the form `seal` writes, so the shipper need not
  * serialise the payload again. `undefined` for a line that is not a whole JSON object (the torn
  * tail of a crash). The line is parsed in full either way: a line that parses is one the store
  * accepts, which a substring alone would not promise.

@@ -28,12 +28,10 @@ import type { SidecarMetrics } from '../enforcement/metrics.js';
 import type {
   RecordableEvent,
   RecorderReadiness,
-  SessionEvent,
   SessionRecorder,
   TerminalChunk,
 } from '../enforcement/recorder.js';
-import { sealEventToLine, sealTerminalToLine, type RecordedEvent } from './recorded-event.js';
-import { plainRedacted } from './plain-json.js';
+import { sealRedactedToLine, sealTerminalToLine, type ChainLink } from './recorded-event.js';
 import type { Spool } from './spool.js';
 
 export interface SpoolingRecorderDeps {
@@ -79,7 +77,7 @@ interface PendingTerminal {
 }
 
 export class SpoolingRecorder implements SessionRecorder {
-  private readonly chains = new Map<string, Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'>>();
+  private readonly chains = new Map<string, ChainLink>();
   private readonly now: () => Date;
   private failure: Error | undefined;
   private readonly coalescing: { windowMs: number; maxBytes: number } | undefined;
@@ -162,29 +160,32 @@ export class SpoolingRecorder implements SessionRecorder {
    * byte of output that other events get.
    */
   private spoolTerminal(session: string, chunk: TerminalChunk, time: Date): void {
-    this.queue(session, sealTerminalToLine(session, chunk, time, this.chains.get(session)));
+    this.queue(session, 'terminal', sealTerminalToLine(session, chunk, time, this.chains.get(session)));
   }
 
+  /** Any other event is redacted on its way into the canonical text sealing hashes (one walk, no copy). */
   private spool(session: string, event: RecordableEvent, time: Date): void {
-    // Redacted and made plain JSON in one walk (what sealing needs).
-    const clean = plainRedacted(event) as SessionEvent;
-    this.queue(session, sealEventToLine(session, clean, time, this.chains.get(session), true));
+    this.queue(session, event.type, sealRedactedToLine(session, event, time, this.chains.get(session)));
   }
 
   /** Queues a sealed event's line; a command or session end is written at once (see above). */
-  private queue(session: string, { event: sealed, line }: { event: RecordedEvent; line: string }): void {
+  private queue(
+    session: string,
+    type: string,
+    { link: sealed, line }: { link: ChainLink; line: string },
+  ): void {
     this.queued.push(line);
-    this.queuedEvents.push({ session, seq: sealed.seq, type: sealed.type });
-    if (sealed.type === 'session.end') this.chains.delete(session);
+    this.queuedEvents.push({ session, seq: sealed.seq, type });
+    if (type === 'session.end') this.chains.delete(session);
     else this.chains.set(session, sealed);
-    if (sealed.type !== 'command' && sealed.type !== 'session.end') {
+    if (type !== 'command' && type !== 'session.end') {
       if (!this.writeScheduled) {
         this.writeScheduled = true;
         setImmediate(() => this.writeQueued());
       }
       return;
     }
-    if (!this.writeQueued() || sealed.type !== 'session.end') return;
+    if (!this.writeQueued() || type !== 'session.end') return;
     // A copy of the final hash outside the store, for whoever keeps the sidecar's logs.
     const summary = { session, events: sealed.seq + 1, finalHash: sealed.hash };
     this.deps.logger?.info(summary, 'session recorded');

@@ -22,6 +22,7 @@ import {
   sealEvent,
   sealEventToLine,
   sealTerminalToLine,
+  type ChainLink,
   type RecordedEvent,
 } from '../../sidecar/recording/index.js';
 import { repositoryRoot } from '../harness/paths.js';
@@ -191,9 +192,9 @@ describe('the recording store', () => {
     const t0 = Date.now();
     const output = randomBytes(96 * 1024);
     const lines: string[] = [];
-    let previous: RecordedEvent | undefined;
-    const seal = (sealed: { event: RecordedEvent; line: string }) => {
-      previous = sealed.event;
+    let previous: ChainLink | undefined;
+    const seal = (sealed: { event: RecordedEvent; line: string } | { link: ChainLink; line: string }) => {
+      previous = 'link' in sealed ? sealed.link : sealed.event;
       lines.push(sealed.line);
     };
     seal(sealEventToLine(id, sample[0]!, new Date(t0), previous));
