@@ -28,7 +28,7 @@ import { rawJsonError, sendJsonError } from './errors.js';
 import { handleExchange, type ExchangeContext } from './exchange.js';
 import { onUpstreamResponse } from './response-relay.js';
 import { parseHttpListenerOptions } from './options.js';
-import { VerifiedTokens } from './verified-tokens.js';
+import { VerifiedTokens } from '../identity/verified-tokens.js';
 
 export { httpListenerOptionsSchema, type HttpListenerOptions } from './options.js';
 

@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AdapterDeps } from '../adapters/protocol-adapter.js';
 import type { Identity } from '../core/command.js';
-import type { VerifiedTokens } from './verified-tokens.js';
+import type { VerifiedTokens } from '../identity/verified-tokens.js';
 
 export type ClientIdentity = { ok: true; identity: Identity } | { ok: false; reason: string; metric: string };
 

@@ -11,7 +11,7 @@ import type { Identity } from '../core/command.js';
 import { maskerFor, type CompiledMaskingRule, type Masker } from '../masking/index.js';
 import { IdentityCache } from './client-identity.js';
 import { upstreamTarget, type UpstreamTarget } from './upstream-target.js';
-import type { VerifiedTokens } from './verified-tokens.js';
+import type { VerifiedTokens } from '../identity/verified-tokens.js';
 
 interface Current {
   id: string;

@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AdapterDeps } from '../adapters/protocol-adapter.js';
 import type { Identity } from '../core/command.js';
-import type { VerifiedTokens } from './verified-tokens.js';
+import type { VerifiedTokens } from '../identity/verified-tokens.js';
 
 export type Authentication =
   | { ok: true; identity: Identity }
@@ -17,7 +17,7 @@ export type Authentication =
 export async function authenticate(
   headers: IncomingHttpHeaders,
   deps: Pick<AdapterDeps, 'verifier' | 'workloadIdentity'>,
-  /** Recent successful verifications to reuse (see verified-tokens.ts); none: verify every time. */
+  /** Recent successful verifications to reuse (sidecar/identity/verified-tokens.ts); none: verify every time. */
   verified?: VerifiedTokens,
 ): Promise<Authentication> {
   const authorization = headers.authorization;
@@ -37,15 +37,12 @@ export async function authenticate(
       metric: 'malformed',
     };
   const token = match[1] as string;
-  const known = verified?.get(token);
-  if (known) return { ok: true, identity: known };
-  const result = await deps.verifier.verify(token);
+  const result = await (verified ?? deps.verifier).verify(token);
   if (!result.ok)
     return {
       ok: false,
       message: `crewgate: the bearer token was refused: ${result.detail}`,
       metric: result.reason,
     };
-  verified?.remember(token, result.identity, result.expiresAt);
   return { ok: true, identity: result.identity };
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AdapterDeps, ListenerSpec } from '../adapters/protocol-adapter.js';
 import type { ConnectionSessions } from './connection-sessions.js';
 import type { UpstreamAgents } from './upstream.js';
-import type { VerifiedTokens } from './verified-tokens.js';
+import type { VerifiedTokens } from '../identity/verified-tokens.js';
 
 export interface ListenerContext {
   connection: string;

@@ -15,7 +15,7 @@ import { authenticate } from './authenticate.js';
 import { ConnectionSessions } from './connection-sessions.js';
 import { handleUpgrade } from './exec/handle-upgrade.js';
 import type { ListenerContext } from './listener-context.js';
-import { VerifiedTokens } from './verified-tokens.js';
+import { VerifiedTokens } from '../identity/verified-tokens.js';
 import { handleRequest } from './request-handler.js';
 import { kubernetesStatus, rawStatusResponse } from './status.js';
 import { KubernetesUpstream, UpstreamAgents } from './upstream.js';
@@ -41,7 +41,7 @@ export async function startKubernetesListener(
     deps,
     sessions: new ConnectionSessions(spec.connection, deps.recorder, deps.metrics),
     agents: new UpstreamAgents(),
-    verifiedTokens: new VerifiedTokens(),
+    verifiedTokens: new VerifiedTokens(deps.verifier),
     log,
     maxMaskedBodyBytes: settings.maxMaskedBodyBytes,
     maxMaskedLineBytes: settings.maxMaskedLineBytes,

@@ -1,4 +1,4 @@
-// The HTTP listener's cache of verified tokens (sidecar/http/verified-tokens.ts) in front of the
+// The HTTP listener's cache of verified tokens (sidecar/identity/verified-tokens.ts) in front of the
 // real TokenVerifier and the harness's OpenID Provider: what it answers without verifying again,
 // and every case where it must not (another token, a forged one, expiry, its own age bound, its
 // size bound). The verifier is the real one; the wrapper only counts how often it is asked.
@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { TokenVerifier, type IssuerConfig } from '../../sidecar/identity/token-verifier.js';
-import { VerifiedTokens } from '../../sidecar/http/verified-tokens.js';
+import { VerifiedTokens } from '../../sidecar/identity/verified-tokens.js';
 import { oidcToken } from '../harness/oidc-token.js';
 
 const harness = inject('harness');

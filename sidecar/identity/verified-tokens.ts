@@ -1,8 +1,9 @@
 /**
- * Bearer tokens one listener has verified, shared by all its client connections. An agent that
- * opens a connection per request (curl, Python `requests` without a Session) would otherwise pay
- * for a full signature check (jose, the issuer's keys) on every request; a keep-alive one only on
- * its first. Keyed by the exact token string, so a different token (another caller, a refreshed
+ * Bearer tokens one listener has verified, shared by all its client connections (the HTTP and
+ * Kubernetes listeners each keep one). An agent that opens a connection per request (curl, Python
+ * `requests` without a Session, each kubectl invocation) would otherwise pay for a full signature
+ * check (jose, the issuer's keys) on every request: about 6 % of the Kubernetes listener's CPU on
+ * a list, 812 -> 504 µs per request on HTTP with a connection each. Keyed by the exact token string, so a different token (another caller, a refreshed
  * token) is never answered from here; an entry lasts until the token's `exp` and at most
  * `maxAgeMs`, which bounds how long a token signed by a key the issuer has since withdrawn keeps
  * working; `capacity` bounds memory however many tokens arrive. Refusals are not kept: a refused
@@ -10,8 +11,8 @@
  */
 import type { Identity } from '../core/command.js';
 import { LruCache } from '../core/lru-cache.js';
-import type { IdentityFailure } from '../identity/failures.js';
-import type { TokenVerifier } from '../identity/token-verifier.js';
+import type { IdentityFailure } from './failures.js';
+import type { TokenVerifier } from './token-verifier.js';
 
 export interface VerifiedTokensOptions {
   /** Tokens kept at most (least recently used leave first). Default 1024. */
