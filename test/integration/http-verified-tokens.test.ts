@@ -57,9 +57,11 @@ describe('VerifiedTokens', () => {
       ok: true,
       identity: { subject: 'agent-operator' },
     });
-    // The analyst's header and claims with the last signature byte changed: a different string.
-    const last = analyst.at(-1) === 'A' ? 'B' : 'A';
-    const forged = `${analyst.slice(0, -1)}${last}`;
+    // The analyst's header and claims with the signature's first character changed: all six of
+    // its bits are signature bits (the last character's low bits are padding, so changing only
+    // those leaves the same signature: this test once passed a valid token off as forged).
+    const [header, claims, signature] = analyst.split('.') as [string, string, string];
+    const forged = `${header}.${claims}.${signature[0] === 'A' ? 'B' : 'A'}${signature.slice(1)}`;
     expect(tokens.cached(forged)).toBeUndefined();
     expect(await tokens.verify(forged)).toMatchObject({ ok: false, reason: 'bad signature' });
     expect(counted.calls).toBe(3);
@@ -67,7 +69,8 @@ describe('VerifiedTokens', () => {
 
   it('keeps no refusal: a refused token is checked (and refused) again every time', async () => {
     const { tokens, counted } = setup();
-    const forged = `${operator.slice(0, -2)}xx`;
+    const [header, claims, signature] = operator.split('.') as [string, string, string];
+    const forged = `${header}.${claims}.${signature[0] === 'x' ? 'y' : 'x'}${signature.slice(1)}`;
     expect(await tokens.verify(forged)).toMatchObject({ ok: false });
     expect(await tokens.verify(forged)).toMatchObject({ ok: false });
     expect(counted.calls).toBe(2);
