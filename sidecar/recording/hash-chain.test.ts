@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../enforcement/recorder.js';
 import { canonicalJson } from './canonical-json.js';
 import { verifyChain } from './hash-chain.js';
-import { plainRedacted } from './plain-json.js';
+import { redactSecrets } from './redact.js';
 import {
   hashEvent,
   parseSpoolLine,
@@ -139,7 +139,7 @@ describe('sealEventToLine', () => {
 });
 
 describe('sealRedactedToLine', () => {
-  it('seals the same line and hash as sealEventToLine over the plainRedacted copy', () => {
+  it('seals the same line and hash as sealEventToLine over the redacted copy', () => {
     const secretish = fc.oneof(
       fc.string(),
       fc.constant("ALTER ROLE x PASSWORD 'hunter2'"),
@@ -166,8 +166,8 @@ describe('sealRedactedToLine', () => {
             ...(status !== undefined && { approval: String(status) }),
           };
           const time = new Date(1_700_000_000_000);
-          const plain = plainRedacted(event) as SessionEvent;
-          const first = sealEventToLine(session, plain, time, undefined, true);
+          const plain = JSON.parse(JSON.stringify(redactSecrets(event))) as SessionEvent;
+          const first = sealEventToLine(session, plain, time, undefined);
           const fused = sealRedactedToLine(session, event, time, undefined);
           expect(fused.line).toBe(first.line);
           expect(fused.link).toEqual({
@@ -175,7 +175,7 @@ describe('sealRedactedToLine', () => {
             hash: first.event.hash,
             sessionStarted: first.event.sessionStarted,
           });
-          const next = sealEventToLine(session, plain, time, first.event, true);
+          const next = sealEventToLine(session, plain, time, first.event);
           expect(sealRedactedToLine(session, event, time, fused.link).line).toBe(next.line);
           expect(verifyChain([first.event, next.event])).toMatchObject({ ok: true, events: 2 });
         },

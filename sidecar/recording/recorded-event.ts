@@ -6,7 +6,7 @@
 import { hash as digest } from 'node:crypto';
 import type { SessionEvent } from '../enforcement/recorder.js';
 import { canonicalJson } from './canonical-json.js';
-import { canonicalRedactedJson } from './plain-json.js';
+import { canonicalRedactedJson } from './redacted-canonical-json.js';
 import { redactString } from './redact.js';
 
 /** The `prevHash` of a session's first event: 64 zeros (SHA-256 is 32 bytes, hex). */
@@ -75,24 +75,17 @@ export function sealEvent(
 
 /**
  * `sealEvent`, and the event's spool line (JSON, newline-terminated) built from the same canonical
- * payload text the hash covers: the payload (for terminal output, all of its base64) is then
- * serialised once, not once for the hash and again for the spool.
+ * payload text the hash covers. The reference form of sealing (no redaction): the recorder seals
+ * with sealRedactedToLine and sealTerminalToLine, each tested byte-identical to this.
  */
 export function sealEventToLine(
   session: string,
   event: SessionEvent,
   time: Date,
   previous: Pick<RecordedEvent, 'seq' | 'hash' | 'sessionStarted'> | undefined,
-  /** The event is plain JSON already (plainRedacted's output, a terminal chunk): skip the copy. */
-  plain = false,
 ): { event: RecordedEvent; line: string } {
   const { type, ...rest } = event;
-  // A terminal chunk is already plain JSON (strings and a number): skip the copy, which for big
-  // output is two more passes over its base64.
-  const payload =
-    plain || type === 'terminal'
-      ? (rest as Record<string, unknown>)
-      : (JSON.parse(JSON.stringify(rest)) as Record<string, unknown>);
+  const payload = JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
   const sealed = seal(session, type, canonicalJson(payload), time, previous);
   const { seq, hash, sessionStarted } = sealed.link;
   return {
@@ -136,7 +129,7 @@ export function sealTerminalToLine(
 }
 
 /**
- * `sealEventToLine(session, plainRedacted(event), time, previous, true)` without building the
+ * `sealEventToLine(session, JSON.parse(JSON.stringify(redactSecrets(event))), time, previous)` without building the
  * redacted copy: the payload's canonical text comes straight from `event` with every string
  * redacted on the way (canonicalRedactedJson), the same bytes, one walk instead of two. What the
  * spooling recorder uses for every event but terminal output (which needs no redaction scan).
