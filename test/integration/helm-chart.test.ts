@@ -7,6 +7,7 @@ import { operatorConfigFrom } from '../../operator/config.js';
 import { locateHelm, pinnedVersions } from '../harness/binaries.js';
 import { repositoryRoot } from '../harness/paths.js';
 import { kubectl, runCommand } from '../harness/run.js';
+import { helmTemplate } from './support/chart-roles.js';
 
 const harness = inject('harness');
 const chart = join(repositoryRoot, 'charts/crewgate');
@@ -19,14 +20,7 @@ describe('charts/crewgate', () => {
   });
 
   it('renders manifests the real API server accepts (apply --dry-run=server)', async () => {
-    const rendered = await runCommand(locateHelm(), [
-      'template',
-      'crewgate',
-      chart,
-      '-n',
-      'crewgate-system',
-      ...kubeVersion,
-    ]);
+    const rendered = await helmTemplate();
     expect(rendered.code, rendered.stderr).toBe(0);
     await kubectl(harness, ['create', 'namespace', 'crewgate-system']);
     const applied = await kubectl(harness, ['apply', '--dry-run=server', '-f', '-'], {
@@ -50,13 +44,7 @@ describe('charts/crewgate', () => {
   });
 
   it('renders the trusted issuers and the recording store as settings the operator accepts', async () => {
-    const rendered = await runCommand(locateHelm(), [
-      'template',
-      'crewgate',
-      chart,
-      '-n',
-      'crewgate-system',
-      ...kubeVersion,
+    const rendered = await helmTemplate([
       '--set',
       'recording.store.host=audit-db.example',
       '--set',

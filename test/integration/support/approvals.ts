@@ -16,6 +16,7 @@ import { ControlPlaneApprover } from '../../../sidecar/control-plane/control-pla
 import type { HarnessInfo } from '../../harness/index.js';
 import { kubectl, type RunResult } from '../../harness/run.js';
 import { serviceAccountToken } from '../../harness/service-account-token.js';
+import { bindChartRole } from './chart-roles.js';
 import type { LocalOperator } from './local-operator.js';
 
 export type ReviewDecision = 'Approve' | 'Deny';
@@ -29,24 +30,9 @@ async function applyOrThrow(harness: HarnessInfo, what: string, manifest: string
 /** The ClusterRole (and its binding) name {@link grantReviewers} creates for `id`. */
 export const reviewerRoleName = (id: string) => `crewgate-reviewer-${id}`;
 
-/** RBAC a reviewer needs for approvalrequests (what the chart's crewgate-reviewer grants), for groups. */
+/** The chart's crewgate-reviewer ClusterRole, as it renders, bound to `groups` (see chart-roles.ts). */
 export async function grantReviewers(harness: HarnessInfo, id: string, groups: string[]): Promise<void> {
-  const name = reviewerRoleName(id);
-  await applyOrThrow(
-    harness,
-    'reviewer RBAC',
-    `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: ${name} }
-rules: [{ apiGroups: [crewgate.dev], resources: [approvalrequests], verbs: [get, list, watch, patch] }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: ${name} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ${name} }
-subjects: [${groups.map((g) => `{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: ${g} }`).join(', ')}]
-`,
-  );
+  await bindChartRole(harness, 'crewgate-reviewer', id, groups);
 }
 
 /** Removes what {@link grantReviewers} created; cluster-scoped, so it outlives the test's namespaces. */

@@ -1,14 +1,14 @@
 /**
- * The ClusterRoles the Helm chart ships for people (crewgate-reviewer, crewgate-auditor), rendered
- * from the chart itself and bound to certificate groups, so a test exercises exactly what the
- * chart grants rather than a copy of it.
+ * The Helm chart as tests render it, and the ClusterRoles it ships for people (crewgate-reviewer,
+ * crewgate-auditor) bound to certificate groups, so a test exercises exactly what the chart grants
+ * rather than a copy of it.
  */
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { locateHelm, pinnedVersions } from '../../harness/binaries.js';
 import type { HarnessInfo } from '../../harness/index.js';
 import { repositoryRoot } from '../../harness/paths.js';
-import { kubectl, runCommand } from '../../harness/run.js';
+import { kubectl, runCommand, type RunResult } from '../../harness/run.js';
 
 interface ClusterRole {
   kind: string;
@@ -16,17 +16,23 @@ interface ClusterRole {
   rules: unknown[];
 }
 
-/** The rules of the chart's ClusterRole `name`, as `helm template` renders them. */
-export async function chartClusterRoleRules(name: string): Promise<unknown[]> {
-  const rendered = await runCommand(locateHelm(), [
+/** `helm template` of the chart as release `crewgate` in `crewgate-system`, for the pinned Kubernetes, plus `args`. */
+export function helmTemplate(args: string[] = []): Promise<RunResult> {
+  return runCommand(locateHelm(), [
     'template',
     'crewgate',
     join(repositoryRoot, 'charts/crewgate'),
-    '--show-only',
-    'templates/rbac.yaml',
+    '-n',
+    'crewgate-system',
     '--kube-version',
     pinnedVersions().KUBERNETES_VERSION!,
+    ...args,
   ]);
+}
+
+/** The rules of the chart's ClusterRole `name`, as `helm template` renders them. */
+export async function chartClusterRoleRules(name: string): Promise<unknown[]> {
+  const rendered = await helmTemplate(['--show-only', 'templates/rbac.yaml']);
   if (rendered.code !== 0) throw new Error(`helm template failed: ${rendered.stderr}`);
   const role = parseAllDocuments(rendered.stdout)
     .map((d) => d.toJS() as ClusterRole | null)
