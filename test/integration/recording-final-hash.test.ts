@@ -13,6 +13,7 @@ import { silentLogger } from '../../sidecar/logging.js';
 import { openRecording, SessionEndReporter, type Recording } from '../../sidecar/recording/index.js';
 import { writeUserKubeconfig } from '../harness/kubeconfig.js';
 import { kubectl } from '../harness/run.js';
+import { serviceAccountToken } from '../harness/service-account-token.js';
 import { bindChartRole } from './support/chart-roles.js';
 import { startLocalOperator, type LocalOperator } from './support/local-operator.js';
 import {
@@ -86,16 +87,12 @@ spec:
 `,
   });
   expect(applied.code, applied.stderr).toBe(0);
-  const token = await kubectl(harness, [
-    'create',
-    'token',
-    'research-crew',
-    '-n',
-    ns,
-    '--audience=crewgate',
-    '--bound-object-kind=Pod',
-    '--bound-object-name=crew-0',
-  ]);
+  const token = await serviceAccountToken(harness, {
+    namespace: ns,
+    serviceAccount: 'research-crew',
+    audience: 'crewgate',
+    pod: 'crew-0',
+  });
   const tokenFile = join(mkdtempSync(join(tmpdir(), 'crewgate-sidecar-token-')), 'token');
   writeFileSync(tokenFile, token.stdout.trim());
   client = new ControlPlaneClient({
