@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { NoApprover } from '../sidecar/enforcement/approver.js';
+import type { SessionRecorder } from '../sidecar/enforcement/recorder.js';
 import { Enforcer } from '../sidecar/enforcement/enforcer.js';
 import { SidecarMetrics } from '../sidecar/enforcement/metrics.js';
 import { compileBundle, StaticBundleSource } from '../sidecar/enforcement/policy-bundle.js';
@@ -28,12 +29,17 @@ export interface SshSidecarConfig {
   recording: { spoolDir: string; store: StoreSettings };
   target: { address: string; user: string; hostKey: string; privateKeyFile: string };
   hostKeyPem: string;
+  /**
+   * `shipped` (what a sidecar does); for diagnosis only, `spool only` (no shipper) or `off` (no
+   * recorder at all). BENCH_SSH_RECORDING in bench/ssh.ts.
+   */
+  recordingMode: 'shipped' | 'spool only' | 'off';
 }
 
 const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as SshSidecarConfig;
 const metrics = new SidecarMetrics();
 const logger = createLogger('crewgate-sidecar');
-const { recorder, recording } = openStoreRecording(
+const { recorder: spoolingRecorder, recording } = openStoreRecording(
   // The sidecar config's defaults (sidecar/config.ts): 256 MiB bound, fdatasync every 100 ms.
   {
     spoolDir: config.recording.spoolDir,
@@ -45,6 +51,13 @@ const { recorder, recording } = openStoreRecording(
   metrics,
   logger,
 );
+// The two diagnostic settings (never the figures the table reports): what the spool alone costs,
+// and what relaying costs with no recording at all.
+if (config.recordingMode === 'spool only') void recording.shipper.stop(0);
+const recorder: SessionRecorder =
+  config.recordingMode === 'off'
+    ? { record: () => undefined, recordTerminal: () => undefined, accepting: () => ({ ok: true }) }
+    : spoolingRecorder;
 const enforcer = new Enforcer({
   bundle: new StaticBundleSource(compileBundle(loadManifests(config.policiesFile))),
   approver: new NoApprover(),

@@ -49,6 +49,15 @@ const BYTES = Number(process.env.BENCH_SSH_BYTES ?? 256 * 1024 * 1024);
 const RUNS = Number(process.env.BENCH_SSH_RUNS ?? 2);
 /** BENCH_SSH_CIPHER=aes128-gcm@openssh.com makes the agent's ssh client offer only that cipher. */
 const CIPHER = process.env.BENCH_SSH_CIPHER;
+/** BENCH_SSH_RECORDING: `shipped` (the default, the real thing), `spool-only` or `off` (diagnosis). */
+const RECORDING = recordingSetting();
+
+function recordingSetting(): SshSidecarConfig['recordingMode'] {
+  const value = process.env.BENCH_SSH_RECORDING ?? 'shipped';
+  if (value === 'shipped' || value === 'off') return value;
+  if (value === 'spool-only') return 'spool only';
+  throw new Error(`BENCH_SSH_RECORDING must be shipped, spool-only or off, not ${value}`);
+}
 
 export async function benchSsh(log: (line: string) => void): Promise<SshTransferResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'crewgate-bench-ssh-'));
@@ -66,6 +75,7 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
   let sessions = 0;
   /** Waits until every session run so far has its session.end in the store (the spool shipped). */
   const shipped = async () => {
+    if (RECORDING !== 'shipped') return;
     const deadline = Date.now() + 300_000;
     for (;;) {
       const { rows } = await store.asAdmin((c) =>
@@ -78,6 +88,7 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
     }
   };
   try {
+    if (RECORDING !== 'shipped') log(`BENCH_SSH_RECORDING=${RECORDING}: a diagnosis, not what the sidecar ships`);
     const token = await oidcToken(oidc.info, 'agent-operator');
     const askpass = join(dir, 'askpass');
     writeFileSync(askpass, `#!/bin/sh\nprintf '%s\\n' "$CREWGATE_TOKEN"\n`, { mode: 0o700 });
@@ -104,6 +115,7 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
           privateKeyFile: sshd.info.clientKeyFile,
         },
         hostKeyPem: hostKey.private,
+        recordingMode: RECORDING,
       };
       const configFile = join(dir, `${connection}.json`);
       writeFileSync(configFile, JSON.stringify(config));
