@@ -43,7 +43,8 @@ const { recorder: spoolingRecorder, recording } = openStoreRecording(
   // The sidecar config's defaults (sidecar/config.ts): 256 MiB bound, fdatasync every 100 ms.
   {
     spoolDir: config.recording.spoolDir,
-    spoolMaxBytes: 256 * 1024 * 1024,
+    // Spool only never ships, so its bound would refuse the second transfer.
+    spoolMaxBytes: config.recordingMode === 'spool only' ? Number.MAX_SAFE_INTEGER : 256 * 1024 * 1024,
     fsync: 'interval',
     intervalMs: 100,
   },

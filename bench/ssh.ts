@@ -88,7 +88,8 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
     }
   };
   try {
-    if (RECORDING !== 'shipped') log(`BENCH_SSH_RECORDING=${RECORDING}: a diagnosis, not what the sidecar ships`);
+    if (RECORDING !== 'shipped')
+      log(`BENCH_SSH_RECORDING=${RECORDING}: a diagnosis, not what the sidecar ships`);
     const token = await oidcToken(oidc.info, 'agent-operator');
     const askpass = join(dir, 'askpass');
     writeFileSync(askpass, `#!/bin/sh\nprintf '%s\\n' "$CREWGATE_TOKEN"\n`, { mode: 0o700 });
@@ -197,8 +198,10 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
       },
     ];
 
+    // BENCH_SSH_SCENARIOS=upload,text: the scenarios whose names contain one of these words.
+    const picked = process.env.BENCH_SSH_SCENARIOS?.split(',').filter(Boolean);
     const results: SshTransferResult[] = [];
-    for (const scenario of scenarios) {
+    for (const scenario of scenarios.filter((s) => !picked || picked.some((w) => s.name.includes(w)))) {
       for (let run = 0; run < RUNS; run++) {
         for (const name of scenario.paths) {
           const p = paths[name];

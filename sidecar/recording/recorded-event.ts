@@ -6,6 +6,7 @@
 import { hash as digest } from 'node:crypto';
 import type { SessionEvent } from '../enforcement/recorder.js';
 import { canonicalJson } from './canonical-json.js';
+import { LineBuffer } from './line-buffer.js';
 import { canonicalRedactedJson } from './redacted-canonical-json.js';
 import { redactString } from './redact.js';
 
@@ -110,22 +111,47 @@ const STREAM_JSON = { stdin: '"stdin"', stdout: '"stdout"', stderr: '"stderr"' }
 
 /**
  * Terminal output given as bytes, sealed to the same link and line as sealing
- * `{type: 'terminal', stream, data: base64(bytes), elapsedMs}` with sealEventToLine, but the
- * payload's canonical JSON is written out rather than computed: base64 needs no escaping (its
- * alphabet has no quote, backslash or control character), and no redaction pattern can match it,
- * which saves two scans of every recorded byte.
+ * `{type: 'terminal', stream, data: base64(bytes), elapsedMs}` with sealEventToLine, written
+ * straight into `out` (the recorder's batch of lines, see line-buffer.ts) and hashed there: the
+ * payload's canonical JSON is written out rather than computed, since base64 needs no escaping (its
+ * alphabet has no quote, backslash or control character) and no redaction pattern can match it.
+ * The hashed form and the line share everything up to the head's end, so that prefix is written
+ * once, hashed with the hashed form's ending, and the ending replaced by the line's.
  */
+export function sealTerminalInto(
+  out: LineBuffer,
+  session: string,
+  chunk: { stream: keyof typeof STREAM_JSON; bytes: Buffer; elapsedMs: number },
+  time: Date,
+  previous: ChainLink | undefined,
+): ChainLink {
+  const stream = STREAM_JSON[chunk.stream];
+  if (stream === undefined) throw new TypeError(`not a terminal stream: ${String(chunk.stream)}`);
+  const { seq, prevHash, sessionStarted, iso } = chainPosition(time, previous);
+  // Everything that can throw (a non-finite elapsedMs) before the first byte is written.
+  const rest = `","elapsedMs":${canonicalJson(chunk.elapsedMs)},"stream":${stream}}${lineHead(prevHash, seq, session, iso, '"terminal"')}`;
+  const start = out.length;
+  out.writeAscii('{"payload":{"data":"');
+  out.writeAscii(chunk.bytes.toString('base64'));
+  out.writeUtf8(rest);
+  const headEnd = out.length;
+  out.writeAscii(`,"v":${EVENT_FORMAT}}`);
+  const hash = digest('sha256', out.from(start), 'hex');
+  out.truncate(headEnd);
+  out.writeAscii(`,"sessionStarted":"${sessionStarted}","hash":"${hash}"}\n`);
+  return { seq, hash, sessionStarted };
+}
+
+/** sealTerminalInto, as a line of its own (tests, and callers that build lines one at a time). */
 export function sealTerminalToLine(
   session: string,
   chunk: { stream: keyof typeof STREAM_JSON; bytes: Buffer; elapsedMs: number },
   time: Date,
   previous: ChainLink | undefined,
 ): { link: ChainLink; line: string } {
-  const stream = STREAM_JSON[chunk.stream];
-  if (stream === undefined) throw new TypeError(`not a terminal stream: ${String(chunk.stream)}`);
-  const payloadJson = `{"data":"${chunk.bytes.toString('base64')}","elapsedMs":${canonicalJson(chunk.elapsedMs)},"stream":${stream}}`;
-  const sealed = seal(session, 'terminal', payloadJson, time, previous);
-  return { link: sealed.link, line: sealed.line };
+  const out = new LineBuffer(1024);
+  const link = sealTerminalInto(out, session, chunk, time, previous);
+  return { link, line: out.bytes().toString('utf8') };
 }
 
 /**
@@ -150,6 +176,26 @@ export function sealRedactedToLine(
   return { link: sealed.link, line: sealed.line };
 }
 
+/** Where the next event of a chain goes: after `previous`, or first at `time`. */
+function chainPosition(
+  time: Date,
+  previous: ChainLink | undefined,
+): { seq: number; prevHash: string; sessionStarted: string; iso: string } {
+  const iso = time.toISOString();
+  return previous
+    ? { seq: previous.seq + 1, prevHash: previous.hash, sessionStarted: previous.sessionStarted, iso }
+    : { seq: 0, prevHash: ZERO_HASH, sessionStarted: iso, iso };
+}
+
+/**
+ * What follows the payload in both the hashed form and the line: canonicalJson of
+ * {v, session, seq, time, type, payload, prevHash} has its keys in sorted order (payload, prevHash,
+ * seq, session, time, type, v), so the two share this; hashInput is the definition.
+ */
+function lineHead(prevHash: string, seq: number, session: string, iso: string, typeJson: string): string {
+  return `,"prevHash":"${prevHash}","seq":${seq},"session":${JSON.stringify(session)},"time":"${iso}","type":${typeJson}`;
+}
+
 /** The hash over `{v, session, seq, time, type, payload, prevHash}` and the spool line, from the payload's canonical text. */
 function seal(
   session: string,
@@ -158,13 +204,8 @@ function seal(
   time: Date,
   previous: ChainLink | undefined,
 ): { link: ChainLink; time: string; prevHash: string; line: string } {
-  const iso = time.toISOString();
-  const seq = previous ? previous.seq + 1 : 0;
-  const prevHash = previous ? previous.hash : ZERO_HASH;
-  const sessionStarted = previous ? previous.sessionStarted : iso;
-  const head = `,"prevHash":"${prevHash}","seq":${seq},"session":${JSON.stringify(session)},"time":"${iso}","type":${JSON.stringify(type)}`;
-  // canonicalJson of {v, session, seq, time, type, payload, prevHash}: its keys in sorted order
-  // (payload, prevHash, seq, session, time, type, v), written out; hashInput is the definition.
+  const { seq, prevHash, sessionStarted, iso } = chainPosition(time, previous);
+  const head = lineHead(prevHash, seq, session, iso, JSON.stringify(type));
   const hash = digest('sha256', `{"payload":${payloadJson}${head},"v":${EVENT_FORMAT}}`, 'hex');
   return {
     link: { seq, hash, sessionStarted },

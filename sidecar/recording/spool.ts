@@ -118,22 +118,34 @@ export class Spool {
   }
 
   /**
-   * Appends events already serialised (each line newline-terminated, in order) with one write:
-   * the recorder's batch of an event-loop turn. All are in the kernel when this returns.
+   * Appends events already serialised (each line newline-terminated, in order) with one write.
+   * All are in the kernel when this returns.
    */
   appendLines(lines: string | readonly string[]): number {
-    // Each line is encoded on its own and the lot written with one writev: a turn's lines joined
-    // into one string pass V8's 128 KiB bound for ordinary heap objects whenever they hold
-    // terminal output, and large-object strings cost several times as much to make.
-    const buffers =
-      typeof lines === 'string' ? [Buffer.from(lines, 'utf8')] : lines.map((l) => Buffer.from(l, 'utf8'));
+    // Each line is encoded on its own and the lot written with one writev: lines joined into one
+    // string pass V8's 128 KiB bound for ordinary heap objects whenever they hold terminal output,
+    // and large-object strings cost several times as much to make.
+    return this.appendBuffers(
+      typeof lines === 'string' ? [Buffer.from(lines, 'utf8')] : lines.map((l) => Buffer.from(l, 'utf8')),
+    );
+  }
+
+  /**
+   * Appends whole lines already encoded (the recorder's batch of an event-loop turn, line-buffer.ts)
+   * with one write; in the kernel when this returns, so the caller may reuse `bytes` at once.
+   */
+  appendBytes(bytes: Buffer): number {
+    return this.appendBuffers([bytes]);
+  }
+
+  private appendBuffers(buffers: Buffer[]): number {
     let length = 0;
     for (const b of buffers) length += b.length;
     const path = join(this.dir, segmentName(this.current));
     try {
-      let written = writevSync(this.fd, buffers);
+      let written = buffers.length === 1 ? writeSync(this.fd, buffers[0]!) : writevSync(this.fd, buffers);
       if (written < length) {
-        const rest = Buffer.concat(buffers, length);
+        const rest = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers, length);
         while (written < length) written += writeSync(this.fd, rest, written, length - written);
       }
       if (this.options.fsync.mode === 'always') fdatasyncSync(this.fd);

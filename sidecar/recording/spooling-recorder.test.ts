@@ -195,10 +195,10 @@ describe('one spool write per event-loop turn', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rec-'));
     const spool = new Spool({ dir, fsync: { mode: 'interval', intervalMs: 50 } });
     const writes: number[] = [];
-    const appendLines = spool.appendLines.bind(spool);
-    spool.appendLines = (lines: string | readonly string[]) => {
-      writes.push(typeof lines === 'string' ? lines.split('\n').length - 1 : lines.length);
-      return appendLines(lines);
+    const appendBytes = spool.appendBytes.bind(spool);
+    spool.appendBytes = (bytes: Buffer) => {
+      writes.push(bytes.toString('utf8').split('\n').length - 1);
+      return appendBytes(bytes);
     };
     const recorder = new SpoolingRecorder({ spool, maxBytes: 1_000_000 });
     recorder.record('s', {

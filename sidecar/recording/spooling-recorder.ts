@@ -31,7 +31,8 @@ import type {
   SessionRecorder,
   TerminalChunk,
 } from '../enforcement/recorder.js';
-import { sealRedactedToLine, sealTerminalToLine, type ChainLink } from './recorded-event.js';
+import { LineBuffer } from './line-buffer.js';
+import { sealRedactedToLine, sealTerminalInto, type ChainLink } from './recorded-event.js';
 import type { Spool } from './spool.js';
 
 export interface SpoolingRecorderDeps {
@@ -69,12 +70,15 @@ export const TERMINAL_COALESCING = { windowMs: 5, maxBytes: 64 * 1024 } as const
 
 interface PendingTerminal {
   stream: TerminalChunk['stream'];
-  /** Copies of each chunk's bytes, in arrival order. */
-  chunks: Buffer[];
+  /** The chunks' bytes copied in arrival order: a buffer of `coalescing.maxBytes` from the recorder's spares. */
+  buffer: Buffer;
   length: number;
   elapsedMs: number;
   time: Date;
 }
+
+/** Coalescing buffers kept for reuse: one per session with output held at once, beyond this many they are dropped. */
+const SPARE_COALESCING_BUFFERS = 16;
 
 export class SpoolingRecorder implements SessionRecorder {
   private readonly chains = new Map<string, ChainLink>();
@@ -84,7 +88,8 @@ export class SpoolingRecorder implements SessionRecorder {
   private readonly pending = new Map<string, PendingTerminal>();
   private timer: NodeJS.Timeout | undefined;
   /** Sealed lines not yet written (see above), and what they are, for the log if the write fails. */
-  private queued: string[] = [];
+  private readonly queued = new LineBuffer();
+  private readonly spareBuffers: Buffer[] = [];
   private queuedEvents: { session: string; seq: number; type: string }[] = [];
   private writeScheduled = false;
 
@@ -123,17 +128,18 @@ export class SpoolingRecorder implements SessionRecorder {
       coalescing &&
       held.length + chunk.bytes.length <= coalescing.maxBytes
     ) {
-      held.chunks.push(Buffer.from(chunk.bytes));
-      held.length += chunk.bytes.length;
+      held.length += chunk.bytes.copy(held.buffer, held.length);
       return;
     }
     if (held) this.spoolPending(session, held);
+    // Sealing reads the bytes before it returns, so a chunk sealed at once needs no copy.
     if (!coalescing || chunk.bytes.length >= coalescing.maxBytes)
       return this.spoolTerminal(session, chunk, this.now());
+    const buffer = this.spareBuffers.pop() ?? Buffer.allocUnsafe(coalescing.maxBytes);
     this.pending.set(session, {
       stream: chunk.stream,
-      chunks: [Buffer.from(chunk.bytes)],
-      length: chunk.bytes.length,
+      buffer,
+      length: chunk.bytes.copy(buffer, 0),
       elapsedMs: chunk.elapsedMs,
       time: this.now(),
     });
@@ -150,8 +156,9 @@ export class SpoolingRecorder implements SessionRecorder {
 
   private spoolPending(session: string, held: PendingTerminal): void {
     this.pending.delete(session);
-    const bytes = held.chunks.length === 1 ? held.chunks[0]! : Buffer.concat(held.chunks, held.length);
+    const bytes = held.buffer.subarray(0, held.length);
     this.spoolTerminal(session, { stream: held.stream, bytes, elapsedMs: held.elapsedMs }, held.time);
+    if (this.spareBuffers.length < SPARE_COALESCING_BUFFERS) this.spareBuffers.push(held.buffer);
   }
 
   /**
@@ -160,21 +167,19 @@ export class SpoolingRecorder implements SessionRecorder {
    * byte of output that other events get.
    */
   private spoolTerminal(session: string, chunk: TerminalChunk, time: Date): void {
-    this.queue(session, 'terminal', sealTerminalToLine(session, chunk, time, this.chains.get(session)));
+    const link = sealTerminalInto(this.queued, session, chunk, time, this.chains.get(session));
+    this.queue(session, 'terminal', link);
   }
 
   /** Any other event is redacted on its way into the canonical text sealing hashes (one walk, no copy). */
   private spool(session: string, event: RecordableEvent, time: Date): void {
-    this.queue(session, event.type, sealRedactedToLine(session, event, time, this.chains.get(session)));
+    const { link, line } = sealRedactedToLine(session, event, time, this.chains.get(session));
+    this.queued.writeUtf8(line);
+    this.queue(session, event.type, link);
   }
 
-  /** Queues a sealed event's line; a command or session end is written at once (see above). */
-  private queue(
-    session: string,
-    type: string,
-    { link: sealed, line }: { link: ChainLink; line: string },
-  ): void {
-    this.queued.push(line);
+  /** Accounts for a line sealed into `queued`; a command or session end is written at once (see above). */
+  private queue(session: string, type: string, sealed: ChainLink): void {
     this.queuedEvents.push({ session, seq: sealed.seq, type });
     if (type === 'session.end') this.chains.delete(session);
     else this.chains.set(session, sealed);
@@ -203,12 +208,10 @@ export class SpoolingRecorder implements SessionRecorder {
   private writeQueued(): boolean {
     this.writeScheduled = false;
     if (this.queued.length === 0) return true;
-    const lines = this.queued;
     const events = this.queuedEvents;
-    this.queued = [];
     this.queuedEvents = [];
     try {
-      this.deps.spool.appendLines(lines);
+      this.deps.spool.appendBytes(this.queued.bytes());
       this.failure = undefined;
     } catch (error) {
       // The events are lost; say so loudly and refuse new commands until the spool writes again.
@@ -216,6 +219,8 @@ export class SpoolingRecorder implements SessionRecorder {
       for (const e of events)
         this.deps.logger?.error({ ...e, err: this.failure.message }, 'cannot spool a session event');
       return false;
+    } finally {
+      this.queued.clear();
     }
     this.deps.metrics?.recordingEventsSpooled.inc(events.length);
     this.deps.metrics?.recordingSpoolBytes.set(this.deps.spool.depth);
