@@ -12,7 +12,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { createCertificateAuthority } from '../operator/pki/certificates.js';
 import { locateBinaries } from '../test/harness/binaries.js';
 import { startOidcProvider } from '../test/harness/oidc.js';
@@ -24,6 +23,7 @@ import { startRecordingStore } from '../test/integration/support/recording-store
 import { waitForReadyPort } from './child-ready.js';
 import { cpuSeconds, machineBusySeconds, processTreeCpuSeconds, runQueueSeconds } from './proc-cpu.js';
 import type { SshSidecarConfig } from './ssh-sidecar.js';
+import { generateEd25519KeyPair } from '../sidecar/ssh/host-key.js';
 
 export interface SshTransferResult {
   scenario: string;
@@ -95,7 +95,7 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
     writeFileSync(askpass, `#!/bin/sh\nprintf '%s\\n' "$CREWGATE_TOKEN"\n`, { mode: 0o700 });
 
     const startSidecar = async (connection: string) => {
-      const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+      const hostKey = generateEd25519KeyPair();
       const config: SshSidecarConfig = {
         connection,
         issuer: oidc.info.issuer,

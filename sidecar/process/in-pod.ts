@@ -15,7 +15,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 // ssh2 is CommonJS; Node's ESM loader sees only some of its named exports, so use the default.
-import ssh2 from 'ssh2';
 import type { ConnectionSpec } from '../../crds/schemas/connection.js';
 import type { ResolvedTarget } from '../adapters/protocol-adapter.js';
 import type { InPodConfig } from '../config.js';
@@ -32,6 +31,7 @@ import { loopbackSsh, type HostKeyPair } from './loopback-ssh.js';
 import { issueLoopbackCertificate } from './loopback-tls.js';
 import { openStoreRecording, refusingRecorder } from './recording.js';
 import type { SidecarRuntime } from './runtime.js';
+import { generateEd25519KeyPair } from '../ssh/host-key.js';
 
 /** Spool bounds of an in-pod sidecar (the config carries only the directory). */
 const SPOOL = { spoolMaxBytes: 256 * 1024 * 1024, fsync: 'interval', intervalMs: 100 } as const;
@@ -156,6 +156,6 @@ export async function inPodRuntime(
 
 /** A fresh ed25519 host key, memory only: a restarted sidecar makes a new one and rewrites known_hosts. */
 function newHostKey(): HostKeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = generateEd25519KeyPair();
   return { privatePem: pair.private, publicOpenSsh: pair.public };
 }

@@ -16,6 +16,7 @@ import type { Identity } from '../core/command.js';
 import { authenticateClient } from './client-auth.js';
 import { ClientSession } from './client-session.js';
 import { DEFAULT_MAX_LINE_BYTES } from './line-masker.js';
+import { generateEd25519KeyPair } from './host-key.js';
 
 /**
  * ssh2's transport refuses any packet over 35,000 bytes (it drops the connection), so a bound on
@@ -83,7 +84,7 @@ export const sshAdapter: ProtocolAdapter = {
     const options = sshListenerOptionsSchema.parse(listener.options);
     await initShellClassifier();
     const log = deps.logger.child({ connection: listener.connection, protocol: 'ssh' });
-    const hostKey = options.hostKeyPem ?? ssh2.utils.generateKeyPairSync('ed25519').private;
+    const hostKey = options.hostKeyPem ?? generateEd25519KeyPair().private;
     const sessions = new Set<ClientSession>();
     const sockets = new Set<Socket>();
     const handshakes = new Map<string, NodeJS.Timeout>();

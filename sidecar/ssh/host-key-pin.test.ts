@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { fingerprint, HostKeyPinError, matchesPin, parsePinnedHostKey } from './host-key-pin.js';
+import { generateEd25519KeyPair } from './host-key.js';
 
-const publicLine = () => ssh2.utils.generateKeyPairSync('ed25519').public.trim();
+const publicLine = () => generateEd25519KeyPair().public.trim();
 
 describe('parsePinnedHostKey', () => {
   it('reads a known_hosts-style line, with or without host pattern and comment', () => {

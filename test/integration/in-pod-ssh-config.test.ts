@@ -17,6 +17,7 @@ import { kubectl, runCommand } from '../harness/run.js';
 import { startInPodOperator, type InPodOperator } from './support/in-pod-operator.js';
 import type { InPodSidecar } from './support/in-pod-sidecar.js';
 import { clientEnv } from './support/ssh-proxy.js';
+import { generateEd25519KeyPair } from '../../sidecar/ssh/host-key.js';
 
 const harness = inject('harness');
 const id = `${Date.now()}`;
@@ -159,7 +160,7 @@ describe('the injected pod’s ssh_config and known_hosts', () => {
     let impostor: Server;
     let passwords = 0;
     beforeAll(async () => {
-      const ssh = new ssh2.Server({ hostKeys: [ssh2.utils.generateKeyPairSync('ed25519').private] });
+      const ssh = new ssh2.Server({ hostKeys: [generateEd25519KeyPair().private] });
       ssh.on('connection', (client) => {
         client.on('authentication', (ctx) => {
           if (ctx.method === 'password') passwords += 1;

@@ -18,6 +18,7 @@ import {
   startSshProxy,
   type SshProxyUnderTest,
 } from './support/ssh-proxy.js';
+import { generateEd25519KeyPair } from '../../sidecar/ssh/host-key.js';
 
 const harness = inject('harness');
 let proxy: SshProxyUnderTest;
@@ -277,7 +278,7 @@ describe('output masking', () => {
 
 describe('the target is pinned', () => {
   it('refuses a target whose host key is not the pinned one, and says so', async () => {
-    const wrong = ssh2.utils.generateKeyPairSync('ed25519').public.trim();
+    const wrong = generateEd25519KeyPair().public.trim();
     const pinnedWrong = await startSshProxy(harness, {
       target: async () => harnessTarget(harness, { hostKey: wrong }),
     });

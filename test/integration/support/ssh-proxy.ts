@@ -7,7 +7,6 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import type { ResolvedTarget, RunningListener } from '../../../sidecar/adapters/protocol-adapter.js';
 import type { Approver } from '../../../sidecar/enforcement/approver.js';
 import type { SidecarMetrics } from '../../../sidecar/enforcement/metrics.js';
@@ -17,6 +16,7 @@ import { sshAdapter } from '../../../sidecar/ssh/adapter.js';
 import type { HarnessInfo } from '../../harness/index.js';
 import { runCommand, type RunResult } from '../../harness/run.js';
 import { harnessEnforcement, harnessVerifier, type Manifests } from './harness-enforcement.js';
+import { generateEd25519KeyPair } from '../../../sidecar/ssh/host-key.js';
 
 export interface SshProxyUnderTest {
   listener: RunningListener;
@@ -54,7 +54,7 @@ export async function startSshProxy(
     manifests: options.manifests,
     approver: options.approver,
   });
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = generateEd25519KeyPair();
   const listener = await sshAdapter.start(
     {
       connection: options.connection ?? 'bastion',
