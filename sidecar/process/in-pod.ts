@@ -14,7 +14,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-// ssh2 is CommonJS; Node's ESM loader sees only some of its named exports, so use the default.
 import type { ConnectionSpec } from '../../crds/schemas/connection.js';
 import type { ResolvedTarget } from '../adapters/protocol-adapter.js';
 import type { InPodConfig } from '../config.js';
