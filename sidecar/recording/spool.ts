@@ -31,7 +31,8 @@ import {
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolError } from './errors.js';
-import { parseSpoolLine, type RecordedEvent } from './recorded-event.js';
+import type { RecordedEvent } from './recorded-event.js';
+import { readSpoolLine } from './spool-line.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -214,11 +215,12 @@ export class Spool {
       }
       const events: RecordedEvent[] = [];
       // Line by line from the buffer: the whole batch as one string would be a large-object string.
+      // A terminal line's output is decoded in place, and its event holds a view of `buffer`.
       for (let start = 0; start < end;) {
         let stop = buffer.indexOf(0x0a, start);
         if (stop < 0 || stop > end) stop = end;
         if (stop > start) {
-          const event = parseSpoolLine(buffer.toString('utf8', start, stop));
+          const event = readSpoolLine(buffer, start, stop);
           if (event) events.push(event);
           else skipped += 1;
         }
