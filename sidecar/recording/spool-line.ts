@@ -7,7 +7,15 @@
  * matters). Every other line, and one that fails a check here, is parsed in full as before.
  */
 import { createHash } from 'node:crypto';
+import { SpoolError } from './errors.js';
 import { EVENT_FORMAT, parseSpoolLine, type RecordedEvent, type TerminalOutput } from './recorded-event.js';
+
+/** Whether a read buffer still holds what was read into it (the spool reuses it: see SpoolBatch). */
+export interface ReadLease {
+  live: boolean;
+  /** The spool's directory, for the error a late read gets. */
+  dir: string;
+}
 
 const LINE_START = Buffer.from('{"payload":{"data":"', 'latin1');
 const SEALED_END = ',"sessionStarted":"';
@@ -33,13 +41,23 @@ const EQUALS = 0x3d;
  * whose `data` is standard padded base64 in its one canonical spelling (what the store's event log
  * gives back) comes back with `terminalOutput` set and its `payload` made only when read. Such a
  * line's base64 in `buffer` is overwritten with the bytes it encodes: `terminalOutput.bytes` is a
- * view of them.
+ * view of them, good while `lease` (if given) is live.
  */
-export function readSpoolLine(buffer: Buffer, start: number, end: number): RecordedEvent | undefined {
-  return readTerminalLine(buffer, start, end) ?? parseSpoolLine(buffer.toString('utf8', start, end));
+export function readSpoolLine(
+  buffer: Buffer,
+  start: number,
+  end: number,
+  lease?: ReadLease,
+): RecordedEvent | undefined {
+  return readTerminalLine(buffer, start, end, lease) ?? parseSpoolLine(buffer.toString('utf8', start, end));
 }
 
-function readTerminalLine(buffer: Buffer, start: number, end: number): RecordedEvent | undefined {
+function readTerminalLine(
+  buffer: Buffer,
+  start: number,
+  end: number,
+  lease: ReadLease | undefined,
+): RecordedEvent | undefined {
   if (
     end - start < LINE_START.length ||
     buffer.compare(LINE_START, 0, LINE_START.length, start, start + LINE_START.length) !== 0
@@ -88,7 +106,16 @@ function readTerminalLine(buffer: Buffer, start: number, end: number): RecordedE
   // The base64 string is made only for a consumer that reads the payload (tests, other stores).
   Object.defineProperty(event, 'payload', {
     enumerable: true,
-    get: () => (payload ??= { data: bytes.toString('base64'), elapsedMs, stream }),
+    get: () => {
+      if (payload) return payload;
+      // Fail loudly rather than show what a later read put where the output was.
+      if (lease && !lease.live)
+        throw new SpoolError(
+          'the payload of a shipped terminal event was read after the spool reused its read buffer (copy events to keep them: {...event})',
+          lease.dir,
+        );
+      return (payload = { data: bytes.toString('base64'), elapsedMs, stream });
+    },
   });
   Object.defineProperty(event, 'terminalOutput', { value: terminalOutput });
   return event;

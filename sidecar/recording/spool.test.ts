@@ -102,4 +102,32 @@ describe('Spool', () => {
     expect(verifyChain(batch.events)).toMatchObject({ ok: true, events: 4 });
     await spool.close();
   });
+
+  it('reuses its read buffer: a kept copy of a terminal event stays right, a kept event refuses its payload', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const spool = new Spool({ dir, fsync: { mode: 'always' } });
+    const lines: string[] = [];
+    let link: ChainLink | undefined;
+    for (const [i, text] of ['first', 'second', 'other'].entries()) {
+      const sealed = sealTerminalToLine(
+        't',
+        { stream: 'stdout', bytes: Buffer.from(text), elapsedMs: i },
+        new Date(i),
+        link,
+      );
+      lines.push(sealed.line);
+      link = sealed.link;
+    }
+    spool.appendLines(lines.slice(0, 2));
+    const a = await spool.read(1 << 20);
+    const copy = { ...a.events[0]! };
+    const kept = a.events[1]!;
+    await spool.commit(a.next);
+    spool.appendLines(lines.slice(2));
+    const b = await spool.read(1 << 20);
+    expect(b.events[0]!.terminalOutput?.bytes.toString()).toBe('other');
+    expect(Buffer.from(String(copy.payload.data), 'base64').toString()).toBe('first');
+    expect(() => kept.payload).toThrow(/read after the spool reused its read buffer/);
+    await spool.close();
+  });
 });
