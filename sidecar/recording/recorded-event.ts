@@ -196,7 +196,7 @@ const LINE_TAIL =
  * serialise the payload again. `undefined` for a line that is not a whole JSON object (the torn
  * tail of a crash). The line is parsed in full either way: a line that parses is one the store
  * accepts, which a substring alone would not promise. (The shipper reads terminal output lines
- * without this parse, checked by their hash instead: spool-line.ts.)
+ * without this parse, checked by their shape instead: spool-line.ts.)
  */
 export function parseSpoolLine(line: string): RecordedEvent | undefined {
   let event: RecordedEvent;
