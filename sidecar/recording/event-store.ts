@@ -78,7 +78,7 @@ function insertLarge(rows: number): string {
  * base64 in the one spelling the store's event log gives back, which no recorder writes) as its
  * payload's JSON with `data` NULL.
  */
-export function storedForm(e: RecordedEvent): { payload: string; data: Buffer | null } {
+function storedForm(e: RecordedEvent): { payload: string; data: Buffer | null } {
   if (e.terminalOutput) return { payload: e.terminalOutput.payloadJson, data: e.terminalOutput.bytes };
   if (e.type === 'terminal') {
     const { data, ...rest } = e.payload;
@@ -102,7 +102,8 @@ export class PgEventStore implements EventStore {
     const batch = { firstSession: first.session, firstSeq: first.seq, events: events.length };
     try {
       const client = await this.connected();
-      // The spool line's own text where the event was read from one (RecordedEvent.payloadJson).
+      // Terminal output as bytes, other payloads as the spool line's own text where the event was
+      // read from one (RecordedEvent.payloadJson).
       const rows = events.map(storedForm);
       let bytes = 0;
       for (const r of rows) bytes += r.payload.length + (r.data?.length ?? 0);

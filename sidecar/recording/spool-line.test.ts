@@ -89,6 +89,16 @@ describe('readSpoolLine', () => {
     expect(fields(other)).toEqual(parsed(notAHash));
   });
 
+  it('reads lines with escapes or other bytes in their times as the full parse does', () => {
+    const { line } = sealTerminalToLine('s', { stream: 'stdout', bytes: output, elapsedMs: 1 }, T, undefined);
+    for (const time of ['2023-11-14T22:13:20.000Z\\u0041', '2023-11-14T22:13:20.000Zé', '\\"'])
+      for (const field of ['time', 'sessionStarted']) {
+        const edited = line.replace(new RegExp(`"${field}":"[^"]+"`), `"${field}":"${time}"`);
+        expect(edited).not.toBe(line);
+        expect(fields(read(edited).event), `${field} ${time}`).toEqual(parsed(edited));
+      }
+  });
+
   it('gives undefined for a torn terminal line', () => {
     const { line } = sealTerminalToLine('s', { stream: 'stdout', bytes: output, elapsedMs: 1 }, T, undefined);
     for (const cut of [30, line.length / 2, line.length - 10])

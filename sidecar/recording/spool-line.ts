@@ -26,12 +26,13 @@ const LINE_START = Buffer.from('{"payload":{"data":"', 'latin1');
 /**
  * What follows the base64 in a terminal line, up to the end: the rest of the payload and the head
  * `seal` writes. Matched on the bytes as latin1 (one character per byte, so indices are offsets;
- * a UTF-8 sequence in the session id has no byte below 0x80, hence no quote or backslash). No
- * backslash in `time` and `sessionStarted`: with one, JSON.parse would unescape what this reads
- * as it is, so such a line goes the full way.
+ * a UTF-8 sequence in the session id has no byte below 0x80, hence no quote or backslash).
+ * `time` and `sessionStarted` are printable ASCII without quote or backslash (an ISO time is): a
+ * backslash JSON.parse would unescape, and other bytes it would read as UTF-8, so such a line goes
+ * the full way.
  */
 const REST =
-  /^","elapsedMs":(-?(?:0|[1-9]\d{0,15})),"stream":"(stdin|stdout|stderr)"\},"prevHash":"([0-9a-f]{64})","seq":(0|[1-9]\d{0,15}),"session":("(?:[^"\\]|\\.)*"),"time":"([^"\\]+)","type":"terminal","sessionStarted":"([^"\\]+)","hash":"([0-9a-f]{64})"\}$/d;
+  /^","elapsedMs":(-?(?:0|[1-9]\d{0,15})),"stream":"(stdin|stdout|stderr)"\},"prevHash":"([0-9a-f]{64})","seq":(0|[1-9]\d{0,15}),"session":("(?:[^"\\]|\\.)*"),"time":"([ !#-[\]-~]+)","type":"terminal","sessionStarted":"([ !#-[\]-~]+)","hash":"([0-9a-f]{64})"\}$/d;
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const EQUALS = 0x3d;
 
@@ -40,9 +41,9 @@ const EQUALS = 0x3d;
  * line that is not a whole JSON object (the torn tail of a crash), as parseSpoolLine.
  *
  * A line in `sealTerminalToLine`'s form whose `data` is standard padded base64 in its one
- * canonical spelling (what the store's event log gives back) comes back with `terminalOutput` set and its `payload` made only when read. Such a
- * line's base64 in `buffer` is overwritten with the bytes it encodes: `terminalOutput.bytes` is a
- * view of them, good while `lease` (if given) is live.
+ * canonical spelling (what the store's event log gives back) comes back with `terminalOutput` set
+ * and its `payload` made only when read. Such a line's base64 in `buffer` is overwritten with the
+ * bytes it encodes: `terminalOutput.bytes` is a view of them, good while `lease` (if given) is live.
  */
 export function readSpoolLine(
   buffer: Buffer,
