@@ -12,7 +12,10 @@ import type { BenchSidecarConfig } from './kubernetes-sidecar.js';
 export interface BenchRecordingStore {
   /** The bench sidecar's `recording` settings: a spool under `dir` and the store's sidecar role. */
   config(dir: string): BenchSidecarConfig['recording'];
-  /** Events and payload bytes (as jsonb text) the store holds, e.g. after the sidecar drained. */
+  /**
+   * Events and payload bytes the store holds (jsonb text, terminal output counted as the bytes the
+   * `data` column keeps), e.g. after the sidecar drained.
+   */
   stored(): Promise<{ events: number; payloadMiB: number }>;
   stop(): Promise<void>;
 }
@@ -27,7 +30,7 @@ export async function startBenchRecordingStore(purpose: string): Promise<BenchRe
     stored: () =>
       store.asAdmin(async (client) => {
         const { rows } = await client.query<{ events: string; bytes: string | null }>(
-          'SELECT count(*) AS events, sum(octet_length(payload::text)) AS bytes FROM recording.events',
+          'SELECT count(*) AS events, sum(octet_length(payload::text) + coalesce(octet_length(data), 0)) AS bytes FROM recording.events',
         );
         const row = rows[0];
         return { events: Number(row?.events ?? 0), payloadMiB: Number(row?.bytes ?? 0) / 1024 / 1024 };

@@ -58,6 +58,11 @@ const toEvent = (r: EventRow): RecordedEvent => ({
 });
 
 const EVENT_COLUMNS = 'session_started, session, seq, time, type, payload, prev_hash, hash';
+/**
+ * Where events are read from: the view that gives each payload as it was hashed, terminal output
+ * back in it as base64 from the `data` column (migrations.ts, 4), whichever form the row is in.
+ */
+const EVENTS = 'recording.event_log';
 
 export class StoreReader {
   private constructor(private readonly client: pg.Client) {}
@@ -94,7 +99,7 @@ export class StoreReader {
       add(
         (
           p,
-        ) => `EXISTS (SELECT 1 FROM recording.events c WHERE c.session_started = s.started AND c.session = s.session
+        ) => `EXISTS (SELECT 1 FROM ${EVENTS} c WHERE c.session_started = s.started AND c.session = s.session
                           AND c.type = 'command' AND c.payload #>> '{decision,action}' = ${p})`,
         filter.decision,
       );
@@ -128,7 +133,7 @@ export class StoreReader {
         `session ${JSON.stringify(idOrPrefix)}: give at least 8 characters of the id`,
       );
     const { rows } = await this.client.query<{ session: string }>(
-      `SELECT DISTINCT session FROM recording.events WHERE seq = 0 AND (session = $1 OR starts_with(session, $1)) LIMIT 2`,
+      `SELECT DISTINCT session FROM ${EVENTS} WHERE seq = 0 AND (session = $1 OR starts_with(session, $1)) LIMIT 2`,
       [idOrPrefix],
     );
     const exact = rows.find((r) => r.session === idOrPrefix);
@@ -136,7 +141,7 @@ export class StoreReader {
     if (rows.length === 0) {
       // A session whose first event is missing can still be verified (and fail).
       const any = await this.client.query<{ session: string }>(
-        'SELECT session FROM recording.events WHERE session = $1 LIMIT 1',
+        `SELECT session FROM ${EVENTS} WHERE session = $1 LIMIT 1`,
         [idOrPrefix],
       );
       if (any.rowCount) return idOrPrefix;
@@ -150,7 +155,7 @@ export class StoreReader {
   /** Every event of one session, in sequence order. */
   async events(session: string): Promise<RecordedEvent[]> {
     const { rows } = await this.client.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM recording.events WHERE session = $1 ORDER BY seq`,
+      `SELECT ${EVENT_COLUMNS} FROM ${EVENTS} WHERE session = $1 ORDER BY seq`,
       [session],
     );
     return rows.map(toEvent);
@@ -164,7 +169,7 @@ export class StoreReader {
     let after: [Date, string, number] = [since, '', -1];
     for (;;) {
       const { rows } = await this.client.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM recording.events
+        `SELECT ${EVENT_COLUMNS} FROM ${EVENTS}
           WHERE session_started >= $1 AND session_started < $4 AND (session_started, session, seq) > ($1, $2, $3)
           ORDER BY session_started, session, seq LIMIT $5`,
         [after[0], after[1], after[2], until, pageSize],

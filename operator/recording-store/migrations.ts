@@ -8,7 +8,8 @@
  * The primary key (session_started, session, seq) makes a re-shipped batch a no-op.
  *
  * Append only: the sidecars' role gets INSERT and nothing else (no SELECT, UPDATE, DELETE or
- * TRUNCATE); readers (the CLI) get SELECT. Nobody but the owner can change a row, and a change the
+ * TRUNCATE); readers (the CLI) get SELECT, and read events through `recording.event_log`, which
+ * gives every payload in the form it was hashed in (migration 4). Nobody but the owner can change a row, and a change the
  * owner makes shows in `crewgate verify`.
  */
 
@@ -97,6 +98,53 @@ export const MIGRATIONS: readonly Migration[] = [
         END LOOP;
       EXCEPTION WHEN feature_not_supported OR syntax_error THEN
         RAISE NOTICE 'recording.events.payload stays compressed with pglz: %', SQLERRM;
+      END
+      $$;
+    `,
+  },
+  {
+    version: 4,
+    name: 'terminal output as bytes',
+    sql: `
+      -- Terminal output is stored as its bytes: a terminal event's payload holds {elapsedMs, stream}
+      -- and its output is in data, so the server neither lexes its base64 as JSON text (jsonb input
+      -- goes character by character) nor stores a third more bytes than there are. Every other
+      -- event, and terminal events stored before this migration, keep data NULL.
+      ALTER TABLE recording.events ADD COLUMN IF NOT EXISTS data bytea;
+      DO $$
+      DECLARE
+        part regclass;
+      BEGIN
+        EXECUTE 'ALTER TABLE recording.events ALTER COLUMN data SET COMPRESSION lz4';
+        -- As for the payload (migration 3): existing partitions get the setting one by one.
+        FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'recording.events'::regclass LOOP
+          EXECUTE format('ALTER TABLE %s ALTER COLUMN data SET COMPRESSION lz4', part);
+        END LOOP;
+      EXCEPTION WHEN feature_not_supported OR syntax_error THEN
+        RAISE NOTICE 'recording.events.data stays compressed with pglz: %', SQLERRM;
+      END
+      $$;
+      -- The events as they were recorded and hashed: a terminal event's payload with data back in
+      -- it as standard padded base64 (encode() breaks its output into lines of 76: they are
+      -- joined). The one place a reader gets payloads from, whichever form a row has.
+      CREATE OR REPLACE VIEW recording.event_log AS
+      SELECT session_started, session, seq, time, type,
+             CASE WHEN data IS NULL THEN payload
+                  ELSE payload || jsonb_build_object('data', translate(encode(data, 'base64'), E'\\n', ''))
+             END AS payload,
+             prev_hash, hash, received_at
+        FROM recording.events;
+      REVOKE ALL ON recording.event_log FROM PUBLIC;
+      -- Whoever could read the events before (reader roles provisioned earlier) can read the log.
+      DO $$
+      DECLARE
+        reader regrole;
+      BEGIN
+        FOR reader IN SELECT DISTINCT a.grantee::regrole FROM pg_class c, aclexplode(c.relacl) a
+                       WHERE c.oid = 'recording.events'::regclass AND a.privilege_type = 'SELECT'
+                         AND a.grantee <> 0 AND a.grantee <> c.relowner LOOP
+          EXECUTE format('GRANT SELECT ON recording.event_log TO %s', reader);
+        END LOOP;
       END
       $$;
     `,

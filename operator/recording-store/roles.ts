@@ -42,8 +42,11 @@ export async function createSidecarRole(client: pg.ClientBase, spec: RoleSpec): 
   await client.query(`GRANT INSERT ON recording.events TO ${ident}`);
 }
 
-/** Creates (or resets the password of) a reader role: SELECT on the events and the sessions view. */
+/**
+ * Creates (or resets the password of) a reader role: SELECT on the events, the event log (the
+ * events with terminal output back in their payloads, what the CLI reads) and the sessions view.
+ */
 export async function createReaderRole(client: pg.ClientBase, spec: RoleSpec): Promise<void> {
   const ident = await upsertLogin(client, spec, spec.connectionLimit ?? 5);
-  await client.query(`GRANT SELECT ON recording.events, recording.sessions TO ${ident}`);
+  await client.query(`GRANT SELECT ON recording.events, recording.event_log, recording.sessions TO ${ident}`);
 }

@@ -6,10 +6,15 @@
  */
 import pg from 'pg';
 import { StoreError } from './errors.js';
+import { canonicalJson } from './canonical-json.js';
 import type { RecordedEvent } from './recorded-event.js';
 
 /** The one operation the shipper needs; tests may pass another implementation. */
 export interface EventStore {
+  /**
+   * Writes a batch. The events are the spool's (SpoolBatch): one that keeps them past the call
+   * keeps copies (`{...event}`), as terminal output is a view of the spool's read buffer.
+   */
   insert(events: RecordedEvent[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -27,7 +32,7 @@ export interface PgEventStoreOptions {
   queryTimeoutMs?: number;
 }
 
-const COLUMNS = 8;
+const COLUMNS = 9;
 /** PostgreSQL's limit is 65,535 parameters per statement. */
 const ROWS_PER_STATEMENT = Math.floor(65_535 / COLUMNS);
 /** Average payload size from which a batch is sent row by row (see below). */
@@ -38,11 +43,14 @@ const LARGE_PAYLOAD_BYTES = 4096;
  * `unnest`, which the server plans once whatever the batch size; their payloads travel as one
  * text of newline-separated JSON, split by the server (canonical JSON has no raw newline: every
  * string escapes it), since a jsonb[] parameter would have node-pg escape every quote of every
- * payload into an array literal.
+ * payload into an array literal. Small terminal output (keystrokes) goes as base64 in a text[],
+ * decoded by the server: node-pg would write a bytea[] as hex.
  */
 const INSERT_SMALL = `
-  INSERT INTO recording.events (session_started, session, seq, time, type, payload, prev_hash, hash)
-  SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], string_to_array($6::text, E'\\n')::jsonb[], $7::text[], $8::text[])
+  INSERT INTO recording.events (session_started, session, seq, time, type, payload, prev_hash, hash, data)
+  SELECT u.session_started, u.session, u.seq, u.time, u.type, u.payload, u.prev_hash, u.hash, decode(u.data, 'base64')
+    FROM unnest($1::timestamptz[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], string_to_array($6::text, E'\\n')::jsonb[], $7::text[], $8::text[], $9::text[])
+      AS u(session_started, session, seq, time, type, payload, prev_hash, hash, data)
   ON CONFLICT DO NOTHING`;
 
 /**
@@ -50,17 +58,36 @@ const INSERT_SMALL = `
  * VALUES with every field a parameter of its own, cast once by the server: splitting or
  * array-parsing them first cost the store about as much again as parsing the JSON (measured:
  * 1.9 against 4.8 CPU s per 256 MiB of output, with lz4). For small events the long VALUES list
- * costs the server twice what unnest does, hence two forms.
+ * costs the server twice what unnest does, hence two forms. Terminal output is a Buffer, which
+ * node-pg sends as a binary parameter: the server copies it into the bytea as it is.
  */
 function insertLarge(rows: number): string {
   const tuples: string[] = [];
   for (let r = 0; r < rows; r++) {
     const p = r * COLUMNS;
     tuples.push(
-      `($${p + 1}::timestamptz, $${p + 2}, $${p + 3}::int, $${p + 4}::timestamptz, $${p + 5}, $${p + 6}::jsonb, $${p + 7}, $${p + 8})`,
+      `($${p + 1}::timestamptz, $${p + 2}, $${p + 3}::int, $${p + 4}::timestamptz, $${p + 5}, $${p + 6}::jsonb, $${p + 7}, $${p + 8}, $${p + 9}::bytea)`,
     );
   }
-  return `INSERT INTO recording.events (session_started, session, seq, time, type, payload, prev_hash, hash) VALUES ${tuples.join(',')} ON CONFLICT DO NOTHING`;
+  return `INSERT INTO recording.events (session_started, session, seq, time, type, payload, prev_hash, hash, data) VALUES ${tuples.join(',')} ON CONFLICT DO NOTHING`;
+}
+
+/**
+ * How the store keeps `e` (migrations.ts, 4): a terminal event's output as bytes in `data` and
+ * the rest of its payload as JSON, every other event (and terminal output whose `data` is not
+ * base64 in the one spelling the store's event log gives back, which no recorder writes) as its
+ * payload's JSON with `data` NULL.
+ */
+function storedForm(e: RecordedEvent): { payload: string; data: Buffer | null } {
+  if (e.terminalOutput) return { payload: e.terminalOutput.payloadJson, data: e.terminalOutput.bytes };
+  if (e.type === 'terminal') {
+    const { data, ...rest } = e.payload;
+    if (typeof data === 'string') {
+      const bytes = Buffer.from(data, 'base64');
+      if (bytes.toString('base64') === data) return { payload: canonicalJson(rest), data: bytes };
+    }
+  }
+  return { payload: e.payloadJson ?? JSON.stringify(e.payload), data: null };
 }
 
 /** One connection, opened on first use and after any failure. */
@@ -75,10 +102,11 @@ export class PgEventStore implements EventStore {
     const batch = { firstSession: first.session, firstSeq: first.seq, events: events.length };
     try {
       const client = await this.connected();
-      // The spool line's own text where the event was read from one (RecordedEvent.payloadJson).
-      const payloads = events.map((e) => e.payloadJson ?? JSON.stringify(e.payload));
+      // Terminal output as bytes, other payloads as the spool line's own text where the event was
+      // read from one (RecordedEvent.payloadJson).
+      const rows = events.map(storedForm);
       let bytes = 0;
-      for (const p of payloads) bytes += p.length;
+      for (const r of rows) bytes += r.payload.length + (r.data?.length ?? 0);
       if (bytes / events.length < LARGE_PAYLOAD_BYTES) {
         await client.query(INSERT_SMALL, [
           events.map((e) => e.sessionStarted),
@@ -86,9 +114,10 @@ export class PgEventStore implements EventStore {
           events.map((e) => e.seq),
           events.map((e) => e.time),
           events.map((e) => e.type),
-          payloads.join('\n'),
+          rows.map((r) => r.payload).join('\n'),
           events.map((e) => e.prevHash),
           events.map((e) => e.hash),
+          rows.map((r) => r.data?.toString('base64') ?? null),
         ]);
         return;
       }
@@ -96,18 +125,20 @@ export class PgEventStore implements EventStore {
       for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) {
         const part = events.slice(i, i + ROWS_PER_STATEMENT);
         const values: unknown[] = [];
-        part.forEach((e, j) =>
+        part.forEach((e, j) => {
+          const row = rows[i + j]!;
           values.push(
             e.sessionStarted,
             e.session,
             e.seq,
             e.time,
             e.type,
-            payloads[i + j],
+            row.payload,
             e.prevHash,
             e.hash,
-          ),
-        );
+            row.data,
+          );
+        });
         await client.query(insertLarge(part.length), values);
       }
     } catch (error) {

@@ -37,6 +37,18 @@ export interface RecordedEvent {
    * the store is sent it as it is instead of a second serialisation of the payload.
    */
   payloadJson?: string;
+  /**
+   * Terminal output as the store keeps it, when the spool reader took the event from its line
+   * without parsing the output (spool-line.ts): `bytes` the output (`payload.data` decoded),
+   * `payloadJson` the canonical JSON of the payload without `data`.
+   */
+  terminalOutput?: TerminalOutput;
+}
+
+/** A terminal event's payload split as the store keeps it (see the event log in the store's migrations). */
+export interface TerminalOutput {
+  bytes: Buffer;
+  payloadJson: string;
 }
 
 /**
@@ -224,7 +236,8 @@ const LINE_TAIL =
  * (`payloadJson`) when the line has the form `seal` writes, so the shipper need not
  * serialise the payload again. `undefined` for a line that is not a whole JSON object (the torn
  * tail of a crash). The line is parsed in full either way: a line that parses is one the store
- * accepts, which a substring alone would not promise.
+ * accepts, which a substring alone would not promise. (The shipper reads terminal output lines
+ * without this parse, checked by their shape instead: spool-line.ts.)
  */
 export function parseSpoolLine(line: string): RecordedEvent | undefined {
   let event: RecordedEvent;

@@ -2,7 +2,15 @@ import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sealEvent, type RecordedEvent } from './recorded-event.js';
+import { randomBytes } from 'node:crypto';
+import { verifyChain } from './hash-chain.js';
+import {
+  sealEvent,
+  sealEventToLine,
+  sealTerminalToLine,
+  type ChainLink,
+  type RecordedEvent,
+} from './recorded-event.js';
 import { Spool } from './spool.js';
 
 const event = (seq: number): RecordedEvent => ({
@@ -65,6 +73,61 @@ describe('Spool', () => {
     }
     expect(seen).toEqual([...Array(20).keys()]);
     expect(readdirSync(dir).filter((f) => f.startsWith('segment-')).length).toBeLessThanOrEqual(2);
+    await spool.close();
+  });
+
+  it('gives terminal output as the bytes recorded, next to other events, in one chain', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const spool = new Spool({ dir, fsync: { mode: 'always' } });
+    const output = [randomBytes(64 * 1024), randomBytes(5), Buffer.from('ls -l\r\n')];
+    const lines: string[] = [];
+    let link: ChainLink | undefined;
+    const start = sealEventToLine('t', { type: 'session.end', reason: 'not really' }, new Date(0), link);
+    lines.push(start.line);
+    link = start.event;
+    for (const [i, bytes] of output.entries()) {
+      const sealed = sealTerminalToLine('t', { stream: 'stdout', bytes, elapsedMs: i }, new Date(i), link);
+      lines.push(sealed.line);
+      link = sealed.link;
+    }
+    spool.appendLines(lines);
+    const batch = await spool.read(1 << 20);
+    expect(batch.events.map((e) => e.type)).toEqual(['session.end', 'terminal', 'terminal', 'terminal']);
+    expect(batch.events[0]!.terminalOutput).toBeUndefined();
+    expect(batch.events.slice(1).map((e) => e.terminalOutput?.bytes.equals(output[e.seq - 1]!))).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(verifyChain(batch.events)).toMatchObject({ ok: true, events: 4 });
+    await spool.close();
+  });
+
+  it('reuses its read buffer: a kept copy of a terminal event stays right, a kept event refuses its payload', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const spool = new Spool({ dir, fsync: { mode: 'always' } });
+    const lines: string[] = [];
+    let link: ChainLink | undefined;
+    for (const [i, text] of ['first', 'second', 'other'].entries()) {
+      const sealed = sealTerminalToLine(
+        't',
+        { stream: 'stdout', bytes: Buffer.from(text), elapsedMs: i },
+        new Date(i),
+        link,
+      );
+      lines.push(sealed.line);
+      link = sealed.link;
+    }
+    spool.appendLines(lines.slice(0, 2));
+    const a = await spool.read(1 << 20);
+    const copy = { ...a.events[0]! };
+    const kept = a.events[1]!;
+    await spool.commit(a.next);
+    spool.appendLines(lines.slice(2));
+    const b = await spool.read(1 << 20);
+    expect(b.events[0]!.terminalOutput?.bytes.toString()).toBe('other');
+    expect(Buffer.from(String(copy.payload.data), 'base64').toString()).toBe('first');
+    expect(() => kept.payload).toThrow(/read after the spool reused its read buffer/);
     await spool.close();
   });
 });

@@ -31,7 +31,8 @@ import {
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolError } from './errors.js';
-import { parseSpoolLine, type RecordedEvent } from './recorded-event.js';
+import type { RecordedEvent } from './recorded-event.js';
+import { readSpoolLine, type ReadLease } from './spool-line.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -47,6 +48,12 @@ export interface SpoolPosition {
 }
 
 export interface SpoolBatch {
+  /**
+   * The events, in order. A terminal event's output (`terminalOutput.bytes`, and its `payload`
+   * until first read) lives in the spool's read buffer, which the next `read` reuses: whoever keeps
+   * events past that copies them (`{...event}` is a plain copy, payload included); the payload of
+   * an event kept as it is cannot be read after the next `read` (it throws).
+   */
   events: RecordedEvent[];
   /** Where the spool stands once `events` are shipped: pass to `commit`. */
   next: SpoolPosition;
@@ -69,6 +76,14 @@ export class Spool {
   private committed: SpoolPosition;
   private reader: { segment: number; handle: FileHandle } | undefined;
   private readonly listeners: (() => void)[] = [];
+  /**
+   * The read buffer, one for every read: a new one per batch, kept alive by the batch's views of
+   * it until the store took the batch, was external memory that made V8 run full collections
+   * (measured: sidecar CPU to ship 256 MiB of output 3.4 s with a buffer per read, 1.35 s reused).
+   */
+  private readBuffer = Buffer.alloc(0);
+  /** Whether the views the last batch holds of `readBuffer` still show what was read. */
+  private lease: ReadLease = { live: false, dir: '' };
 
   constructor(private readonly options: SpoolOptions) {
     this.dir = options.dir;
@@ -206,7 +221,10 @@ export class Spool {
         continue;
       }
       const length = Math.min(maxBytes, size - position.offset);
-      const buffer = Buffer.alloc(length);
+      this.lease.live = false;
+      const lease: ReadLease = (this.lease = { live: true, dir: this.dir });
+      if (this.readBuffer.length < length) this.readBuffer = Buffer.alloc(length);
+      const buffer = this.readBuffer;
       const handle = await this.handleFor(position.segment);
       const { bytesRead } = await handle.read(buffer, 0, length, position.offset);
       const end = buffer.lastIndexOf(0x0a, bytesRead - 1);
@@ -226,11 +244,12 @@ export class Spool {
       }
       const events: RecordedEvent[] = [];
       // Line by line from the buffer: the whole batch as one string would be a large-object string.
+      // A terminal line's output is decoded in place, and its event holds a view of `buffer`.
       for (let start = 0; start < end;) {
         let stop = buffer.indexOf(0x0a, start);
         if (stop < 0 || stop > end) stop = end;
         if (stop > start) {
-          const event = parseSpoolLine(buffer.toString('utf8', start, stop));
+          const event = readSpoolLine(buffer, start, stop, lease);
           if (event) events.push(event);
           else skipped += 1;
         }

@@ -17,7 +17,7 @@ class SwitchableStore implements EventStore {
   readonly rows: RecordedEvent[] = [];
   async insert(events: RecordedEvent[]): Promise<void> {
     if (!this.up) throw new Error('store down');
-    this.rows.push(...events);
+    this.rows.push(...events.map((e) => ({ ...e }))); // copies, as EventStore.insert says
   }
   async close(): Promise<void> {}
 }

@@ -123,7 +123,7 @@ describe('200 concurrent sessions', () => {
 
     // Every session's events, complete, in order, chained.
     const { rows } = await admin.query(
-      `SELECT session_started, session, seq, time, type, payload, prev_hash, hash FROM recording.events ORDER BY session, seq`,
+      `SELECT session_started, session, seq, time, type, payload, prev_hash, hash FROM recording.event_log ORDER BY session, seq`,
     );
     expect(rows.length).toBe(before[0]!.n + backlog);
     expect(rows.length).toBe(proxy.recorder.events.length);

@@ -174,7 +174,7 @@ describe('a recorded PostgreSQL session', () => {
   });
 
   it('keeps no trace of the token or the database password, in the store or the spool', async () => {
-    const { rows } = await admin.query<{ row: string }>('SELECT e::text AS row FROM recording.events e');
+    const { rows } = await admin.query<{ row: string }>('SELECT e::text AS row FROM recording.event_log e');
     const everything = rows.map((r) => r.row).join('\n');
     expect(everything).toContain('[redacted]:jwt');
     for (const secret of [token, token.split('.')[1]!, token.split('.')[2]!, harness.postgres.app.password]) {

@@ -108,18 +108,21 @@ export interface StoredEventRow {
   payload: object;
 }
 
-/** Every session's events, in the order they were recorded (time, then seq). */
+/**
+ * Every session's events, in the order they were recorded (time, then seq), read from the event
+ * log: the payloads as recorded, terminal output in them as base64.
+ */
 export async function allStoredEvents<E extends StoredEventRow = StoredEventRow>(
   client: pg.ClientBase,
 ): Promise<E[]> {
-  return (await client.query<E>('SELECT session, type, payload FROM recording.events ORDER BY time, seq'))
+  return (await client.query<E>('SELECT session, type, payload FROM recording.event_log ORDER BY time, seq'))
     .rows;
 }
 
 /** A session's events as the store holds them, in order, in the shape the hash chain is checked on. */
 export async function storedEvents(client: pg.ClientBase, session: string): Promise<RecordedEvent[]> {
   const { rows } = await client.query(
-    `SELECT session_started, session, seq, time, type, payload, prev_hash, hash FROM recording.events WHERE session = $1 ORDER BY seq`,
+    `SELECT session_started, session, seq, time, type, payload, prev_hash, hash FROM recording.event_log WHERE session = $1 ORDER BY seq`,
     [session],
   );
   return rows.map((r) => ({
