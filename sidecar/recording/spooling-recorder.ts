@@ -68,6 +68,13 @@ export interface SessionSummary {
  */
 export const TERMINAL_COALESCING = { windowMs: 5, maxBytes: 64 * 1024 } as const;
 
+/**
+ * Queued lines are written once they reach this many bytes, whatever the turn: about sixteen
+ * coalesced terminal events, few enough writes to keep their cost per byte, and a buffer that
+ * holds them (plus one more event) without ever growing.
+ */
+const WRITE_AT_BYTES = 1024 * 1024;
+
 interface PendingTerminal {
   stream: TerminalChunk['stream'];
   /** The chunks' bytes copied in arrival order: a buffer of `coalescing.maxBytes` from the recorder's spares. */
@@ -88,7 +95,7 @@ export class SpoolingRecorder implements SessionRecorder {
   private readonly pending = new Map<string, PendingTerminal>();
   private timer: NodeJS.Timeout | undefined;
   /** Sealed lines not yet written (see above), and what they are, for the log if the write fails. */
-  private readonly queued = new LineBuffer();
+  private readonly queued = new LineBuffer(WRITE_AT_BYTES + 256 * 1024);
   private readonly spareBuffers: Buffer[] = [];
   private queuedEvents: { session: string; seq: number; type: string }[] = [];
   private writeScheduled = false;
@@ -184,6 +191,12 @@ export class SpoolingRecorder implements SessionRecorder {
     if (type === 'session.end') this.chains.delete(session);
     else this.chains.set(session, sealed);
     if (type !== 'command' && type !== 'session.end') {
+      // A turn that relays a burst of output (many socket reads before the loop's check phase)
+      // would otherwise grow the buffer, copying it, to megabytes: write it out instead.
+      if (this.queued.length >= WRITE_AT_BYTES) {
+        this.writeQueued();
+        return;
+      }
       if (!this.writeScheduled) {
         this.writeScheduled = true;
         setImmediate(() => this.writeQueued());
