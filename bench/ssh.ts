@@ -39,6 +39,8 @@ export interface SshTransferResult {
   sidecarRunQueueSeconds?: number;
   /** CPU seconds of the recording store's PostgreSQL from the start of the transfer until its session was in the store. */
   storeCpuSeconds?: number;
+  /** Seconds from the start of the transfer until its session was in the store (polled every 200 ms). */
+  secondsUntilStored?: number;
   /** CPU seconds the whole machine spent during the transfer (every process: see machineBusySeconds). */
   machineCpuSeconds?: number;
   /** The cipher the agent's ssh client negotiated on its first hop. */
@@ -219,6 +221,7 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
           const sidecarCpuAtEnd = 'pid' in p ? cpuSeconds(p.pid) - before : 0;
           // What this run cost the store: until its session is in (the next run would wait for it anyway).
           if ('pid' in p) await shipped();
+          const secondsUntilStored = Number(process.hrtime.bigint() - started) / 1e9;
           const storeCpuSeconds = processTreeCpuSeconds(storePid) - storeBefore;
           if (r.code !== 0 || Number(r.stdout.trim()) !== BYTES)
             throw new Error(`${scenario.name} via ${name} failed (${r.code}): ${r.stdout} ${r.stderr}`);
@@ -235,6 +238,7 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
                   sidecarCpuSecondsDuringTransfer: sidecarCpuAtEnd,
                   sidecarRunQueueSeconds: runQueueSeconds(p.pid) - queuedBefore,
                   storeCpuSeconds,
+                  ...(RECORDING === 'shipped' ? { secondsUntilStored } : {}),
                 }
               : {}),
           };
@@ -242,7 +246,10 @@ export async function benchSsh(log: (line: string) => void): Promise<SshTransfer
           log(
             `${scenario.name} via ${name} (run ${run + 1}, load ${load.toFixed(1)}): ${result.mibPerSecond.toFixed(1)} MiB/s, machine CPU ${machineCpuSeconds.toFixed(2)} s` +
               (result.sidecarCpuSeconds !== undefined
-                ? `, sidecar CPU ${result.sidecarCpuSeconds.toFixed(2)} s (${sidecarCpuAtEnd.toFixed(2)} s of it during the transfer), waiting for a core ${result.sidecarRunQueueSeconds?.toFixed(2)} s, store CPU ${storeCpuSeconds.toFixed(2)} s`
+                ? `, sidecar CPU ${result.sidecarCpuSeconds.toFixed(2)} s (${sidecarCpuAtEnd.toFixed(2)} s of it during the transfer), waiting for a core ${result.sidecarRunQueueSeconds?.toFixed(2)} s, store CPU ${storeCpuSeconds.toFixed(2)} s` +
+                  (result.secondsUntilStored !== undefined
+                    ? `, all in the store after ${result.secondsUntilStored.toFixed(1)} s`
+                    : '')
                 : ''),
           );
         }
