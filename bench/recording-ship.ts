@@ -16,6 +16,7 @@ import { Spool } from '../sidecar/recording/spool.js';
 import { SpoolingRecorder } from '../sidecar/recording/spooling-recorder.js';
 import { startRecordingStore } from '../test/integration/support/recording-store.js';
 import { processTreeCpuSeconds } from './proc-cpu.js';
+import { recordTextOutput } from './recording.js';
 
 const TOTAL = Number(process.env.BENCH_SHIP_MIB ?? 256) * 1024 * 1024;
 const CHUNK = 32 * 1024;
@@ -28,21 +29,7 @@ const dir = mkdtempSync(join(tmpdir(), 'crewgate-bench-ship-'));
 try {
   const spool = new Spool({ dir, fsync: { mode: 'interval', intervalMs: 100 } });
   const recorder = new SpoolingRecorder({ spool, maxBytes: Number.MAX_SAFE_INTEGER });
-  // Terminal output is mostly text (as bench/recording.ts).
-  const text = Buffer.alloc(CHUNK, 'drwxr-xr-x 2 agent agent 4096 Jan  1 00:00 some-file.txt\r\n');
-  const session = 'bench-ship';
-  recorder.record(session, {
-    type: 'session.start',
-    identity: { subject: 'agent', groups: [] },
-    connection: 'bench',
-    protocol: 'ssh',
-    client: '127.0.0.1:1',
-  });
-  for (let i = 0; i < TOTAL / CHUNK; i++) {
-    recorder.recordTerminal(session, { stream: 'stdout', bytes: text, elapsedMs: i >> 6 });
-    if (i % 16 === 15) await new Promise((r) => setImmediate(r));
-  }
-  recorder.record(session, { type: 'session.end', reason: 'bench' });
+  await recordTextOutput(recorder, 'bench-ship', TOTAL / CHUNK, CHUNK);
   await new Promise((r) => setTimeout(r, 200));
 
   const pg = new PgEventStore(store.storeOptions());

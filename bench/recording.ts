@@ -27,6 +27,34 @@ export interface RecordingRun {
   cpuSecondsPerGiB: number;
 }
 
+/**
+ * One session of `chunks` chunks of text output of `chunkBytes` each, recorded as an SSH or exec
+ * adapter records it (also bench/recording-ship.ts).
+ */
+export async function recordTextOutput(
+  recorder: SpoolingRecorder,
+  session: string,
+  chunks: number,
+  chunkBytes: number,
+): Promise<void> {
+  // Terminal output is mostly text; random bytes would only make base64 look worse than it is.
+  const text = Buffer.alloc(chunkBytes, 'drwxr-xr-x 2 agent agent 4096 Jan  1 00:00 some-file.txt\r\n');
+  recorder.record(session, {
+    type: 'session.start',
+    identity: { subject: 'agent', groups: [] },
+    connection: 'bench',
+    protocol: 'ssh',
+    client: '127.0.0.1:1',
+  });
+  for (let i = 0; i < chunks; i++) {
+    // The adapters hand over the bytes they read; the recorder copies, merges and encodes them.
+    recorder.recordTerminal(session, { stream: 'stdout', bytes: text, elapsedMs: i >> 6 });
+    // Socket reads arrive in bursts of a few per event-loop turn.
+    if (i % 16 === 15) await new Promise((r) => setImmediate(r));
+  }
+  recorder.record(session, { type: 'session.end', reason: 'bench' });
+}
+
 async function measure(chunkBytes: number, coalesce: boolean): Promise<RecordingRun> {
   const dir = mkdtempSync(join(tmpdir(), 'crewgate-bench-rec-'));
   const spool = new Spool({ dir, fsync: { mode: 'interval', intervalMs: 100 } });
@@ -35,26 +63,10 @@ async function measure(chunkBytes: number, coalesce: boolean): Promise<Recording
     maxBytes: Number.MAX_SAFE_INTEGER,
     ...(coalesce ? {} : { coalesceTerminal: false }),
   });
-  // Terminal output is mostly text; random bytes would only make base64 look worse than it is.
-  const text = Buffer.alloc(chunkBytes, 'drwxr-xr-x 2 agent agent 4096 Jan  1 00:00 some-file.txt\r\n');
-  const session = 'bench-session';
-  recorder.record(session, {
-    type: 'session.start',
-    identity: { subject: 'agent', groups: [] },
-    connection: 'bench',
-    protocol: 'ssh',
-    client: '127.0.0.1:1',
-  });
   const chunks = Math.ceil(TOTAL_BYTES / chunkBytes);
   const startedCpu = process.cpuUsage();
   const started = process.hrtime.bigint();
-  for (let i = 0; i < chunks; i++) {
-    // The adapters hand over the bytes they read; the recorder copies, merges and encodes them.
-    recorder.recordTerminal(session, { stream: 'stdout', bytes: text, elapsedMs: i >> 6 });
-    // Socket reads arrive in bursts of a few per event-loop turn.
-    if (i % 16 === 15) await new Promise((r) => setImmediate(r));
-  }
-  recorder.record(session, { type: 'session.end', reason: 'bench' });
+  await recordTextOutput(recorder, 'bench-session', chunks, chunkBytes);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(startedCpu);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;

@@ -19,6 +19,26 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * lz4 TOAST compression for a column of recording.events and of every partition it has (the
+ * parent's setting reaches only partitions created after it). A server built without lz4 (or
+ * older than PostgreSQL 14) keeps pglz, with a notice.
+ */
+function lz4Compression(column: 'payload' | 'data'): string {
+  return `DO $$
+      DECLARE
+        part regclass;
+      BEGIN
+        EXECUTE 'ALTER TABLE recording.events ALTER COLUMN ${column} SET COMPRESSION lz4';
+        FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'recording.events'::regclass LOOP
+          EXECUTE format('ALTER TABLE %s ALTER COLUMN ${column} SET COMPRESSION lz4', part);
+        END LOOP;
+      EXCEPTION WHEN feature_not_supported OR syntax_error THEN
+        RAISE NOTICE 'recording.events.${column} stays compressed with pglz: %', SQLERRM;
+      END
+      $$;`;
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -85,21 +105,8 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       -- Recorded terminal output is most of what the store holds, and pglz compressed it at about
       -- a third of the store's CPU per recorded byte; lz4 costs a fraction of that. Existing rows
-      -- keep their compression. A server built without
-      -- lz4 (or older than PostgreSQL 14) keeps pglz.
-      DO $$
-      DECLARE
-        part regclass;
-      BEGIN
-        EXECUTE 'ALTER TABLE recording.events ALTER COLUMN payload SET COMPRESSION lz4';
-        -- The parent's setting reaches partitions created after it, not the ones that exist.
-        FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'recording.events'::regclass LOOP
-          EXECUTE format('ALTER TABLE %s ALTER COLUMN payload SET COMPRESSION lz4', part);
-        END LOOP;
-      EXCEPTION WHEN feature_not_supported OR syntax_error THEN
-        RAISE NOTICE 'recording.events.payload stays compressed with pglz: %', SQLERRM;
-      END
-      $$;
+      -- keep their compression.
+      ${lz4Compression('payload')}
     `,
   },
   {
@@ -111,19 +118,7 @@ export const MIGRATIONS: readonly Migration[] = [
       -- goes character by character) nor stores a third more bytes than there are. Every other
       -- event, and terminal events stored before this migration, keep data NULL.
       ALTER TABLE recording.events ADD COLUMN IF NOT EXISTS data bytea;
-      DO $$
-      DECLARE
-        part regclass;
-      BEGIN
-        EXECUTE 'ALTER TABLE recording.events ALTER COLUMN data SET COMPRESSION lz4';
-        -- As for the payload (migration 3): existing partitions get the setting one by one.
-        FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'recording.events'::regclass LOOP
-          EXECUTE format('ALTER TABLE %s ALTER COLUMN data SET COMPRESSION lz4', part);
-        END LOOP;
-      EXCEPTION WHEN feature_not_supported OR syntax_error THEN
-        RAISE NOTICE 'recording.events.data stays compressed with pglz: %', SQLERRM;
-      END
-      $$;
+      ${lz4Compression('data')}
       -- The events as they were recorded and hashed: a terminal event's payload with data back in
       -- it as standard padded base64 (encode() breaks its output into lines of 76: they are
       -- joined). The one place a reader gets payloads from, whichever form a row has.
