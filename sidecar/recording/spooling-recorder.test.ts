@@ -243,4 +243,29 @@ describe('one spool write per event-loop turn', () => {
     expect(writes).toEqual([2, 3, 2]);
     await spool.close();
   });
+
+  it('writes a burst of output within the turn once 1 MiB is queued, every byte and the chain kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rec-'));
+    const spool = new Spool({ dir, fsync: { mode: 'interval', intervalMs: 50 } });
+    const writes: number[] = [];
+    const appendBytes = spool.appendBytes.bind(spool);
+    spool.appendBytes = (bytes: Buffer) => {
+      writes.push(bytes.length);
+      return appendBytes(bytes);
+    };
+    const recorder = new SpoolingRecorder({ spool, maxBytes: 100_000_000 });
+    // 40 chunks of 64 KiB in one turn, as a relay reading a fast stream: 3.4 MiB of lines.
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(64 * 1024, i));
+    for (const [i, bytes] of chunks.entries())
+      recorder.recordTerminal('s', { stream: 'stdout', bytes, elapsedMs: i });
+    expect(writes.length).toBe(3); // within the turn, each once 1 MiB was queued
+    expect(writes.every((w) => w >= 1024 * 1024 && w < 1024 * 1024 + 100 * 1024)).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes.length).toBe(4); // the rest at the end of the turn
+    const lines = spooledLines(dir) as unknown as { seq: number; payload: { data: string } }[];
+    expect(lines.map((l) => l.seq)).toEqual(chunks.map((_, i) => i));
+    const recorded = Buffer.concat(lines.map((l) => Buffer.from(l.payload.data, 'base64')));
+    expect(recorded.equals(Buffer.concat(chunks))).toBe(true);
+    await spool.close();
+  });
 });

@@ -17,7 +17,8 @@
  * command is forwarded or refused) and a `session.end` are in the spool when `record` returns,
  * written together with every event sealed before them; any other event (session starts, results,
  * errors, terminal output) is sealed into its chain at once and written with the next command or
- * session end, or at the end of the event-loop turn (`setImmediate`), whichever comes first. So the
+ * session end, once 1 MiB is queued, or at the end of the event-loop turn (`setImmediate`),
+ * whichever comes first. So the
  * events of many requests handled in one turn cost one `write`, what a command describes is kept
  * before it runs, and a process kill (SIGKILL, OOM) can lose at most the results of the turn it
  * interrupted, never a decision. A batch that cannot be written is lost whole, logged, and leaves
