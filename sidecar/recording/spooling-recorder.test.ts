@@ -183,6 +183,19 @@ describe('terminal chunk coalescing', () => {
   });
 });
 
+/** A spool in a fresh directory that notes `measure` of every write the recorder makes. */
+function spoolSeeingWrites(measure: (bytes: Buffer) => number) {
+  const dir = mkdtempSync(join(tmpdir(), 'rec-'));
+  const spool = new Spool({ dir, fsync: { mode: 'interval', intervalMs: 50 } });
+  const writes: number[] = [];
+  const appendBytes = spool.appendBytes.bind(spool);
+  spool.appendBytes = (bytes: Buffer) => {
+    writes.push(measure(bytes));
+    return appendBytes(bytes);
+  };
+  return { dir, spool, writes };
+}
+
 describe('one spool write per event-loop turn', () => {
   const spooledLines = (dir: string): { type: string; seq: number }[] =>
     readdirSync(dir)
@@ -192,14 +205,9 @@ describe('one spool write per event-loop turn', () => {
       .map((l) => JSON.parse(l) as { type: string; seq: number });
 
   it('has a command in the spool when record returns, with every event sealed before it; results follow by the end of the turn', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rec-'));
-    const spool = new Spool({ dir, fsync: { mode: 'interval', intervalMs: 50 } });
-    const writes: number[] = [];
-    const appendBytes = spool.appendBytes.bind(spool);
-    spool.appendBytes = (bytes: Buffer) => {
-      writes.push(bytes.toString('utf8').split('\n').length - 1);
-      return appendBytes(bytes);
-    };
+    const { dir, spool, writes } = spoolSeeingWrites(
+      (bytes) => bytes.toString('utf8').split('\n').length - 1,
+    );
     const recorder = new SpoolingRecorder({ spool, maxBytes: 1_000_000 });
     recorder.record('s', {
       type: 'session.start',
@@ -245,14 +253,7 @@ describe('one spool write per event-loop turn', () => {
   });
 
   it('writes a burst of output within the turn once 1 MiB is queued, every byte and the chain kept', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rec-'));
-    const spool = new Spool({ dir, fsync: { mode: 'interval', intervalMs: 50 } });
-    const writes: number[] = [];
-    const appendBytes = spool.appendBytes.bind(spool);
-    spool.appendBytes = (bytes: Buffer) => {
-      writes.push(bytes.length);
-      return appendBytes(bytes);
-    };
+    const { dir, spool, writes } = spoolSeeingWrites((bytes) => bytes.length);
     const recorder = new SpoolingRecorder({ spool, maxBytes: 100_000_000 });
     // 40 chunks of 64 KiB in one turn, as a relay reading a fast stream: 3.4 MiB of lines.
     const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(64 * 1024, i));
