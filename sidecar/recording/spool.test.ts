@@ -90,7 +90,7 @@ describe('Spool', () => {
       lines.push(sealed.line);
       link = sealed.link;
     }
-    spool.appendLines(lines);
+    spool.appendBytes(Buffer.from(lines.join('')));
     const batch = await spool.read(1 << 20);
     expect(batch.events.map((e) => e.type)).toEqual(['session.end', 'terminal', 'terminal', 'terminal']);
     expect(batch.events[0]!.terminalOutput).toBeUndefined();
@@ -118,12 +118,12 @@ describe('Spool', () => {
       lines.push(sealed.line);
       link = sealed.link;
     }
-    spool.appendLines(lines.slice(0, 2));
+    spool.appendBytes(Buffer.from(lines.slice(0, 2).join('')));
     const a = await spool.read(1 << 20);
     const copy = { ...a.events[0]! };
     const kept = a.events[1]!;
     await spool.commit(a.next);
-    spool.appendLines(lines.slice(2));
+    spool.appendBytes(Buffer.from(lines.slice(2).join('')));
     const b = await spool.read(1 << 20);
     expect(b.events[0]!.terminalOutput?.bytes.toString()).toBe('other');
     expect(Buffer.from(String(copy.payload.data), 'base64').toString()).toBe('first');

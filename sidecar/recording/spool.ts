@@ -25,7 +25,6 @@ import {
   readdirSync,
   statSync,
   writeSync,
-  writevSync,
   readFileSync,
 } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
@@ -129,40 +128,19 @@ export class Spool {
    * `line` is the event already serialised (sealEventToLine), newline included.
    */
   append(event: RecordedEvent, line = `${JSON.stringify(event)}\n`): number {
-    return this.appendLines(line);
+    return this.appendBytes(Buffer.from(line, 'utf8'));
   }
 
   /**
-   * Appends events already serialised (each line newline-terminated, in order) with one write.
-   * All are in the kernel when this returns.
-   */
-  appendLines(lines: string | readonly string[]): number {
-    // Each line is encoded on its own and the lot written with one writev: lines joined into one
-    // string pass V8's 128 KiB bound for ordinary heap objects whenever they hold terminal output,
-    // and large-object strings cost several times as much to make.
-    return this.appendBuffers(
-      typeof lines === 'string' ? [Buffer.from(lines, 'utf8')] : lines.map((l) => Buffer.from(l, 'utf8')),
-    );
-  }
-
-  /**
-   * Appends whole lines already encoded (the recorder's batch of an event-loop turn, line-buffer.ts)
-   * with one write; in the kernel when this returns, so the caller may reuse `bytes` at once.
+   * Appends whole lines already encoded (each newline-terminated, in order: the recorder's batch of
+   * an event-loop turn, line-buffer.ts) with one write; in the kernel when this returns, so the
+   * caller may reuse `bytes` at once.
    */
   appendBytes(bytes: Buffer): number {
-    return this.appendBuffers([bytes]);
-  }
-
-  private appendBuffers(buffers: Buffer[]): number {
-    let length = 0;
-    for (const b of buffers) length += b.length;
     const path = join(this.dir, segmentName(this.current));
     try {
-      let written = buffers.length === 1 ? writeSync(this.fd, buffers[0]!) : writevSync(this.fd, buffers);
-      if (written < length) {
-        const rest = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers, length);
-        while (written < length) written += writeSync(this.fd, rest, written, length - written);
-      }
+      let written = 0;
+      while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
       if (this.options.fsync.mode === 'always') fdatasyncSync(this.fd);
       else this.dirty = true;
     } catch (error) {
@@ -172,11 +150,11 @@ export class Spool {
         { cause: error },
       );
     }
-    const size = (this.sizes.get(this.current) ?? 0) + length;
+    const size = (this.sizes.get(this.current) ?? 0) + bytes.length;
     this.sizes.set(this.current, size);
     if (size >= this.segmentBytes) this.rotate();
     for (const l of this.listeners) l();
-    return length;
+    return bytes.length;
   }
 
   /** fdatasync if anything was appended since the last one (close, and rotation's own). */
