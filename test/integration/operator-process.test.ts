@@ -158,6 +158,10 @@ describe('the operator process', () => {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`operator never ready: ${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+      // The ready line is printed once startOperator returns, which can be a moment after /readyz
+      // turned 200 (it failed once that way under load): wait for it within the same deadline.
+      while (!out.includes('"ready":true') && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 50));
       expect(out).toContain('"ready":true');
 
       // The store: migrated, and the sidecar role may INSERT events and nothing else.
